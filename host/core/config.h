@@ -1,0 +1,120 @@
+// The host's configuration: conf.d read into (file, line, section, key, value) entries, then
+// validated into a typed, immutable HostConfig. Loops share it as std::shared_ptr<const HostConfig>;
+// SIGHUP builds a new one and swaps it in only if it validates.
+#pragma once
+
+#include "core/ip_address.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace exaproxy {
+
+// One `key = value` line, wherever it came from. --set overrides have file "--set" and line = the
+// 1-based index of the --set option on the command line.
+struct ConfigEntry {
+  std::string file; // path as given (conf dir joined with the file name)
+  int line = 0;
+  std::string section; // e.g. "server", "listener main"
+  std::string key;
+  std::string value;
+};
+
+// "file:line: [section] key: message" (key and section omitted when not known).
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  std::string section;
+  std::string key;
+  std::string message;
+  std::string toString() const;
+};
+
+struct ListenerConfig {
+  std::string name;       // from "[listener NAME]"
+  Endpoint address;       // port 0 = ephemeral (tests)
+  bool routeByHost = true; // origin-form requests for other hosts are routed by their Host header
+  std::string source;     // file:line of the section, for messages
+};
+
+// A plugin found in conf.d (NN-name.so, or NN-name.conf with [plugin] path = ...). The host core
+// only records these; the plugin runtime (SDK issue) loads them.
+struct PluginEntry {
+  std::string name;                  // "NN-name" (orders the chain)
+  std::filesystem::path library;     // the .so
+  std::vector<ConfigEntry> settings; // every entry of its .conf except [plugin] path
+};
+
+struct HostConfig {
+  // [server]
+  unsigned loops = 0;        // 0 = auto (one per core)
+  std::string user;          // drop privileges to this user after binding (empty: stay)
+  std::string name = "exaproxy"; // pseudonym in Via and on error pages; loop detection uses it
+  std::filesystem::path templates; // error-page templates directory (empty: built-in pages)
+
+  std::vector<ListenerConfig> listeners;
+
+  // [acl]
+  CidrSet allowClients;        // default 127.0.0.0/8 ::1/128
+  CidrSet denyDestinations;    // default 169.254.0.0/16 fe80::/10
+  std::vector<uint16_t> connectPorts{443};
+  bool allowTrace = false;
+
+  // [dns]
+  std::vector<Endpoint> dnsServers; // empty: /etc/resolv.conf
+  bool dnsHostsFile = true;
+  bool preferIpv6 = false;          // prefer = ipv4 | ipv6
+  std::chrono::milliseconds dnsTimeout{2000}; // per try
+  int dnsTries = 2;
+  std::chrono::seconds dnsMinTtl{1};
+  std::chrono::seconds dnsMaxTtl{3600};
+  std::chrono::seconds dnsNegativeTtl{30};
+  size_t dnsCacheSize = 10000;
+
+  // [upstream]
+  std::optional<IpAddress> bind4; // source address for IPv4 connections
+  std::optional<IpAddress> bind6; // source address for IPv6 connections
+  size_t poolPerDestination = 16; // idle keep-alive connections kept per upstream address
+
+  // [limits]
+  size_t maxConnections = 10000;
+  size_t maxConnectionsPerClient = 1000;
+  size_t maxRequestHead = 64 * 1024;
+  size_t maxUri = 8 * 1024;
+  uint64_t maxRequestBody = 0; // 0 = unlimited
+
+  // [timeouts]
+  std::chrono::milliseconds headerRead{30000};
+  std::chrono::milliseconds idleKeepAlive{60000};
+  std::chrono::milliseconds connect{10000};
+  std::chrono::milliseconds firstByte{60000};
+  std::chrono::milliseconds relayIdle{300000};
+  std::chrono::milliseconds tunnelIdle{600000};
+  std::chrono::milliseconds upstreamIdle{30000}; // pooled upstream connection lifetime when idle
+  std::chrono::milliseconds drain{30000};
+
+  // [log]
+  std::string logLevel = "info"; // trace debug info warn error critical off
+  std::string logFile;           // empty: stderr
+  std::string accessLog = "-";   // "-" stdout, "off", or a path
+
+  std::vector<PluginEntry> plugins;
+  std::vector<ConfigEntry> entries; // everything read, in order (the UI shows it with file:line)
+};
+
+struct ConfigLoad {
+  std::shared_ptr<const HostConfig> config; // null when errors is not empty
+  std::vector<ConfigError> errors;
+};
+
+// Reads every top-level *.conf of dir in lexical order (never subfolders), applies overrides
+// ("section.key=value"; the section is everything before the last '.' ahead of '=') and validates.
+// Every problem is collected; none stops the reading early.
+ConfigLoad loadConfig(const std::filesystem::path& dir, const std::vector<std::string>& overrides);
+
+} // namespace exaproxy

@@ -1,0 +1,253 @@
+// Wiring only: parse the command line, load conf.d, bind, drop privileges, start the loops, then
+// turn signals into reload / reopen / drain.
+#include "core/access_log.h"
+#include "core/config.h"
+#include "core/logging.h"
+#include "proxy/server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace exaproxy;
+
+struct Options {
+  std::filesystem::path confDir;
+  std::vector<std::string> overrides;
+  bool check = false;
+  bool daemon = false;
+  std::string readyFile;
+  std::string pidFile;
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: exaproxy --conf-dir DIR [--set section.key=value]... [--check]\n"
+               "                [--ready-file FILE] [--daemon] [--pidfile FILE] [--version]\n"
+               "\n"
+               "  --conf-dir DIR      read every DIR/*.conf in lexical order (required)\n"
+               "  --set S.K=V         override one key, e.g. --set 'listener main.address=127.0.0.1:0'\n"
+               "  --check             validate the configuration and exit (0 valid, 1 invalid)\n"
+               "  --ready-file FILE   write the bound addresses, one per line, once serving\n"
+               "  --daemon            detach from the terminal\n"
+               "  --pidfile FILE      write the process id\n"
+               "  --version           print the version and exit\n");
+}
+
+// Returns -1 to continue, or an exit code.
+int parseArgs(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "exaproxy: %s needs a value\n", name);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (a == "--version") {
+      std::printf("exaproxy %s\n", EXAPROXY_VERSION);
+      return 0;
+    } else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else if (a == "--check") {
+      o.check = true;
+    } else if (a == "--daemon") {
+      o.daemon = true;
+    } else if (a == "--conf-dir" || a == "--set" || a == "--ready-file" || a == "--pidfile") {
+      const char* v = value(a.c_str());
+      if (!v)
+        return 2;
+      if (a == "--conf-dir")
+        o.confDir = v;
+      else if (a == "--set")
+        o.overrides.emplace_back(v);
+      else if (a == "--ready-file")
+        o.readyFile = v;
+      else
+        o.pidFile = v;
+    } else {
+      std::fprintf(stderr, "exaproxy: unknown option %s\n", a.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (o.confDir.empty()) {
+    std::fprintf(stderr, "exaproxy: --conf-dir is required\n");
+    usage(stderr);
+    return 2;
+  }
+  return -1;
+}
+
+bool writeFileAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    if (!(f << text))
+      return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+bool dropPrivileges(const std::string& user) {
+  auto log = logger("main");
+  passwd* pw = ::getpwnam(user.c_str());
+  if (!pw) {
+    log->critical("privileges.failed user={} reason=\"no such user\"", user);
+    return false;
+  }
+  if (::setgroups(1, &pw->pw_gid) == -1 || ::setgid(pw->pw_gid) == -1 ||
+      ::setuid(pw->pw_uid) == -1) {
+    log->critical("privileges.failed user={} reason=\"{}\"", user, std::strerror(errno));
+    return false;
+  }
+  log->info("privileges.dropped user={} uid={} gid={}", user, pw->pw_uid, pw->pw_gid);
+  return true;
+}
+
+bool daemonize() {
+  pid_t pid = ::fork();
+  if (pid == -1)
+    return false;
+  if (pid > 0)
+    ::_exit(0);
+  ::setsid();
+  pid = ::fork();
+  if (pid == -1)
+    return false;
+  if (pid > 0)
+    ::_exit(0);
+  int null = ::open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::close(null);
+  }
+  return true;
+}
+
+ConfigLoad load(const Options& o) { return loadConfig(o.confDir, o.overrides); }
+
+void printErrors(const std::vector<ConfigError>& errors) {
+  for (const auto& e : errors)
+    std::fprintf(stderr, "%s\n", e.toString().c_str());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  Options opts;
+  if (int rc = parseArgs(argc, argv, opts); rc >= 0)
+    return rc;
+
+  auto loaded = load(opts);
+  if (!loaded.errors.empty()) {
+    printErrors(loaded.errors);
+    std::fprintf(stderr, "exaproxy: configuration in %s has %zu error(s)\n",
+                 opts.confDir.c_str(), loaded.errors.size());
+    return 1;
+  }
+  if (opts.check) {
+    std::printf("exaproxy: configuration in %s is valid\n", opts.confDir.c_str());
+    return 0;
+  }
+  auto config = loaded.config;
+  setupLogging(*config);
+  auto log = logger("main");
+  AccessLog::instance().configure(config->accessLog);
+  for (const auto& p : config->plugins)
+    log->warn("plugin.skipped name={} file={} reason=\"this build has no plugin runtime yet\"",
+              p.name, p.library.string());
+
+  // Signals are taken synchronously by this thread (sigwait); every other thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1})
+    sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  proxy::Server server(config);
+  if (auto st = server.bind(); !st) {
+    log->critical("startup.failed reason=\"{}\"", st.error().message);
+    return 1;
+  }
+  if (!config->user.empty()) {
+    if (::geteuid() == 0 && !dropPrivileges(config->user))
+      return 1;
+  } else if (::geteuid() == 0) {
+    log->warn("privileges.root reason=\"running as root: set [server] user to drop privileges\"");
+  }
+  if (opts.daemon && !daemonize()) {
+    log->critical("startup.failed reason=\"cannot daemonize: {}\"", std::strerror(errno));
+    return 1;
+  }
+  if (!opts.pidFile.empty() && !writeFileAtomically(opts.pidFile, std::to_string(::getpid()) + "\n"))
+    log->warn("pidfile.failed file={} reason=\"{}\"", opts.pidFile, std::strerror(errno));
+
+  auto bound = server.start();
+  std::string ready;
+  for (const auto& ep : bound) {
+    log->info("listener.ready address={}", ep.toString());
+    ready += ep.toString() + "\n";
+  }
+  if (!opts.readyFile.empty() && !writeFileAtomically(opts.readyFile, ready))
+    log->error("readyfile.failed file={} reason=\"{}\"", opts.readyFile, std::strerror(errno));
+  log->info("exaproxy.started version={} pid={}", EXAPROXY_VERSION, ::getpid());
+
+  int exitCode = 0;
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0)
+      continue;
+    if (sig == SIGHUP) {
+      log->info("reload.start conf_dir={}", opts.confDir.string());
+      auto next = load(opts);
+      if (!next.errors.empty()) {
+        for (const auto& e : next.errors)
+          log->error("reload.invalid {}", e.toString());
+        log->error("reload.rejected errors={} (the running configuration is unchanged)",
+                   next.errors.size());
+        continue;
+      }
+      applyLogLevel(next.config->logLevel);
+      if (next.config->accessLog != config->accessLog)
+        AccessLog::instance().configure(next.config->accessLog);
+      for (const auto& what : server.reload(next.config))
+        log->warn("reload.needs_restart setting={} (kept the running value)", what);
+      config = next.config;
+      log->info("reload.done");
+    } else if (sig == SIGUSR1) {
+      reopenLogFiles();
+      AccessLog::instance().reopen();
+      log->info("logs.reopened");
+    } else {
+      log->info("shutdown.start signal={} drain={}ms", strsignal(sig), config->drain.count());
+      // A second SIGTERM/SIGINT during the drain stops at once.
+      bool drained = server.drain();
+      if (!drained)
+        log->warn("shutdown.drain_timeout (closing what is left)");
+      break;
+    }
+  }
+  server.stop();
+  log->info("exaproxy.stopped");
+  if (!opts.pidFile.empty())
+    ::unlink(opts.pidFile.c_str());
+  spdlog::shutdown();
+  return exitCode;
+}

@@ -1,0 +1,134 @@
+// EventLoop: one thread's epoll set, its timers and its mailbox.
+//
+// Every loop runs on its own thread and owns everything registered on it; nothing here is
+// thread-safe except post() and stop(). Callbacks run on the loop thread and must not throw.
+// Registrations (IoWatch) and timers (Timer) are RAII objects owned by whoever uses them:
+// destroying one mid-dispatch is safe (events already fetched for it are dropped).
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace exaproxy::net {
+
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+class EventLoop;
+
+// Interest in one file descriptor. Events are epoll's (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP,
+// EPOLLRDHUP), level-triggered. The fd is not owned and not closed by the watch.
+class IoWatch {
+public:
+  using Callback = std::function<void(uint32_t events)>;
+
+  IoWatch() = default;
+  IoWatch(EventLoop& loop, int fd, uint32_t events, Callback cb);
+  ~IoWatch();
+  IoWatch(IoWatch&& o) noexcept;
+  IoWatch& operator=(IoWatch&& o) noexcept;
+  IoWatch(const IoWatch&) = delete;
+  IoWatch& operator=(const IoWatch&) = delete;
+
+  // Changes the interest set; a no-op when it is unchanged (no syscall).
+  void setEvents(uint32_t events);
+  uint32_t events() const;
+  bool active() const { return slot_ != nullptr; }
+  int fd() const;
+  // Unregisters now (also done by the destructor).
+  void reset();
+
+  struct Slot; // loop-owned; defined in event_loop.cpp
+
+private:
+  EventLoop* loop_ = nullptr;
+  Slot* slot_ = nullptr;
+};
+
+// A one-shot timer; arm() again to re-arm (replaces the previous deadline).
+class Timer {
+public:
+  explicit Timer(EventLoop& loop, std::function<void()> cb = {});
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  void setCallback(std::function<void()> cb) { cb_ = std::move(cb); }
+  void arm(Millis delay);
+  void armAt(Clock::time_point deadline);
+  void cancel();
+  bool armed() const { return heapIndex_ != kNotArmed; }
+  Clock::time_point deadline() const { return deadline_; }
+
+private:
+  friend class EventLoop;
+  static constexpr size_t kNotArmed = static_cast<size_t>(-1);
+  EventLoop& loop_;
+  std::function<void()> cb_;
+  Clock::time_point deadline_{};
+  size_t heapIndex_ = kNotArmed;
+};
+
+class EventLoop {
+public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Runs until stop(). Call on the loop's own thread.
+  void run();
+  // Any thread: makes run() return after the current iteration.
+  void stop();
+  // Any thread: runs fn on the loop thread soon (FIFO). Wakes the loop through an eventfd.
+  void post(std::function<void()> fn);
+
+  // Destroys p after the current dispatch batch, so that an object may end its own life from one
+  // of its callbacks (its IoWatch and Timer callbacks are never destroyed while they run).
+  template <typename T> void deferDestroy(std::unique_ptr<T> p) {
+    graveyard_.push_back(std::shared_ptr<void>(std::move(p)));
+  }
+
+  // The time at the start of the current iteration (cheap; refreshed once per epoll_wait).
+  Clock::time_point now() const { return now_; }
+  // Loop thread only: true while inside run().
+  bool running() const { return running_; }
+
+private:
+  friend class IoWatch;
+  friend class Timer;
+
+  IoWatch::Slot* addWatch(int fd, uint32_t events, IoWatch::Callback cb);
+  void modifyWatch(IoWatch::Slot* slot, uint32_t events);
+  void removeWatch(IoWatch::Slot* slot);
+
+  void timerArm(Timer* t, Clock::time_point deadline);
+  void timerCancel(Timer* t);
+  void heapSwap(size_t a, size_t b);
+  void heapUp(size_t i);
+  void heapDown(size_t i);
+  void runTimers();
+  int nextTimeoutMs() const;
+  void drainMailbox();
+
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  bool running_ = false;
+  bool stopRequested_ = false;
+  Clock::time_point now_;
+  std::vector<Timer*> heap_;
+  std::vector<std::unique_ptr<IoWatch::Slot>> garbage_; // slots removed during dispatch
+  std::vector<std::shared_ptr<void>> graveyard_;        // see deferDestroy()
+
+  std::mutex mailboxMutex_;
+  std::vector<std::function<void()>> mailbox_;
+  bool stopFlag_ = false; // guarded by mailboxMutex_
+};
+
+} // namespace exaproxy::net

@@ -1,0 +1,37 @@
+// Listener: accepts connections on one loop's listening socket (one SO_REUSEPORT socket per loop,
+// so accepting takes no lock and the kernel spreads clients over the loops).
+#pragma once
+
+#include "net/event_loop.h"
+#include "net/socket.h"
+
+#include <functional>
+
+namespace exaproxy::net {
+
+class Listener {
+public:
+  // Called on the loop thread for every accepted connection (non-blocking, close-on-exec).
+  using AcceptCallback = std::function<void(Fd fd, const Endpoint& peer)>;
+
+  Listener(EventLoop& loop, Fd socket, Endpoint bound, AcceptCallback cb);
+
+  const Endpoint& endpoint() const { return bound_; }
+  // Stops / restarts accepting (connection limit); pending clients wait in the kernel backlog.
+  void pause();
+  void resume();
+  bool paused() const { return paused_; }
+  // Closes the socket (draining): new clients are refused by the kernel.
+  void close();
+
+private:
+  void onReadable();
+
+  Fd socket_;
+  Endpoint bound_;
+  AcceptCallback cb_;
+  IoWatch watch_;
+  bool paused_ = false;
+};
+
+} // namespace exaproxy::net

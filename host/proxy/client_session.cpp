@@ -1,0 +1,1167 @@
+#include "proxy/client_session.h"
+
+#include "core/access_log.h"
+#include "core/logging.h"
+#include "http/serializer.h"
+#include "proxy/loop_context.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace exaproxy::proxy {
+
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kBufferLimit = 128 * 1024; // per direction, while relaying bodies
+
+std::shared_ptr<spdlog::logger>& log() {
+  static auto l = logger("proxy");
+  return l;
+}
+
+bool isMethod(std::string_view m, std::string_view want) { return m == want; }
+
+} // namespace
+
+ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
+                             const ListenerConfig& listener)
+    : ctx_(ctx), cfg_(ctx.config()), fd_(std::move(fd)), peer_(peer), listener_(listener),
+      timer_(ctx.loop(), [this] { onTimeout(); }),
+      parser_(http::Limits{cfg_->maxRequestHead, cfg_->maxUri}),
+      respParser_(64 * 1024) {
+  connStart_ = ctx_.loop().now();
+  bump(ctx_.counters().connections_accepted);
+  bump(ctx_.counters().connections_active);
+}
+
+ClientSession::~ClientSession() {
+  exaproxy::drop(ctx_.counters().connections_active);
+  if (state_ == TxState::Tunnelling)
+    exaproxy::drop(ctx_.counters().tunnels_active);
+  if (counted_)
+    ctx_.shared().releaseClient(peer_.address);
+  ctx_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ClientSession::start() {
+  counted_ = ctx_.shared().admitClient(peer_.address, cfg_->maxConnectionsPerClient);
+  watch_ = net::IoWatch(ctx_.loop(), fd_.get(), EPOLLIN, [this](uint32_t e) { onClientEvent(e); });
+  if (!counted_) {
+    bump(ctx_.counters().connections_refused);
+    log()->warn("client.refused client={} reason=\"too many connections from this address\"",
+                peer_.address.toString());
+    respondError(503, "Too many connections from your address.", "NONE_NONE", true);
+    advance();
+    return;
+  }
+  setState(TxState::Idle);
+  timer_.arm(cfg_->headerRead);
+}
+
+void ClientSession::setState(TxState s) {
+  if (state_ == s)
+    return;
+  if (s == TxState::Tunnelling)
+    bump(ctx_.counters().tunnels_active);
+  else if (state_ == TxState::Tunnelling)
+    exaproxy::drop(ctx_.counters().tunnels_active);
+  state_ = s;
+}
+
+SessionInfo ClientSession::info() const {
+  SessionInfo i;
+  i.client = peer_.toString();
+  i.state = state_;
+  if (haveRequest_) {
+    i.method = std::string(req_.method);
+    i.target = req_.url();
+  }
+  if (up_.valid())
+    i.upstream = upRemote_.toString();
+  i.bytesIn = bytesIn_;
+  i.bytesOut = bytesOut_;
+  i.ageSeconds =
+      std::chrono::duration<double>(ctx_.loop().now() - connStart_).count();
+  return i;
+}
+
+void ClientSession::drain() {
+  if (state_ == TxState::Idle && in_.empty()) {
+    finish();
+    return;
+  }
+  closeAfter_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+void ClientSession::onClientEvent(uint32_t events) {
+  if (closed_)
+    return;
+  if (events & EPOLLOUT)
+    clientBlocked_ = false;
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    size_t limit = (state_ == TxState::Idle || state_ == TxState::ReadingHead)
+                       ? cfg_->maxRequestHead + kReadChunk
+                       : kBufferLimit;
+    if (!readInto(fd_.get(), in_, limit, clientEof_, Side::Client))
+      return;
+  }
+  advance();
+}
+
+void ClientSession::onUpstreamEvent(uint32_t events) {
+  if (closed_)
+    return;
+  if (!upConnected_) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+      int err = net::socketError(up_.get());
+      if (err != 0) {
+        bump(ctx_.counters().upstream_connect_errors);
+        connectError_ = std::string(std::strerror(err)) + " (" + upRemote_.toString() + ")";
+        log()->info("upstream.connect_failed to={} error=\"{}\"", upRemote_.toString(),
+                    std::strerror(err));
+        closeUpstream();
+        connectNext();
+      } else {
+        onConnected();
+      }
+      advance();
+    }
+    return;
+  }
+  if (events & EPOLLOUT)
+    upBlocked_ = false;
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    if (!readInto(up_.get(), upIn_, kBufferLimit, upEof_, Side::Upstream))
+      return;
+  }
+  advance();
+}
+
+void ClientSession::onTimeout() {
+  if (closed_)
+    return;
+  switch (state_) {
+  case TxState::Idle:
+    if (in_.empty()) {
+      finish(); // idle keep-alive connection: close quietly, as every proxy does
+      return;
+    }
+    [[fallthrough]];
+  case TxState::ReadingHead:
+    log()->info("client.timeout client={} state=ReadingHead", peer_.toString());
+    respondError(408, "The request head did not arrive in time.", "NONE_NONE", true);
+    break;
+  case TxState::Connecting:
+    bump(ctx_.counters().upstream_connect_errors);
+    connectError_ = "connect timeout (" + upRemote_.toString() + ")";
+    closeUpstream();
+    if (nextCandidate_ < candidates_.size()) {
+      connectNext();
+    } else {
+      bump(ctx_.counters().upstream_timeouts);
+      respondError(504, "The server did not accept the connection in time: " + connectError_,
+                   "TCP_MISS", !reqBodyDone_);
+    }
+    break;
+  case TxState::Forwarding:
+    if (!respHeadDone_ && txBytesToClient_ == 0 && out_.empty()) {
+      bump(ctx_.counters().upstream_timeouts);
+      closeUpstream();
+      respondError(504,
+                   requestSent_ ? "The server did not start its response in time."
+                                : "The request body did not go through in time.",
+                   "TCP_MISS", true);
+      break;
+    }
+    abort("relay timeout");
+    return;
+  case TxState::Resolving:
+  case TxState::Filtering:
+    respondError(504, "The request could not be routed in time.", "TCP_MISS", true);
+    break;
+  default:
+    abort(std::string("idle timeout in state ") + std::string(toString(state_)));
+    return;
+  }
+  advance();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+
+void ClientSession::advance() {
+  for (int rounds = 0; rounds < 64 && !closed_; ++rounds) {
+    bool progressed = false;
+    switch (state_) {
+    case TxState::Idle:
+    case TxState::ReadingHead:
+      progressed = stepHead();
+      break;
+    case TxState::Forwarding:
+    case TxState::Relaying:
+      progressed = stepHttp();
+      break;
+    case TxState::Tunnelling:
+      progressed = stepTunnel();
+      break;
+    case TxState::Responding:
+    case TxState::Closing:
+      progressed = stepLocal();
+      break;
+    case TxState::Filtering:
+    case TxState::Resolving:
+    case TxState::Connecting:
+      break; // waiting for a callback
+    }
+    if (!progressed)
+      break;
+  }
+  if (!closed_)
+    updateInterest();
+}
+
+void ClientSession::updateInterest() {
+  uint32_t ce = 0;
+  bool wantClient = false;
+  switch (state_) {
+  case TxState::Idle:
+  case TxState::ReadingHead:
+    wantClient = in_.size() < cfg_->maxRequestHead + kReadChunk;
+    break;
+  case TxState::Forwarding:
+  case TxState::Relaying:
+    wantClient = !reqBodyDone_ && in_.size() < kBufferLimit;
+    break;
+  case TxState::Tunnelling:
+    wantClient = !upShut_ && in_.size() < kBufferLimit;
+    break;
+  default:
+    break;
+  }
+  if (wantClient && !clientEof_)
+    ce |= EPOLLIN;
+  if (clientBlocked_)
+    ce |= EPOLLOUT;
+  watch_.setEvents(ce);
+
+  if (!up_.valid())
+    return;
+  uint32_t ue = 0;
+  if (!upConnected_) {
+    ue = EPOLLOUT;
+  } else {
+    bool wantUp = false;
+    if (state_ == TxState::Forwarding || state_ == TxState::Relaying)
+      wantUp = !respBodyDone_ && upIn_.size() < kBufferLimit;
+    else if (state_ == TxState::Tunnelling)
+      wantUp = !clientShut_ && upIn_.size() < kBufferLimit;
+    if (wantUp && !upEof_)
+      ue |= EPOLLIN;
+    if (upBlocked_)
+      ue |= EPOLLOUT;
+  }
+  upWatch_.setEvents(ue);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the request head
+
+bool ClientSession::stepHead() {
+  if (in_.empty()) {
+    if (clientEof_) {
+      finish();
+      return false;
+    }
+    in_.releaseIfEmpty();
+    return false;
+  }
+  if (state_ == TxState::Idle) {
+    setState(TxState::ReadingHead);
+    timer_.arm(cfg_->headerRead);
+  }
+  auto st = parser_.parse(in_.view(), req_);
+  if (st == http::ParseState::NeedMore) {
+    if (clientEof_) {
+      respondError(400, "The request ended before its head was complete.", "NONE_NONE", true);
+      return true;
+    }
+    return false;
+  }
+  if (st == http::ParseState::Error) {
+    bump(ctx_.counters().parse_errors);
+    const auto& e = parser_.error();
+    log()->info("request.rejected client={} status={} reason=\"{}\"", peer_.toString(), e.status,
+                e.reason);
+    respondError(e.status, e.reason, "NONE_NONE", true);
+    return true;
+  }
+  in_.consume(parser_.consumed());
+  haveRequest_ = true;
+  startTransaction();
+  return true;
+}
+
+bool ClientSession::viaHasLoop() const {
+  // Via: 1.1 exaproxy, 1.0 other (comment)  -- the second word of each element is the pseudonym.
+  for (const auto& f : req_.headers.fields()) {
+    if (!http::iequals(f.name, "via"))
+      continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      auto comma = v.find(',');
+      auto element = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+      while (!element.empty() && (element.front() == ' ' || element.front() == '\t'))
+        element.remove_prefix(1);
+      auto sp = element.find_first_of(" \t");
+      if (sp == std::string_view::npos)
+        continue;
+      auto by = element.substr(sp + 1);
+      while (!by.empty() && (by.front() == ' ' || by.front() == '\t'))
+        by.remove_prefix(1);
+      by = by.substr(0, by.find_first_of(" \t"));
+      auto colon = by.rfind(':');
+      if (colon != std::string_view::npos && by.find(']') == std::string_view::npos)
+        by = by.substr(0, colon);
+      if (http::iequals(by, cfg_->name))
+        return true;
+    }
+  }
+  return false;
+}
+
+bool ClientSession::targetsProxyItself() const {
+  if (req_.form != http::TargetForm::Origin)
+    return false;
+  if (req_.host.empty())
+    return true; // HTTP/1.0 without Host: it can only mean us
+  if (http::iequals(req_.host, cfg_->name))
+    return true;
+  auto ip = IpAddress::parse(req_.host);
+  if (!ip) {
+    if (http::iequals(req_.host, "localhost"))
+      return ctx_.shared().isSelf(Endpoint{*IpAddress::parse("127.0.0.1"), req_.port}) ||
+             ctx_.shared().isSelf(Endpoint{*IpAddress::parse("::1"), req_.port});
+    return false;
+  }
+  return ctx_.shared().isSelf(Endpoint{*ip, req_.port});
+}
+
+void ClientSession::startTransaction() {
+  bump(ctx_.counters().requests);
+  cfg_ = ctx_.config();
+  txStart_ = ctx_.loop().now();
+  txWallStart_ = std::chrono::system_clock::now();
+  resultCode_ = "TCP_MISS";
+  hierarchy_ = "HIER_NONE";
+  timer_.cancel();
+  setState(TxState::Filtering);
+
+  bool hasBody = req_.framing != http::Framing::None;
+  if (!cfg_->allowClients.contains(peer_.address)) {
+    bump(ctx_.counters().denied);
+    log()->warn("client.denied client={} url={} reason=\"not in allow_clients\"",
+                peer_.address.toString(), req_.url());
+    respondError(403, "Your address is not allowed to use this proxy.", "TCP_DENIED", hasBody);
+    return;
+  }
+  if (viaHasLoop()) {
+    bump(ctx_.counters().denied);
+    log()->warn("request.loop client={} url={} reason=\"Via carries our name\"",
+                peer_.toString(), req_.url());
+    respondError(403, "Forwarding loop detected: this request already went through this proxy.",
+                 "TCP_DENIED", hasBody);
+    return;
+  }
+  if (cfg_->maxRequestBody && req_.framing == http::Framing::ContentLength &&
+      req_.contentLength > cfg_->maxRequestBody) {
+    respondError(413, "The request body is larger than this proxy accepts.", "TCP_DENIED", true);
+    return;
+  }
+  bool isTrace = isMethod(req_.method, "TRACE");
+  bool isOptions = isMethod(req_.method, "OPTIONS");
+  if (isTrace && !cfg_->allowTrace) {
+    respondLocal(405, "text/html; charset=utf-8",
+                 ctx_.errorPages().render(405, "TRACE is disabled on this proxy.", req_.url(),
+                                          cfg_->name),
+                 {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
+                 "TCP_DENIED");
+    return;
+  }
+  if ((isTrace || isOptions) && req_.maxForwards && *req_.maxForwards == 0) {
+    if (isOptions) {
+      respondLocal(200, "", "", {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}},
+                   hasBody, "TCP_MISS");
+    } else {
+      respondLocal(200, "message/http", req_.raw, {}, hasBody, "TCP_MISS");
+    }
+    return;
+  }
+  if (targetsProxyItself()) {
+    answerProxyItself();
+    return;
+  }
+  if (req_.form == http::TargetForm::Origin && !listener_.routeByHost) {
+    respondError(400, "This listener accepts only absolute-form (proxy) requests.", "NONE_NONE",
+                 hasBody);
+    return;
+  }
+  if (req_.form == http::TargetForm::Asterisk) {
+    respondError(400, "OPTIONS * is answered by origin servers, not by this proxy.", "NONE_NONE",
+                 hasBody);
+    return;
+  }
+  if (req_.isConnect()) {
+    const auto& ports = cfg_->connectPorts;
+    if (std::find(ports.begin(), ports.end(), req_.port) == ports.end()) {
+      bump(ctx_.counters().denied);
+      log()->warn("connect.denied client={} target={} reason=\"port not in connect_ports\"",
+                  peer_.toString(), req_.url());
+      respondError(403, "CONNECT to this port is not allowed.", "TCP_DENIED", true);
+      return;
+    }
+  }
+  if (ctx_.chain().onRequestHead(req_) != Verdict::Continue)
+    return;
+  resolveDestination();
+}
+
+void ClientSession::answerProxyItself() {
+  hierarchy_ = "HIER_NONE";
+  bool hasBody = req_.framing != http::Framing::None;
+  std::string_view path = req_.pathAndQuery;
+  path = path.substr(0, path.find('?'));
+  if (path == "/healthz") {
+    bool draining = ctx_.shared().draining.load(std::memory_order_relaxed);
+    respondLocal(draining ? 503 : 200, "text/plain; charset=utf-8",
+                 draining ? "draining\n" : "ok\n", {}, hasBody, "TCP_MISS");
+    return;
+  }
+  if (path == "/" || path.empty()) {
+    std::string body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + cfg_->name +
+                       "</title></head><body><h1>" + cfg_->name +
+                       "</h1><p>This is a forward HTTP proxy (ExaProxy " EXAPROXY_VERSION
+                       "). Configure it as your browser's proxy; it does not serve pages "
+                       "itself.</p><p><a href=\"/healthz\">/healthz</a></p></body></html>\n";
+    respondLocal(200, "text/html; charset=utf-8", body, {}, hasBody, "TCP_MISS");
+    return;
+  }
+  respondError(404, "This proxy serves no page at this address.", "TCP_MISS", hasBody);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DNS and connect
+
+void ClientSession::resolveDestination() {
+  setState(TxState::Resolving);
+  if (auto cached = ctx_.resolver().cached(req_.host)) {
+    onResolved(*cached);
+    return;
+  }
+  dnsHandle_ = ctx_.resolver().resolve(req_.host, [this](const dns::Answer& a) {
+    dnsHandle_.reset();
+    onResolved(a);
+    advance();
+  });
+}
+
+void ClientSession::onResolved(const dns::Answer& answer) {
+  bool hasBody = req_.framing != http::Framing::None;
+  if (answer.status != dns::DnsStatus::Ok || answer.addresses.empty()) {
+    bump(ctx_.counters().dns_errors);
+    log()->info("dns.failed name={} status={} message=\"{}\"", req_.host,
+                dns::toString(answer.status), answer.message);
+    int status = answer.status == dns::DnsStatus::Timeout ? 504 : 502;
+    std::string detail;
+    switch (answer.status) {
+    case dns::DnsStatus::NxDomain:
+    case dns::DnsStatus::NoData:
+      detail = "The name " + req_.host + " does not exist (" + answer.message + ").";
+      break;
+    case dns::DnsStatus::ServFail:
+    case dns::DnsStatus::Refused:
+      detail = "The DNS server failed to resolve " + req_.host + " (" + answer.message + ").";
+      break;
+    case dns::DnsStatus::Timeout:
+      detail = "The DNS server did not answer in time for " + req_.host + ".";
+      break;
+    default:
+      detail = "The name " + req_.host + " could not be resolved (" + answer.message + ").";
+    }
+    respondError(status, detail, "TCP_MISS", hasBody);
+    return;
+  }
+  // Every address is checked, not only the one we would connect to first: a name must not
+  // reach a denied network (or ourselves) through its second answer.
+  for (const auto& a : answer.addresses) {
+    if (cfg_->denyDestinations.contains(a)) {
+      bump(ctx_.counters().denied);
+      log()->warn("destination.denied client={} url={} address={}", peer_.toString(), req_.url(),
+                  a.toString());
+      respondError(403, "The destination address " + a.toString() + " is not allowed.",
+                   "TCP_DENIED", hasBody);
+      return;
+    }
+    if (ctx_.shared().isSelf(Endpoint{a, req_.port})) {
+      bump(ctx_.counters().denied);
+      log()->warn("request.loop client={} url={} reason=\"destination is this proxy\"",
+                  peer_.toString(), req_.url());
+      respondError(403, "Forwarding loop: the destination is this proxy.", "TCP_DENIED", hasBody);
+      return;
+    }
+  }
+  candidates_.clear();
+  for (const auto& a : answer.addresses)
+    candidates_.push_back(Endpoint{a, req_.port});
+  nextCandidate_ = 0;
+  connectError_.clear();
+  connectNext();
+}
+
+void ClientSession::connectNext() {
+  setState(TxState::Connecting);
+  if (!req_.isConnect() && !req_.upgradeWebsocket && !retried_) {
+    for (const auto& c : candidates_) {
+      if (auto fd = ctx_.pool().take(c); fd.valid()) {
+        up_ = std::move(fd);
+        upRemote_ = c;
+        upReused_ = true;
+        upConnected_ = true;
+        bump(ctx_.counters().upstream_reused);
+        upWatch_ = net::IoWatch(ctx_.loop(), up_.get(), 0,
+                                [this](uint32_t e) { onUpstreamEvent(e); });
+        startForwarding();
+        return;
+      }
+    }
+  }
+  while (nextCandidate_ < candidates_.size()) {
+    const Endpoint& to = candidates_[nextCandidate_++];
+    const auto& source = to.address.isV6() ? cfg_->bind6 : cfg_->bind4;
+    auto fd = net::startConnect(to, source);
+    if (!fd) {
+      bump(ctx_.counters().upstream_connect_errors);
+      connectError_ = fd.error().message;
+      continue;
+    }
+    up_ = std::move(*fd);
+    upRemote_ = to;
+    upReused_ = false;
+    upConnected_ = false;
+    upWatch_ =
+        net::IoWatch(ctx_.loop(), up_.get(), EPOLLOUT, [this](uint32_t e) { onUpstreamEvent(e); });
+    timer_.arm(cfg_->connect);
+    return;
+  }
+  bool hasBody = req_.framing != http::Framing::None;
+  respondError(502,
+               "Could not connect to " + req_.host + ": " +
+                   (connectError_.empty() ? "no address to try" : connectError_) + ".",
+               "TCP_MISS", hasBody);
+}
+
+void ClientSession::onConnected() {
+  upConnected_ = true;
+  bump(ctx_.counters().upstream_connects);
+  hierarchy_ = "HIER_DIRECT";
+  if (req_.isConnect()) {
+    bump(ctx_.counters().tunnels);
+    status_ = 200;
+    resultCode_ = "TCP_TUNNEL";
+    out_.append("HTTP/1.1 200 Connection established\r\n\r\n");
+    // Bytes the client sent after the CONNECT head (an eager TLS hello) go through the tunnel.
+    reqSendable_ = in_.size();
+    setState(TxState::Tunnelling);
+    timer_.arm(cfg_->tunnelIdle);
+    return;
+  }
+  startForwarding();
+}
+
+void ClientSession::startForwarding() {
+  setState(TxState::Forwarding);
+  hierarchy_ = "HIER_DIRECT";
+  std::string head;
+  http::ForwardOptions opts;
+  opts.viaName = cfg_->name;
+  opts.keepAlive = true;
+  http::writeRequestHead(req_, opts, head);
+  upOut_.append(head);
+  requestSent_ = false;
+  reqSendable_ = 0;
+  switch (req_.framing) {
+  case http::Framing::ContentLength:
+    reqLeft_ = req_.contentLength;
+    reqBodyDone_ = reqLeft_ == 0;
+    break;
+  case http::Framing::Chunked:
+    reqChunks_ = http::ChunkedDecoder();
+    if (cfg_->maxRequestBody)
+      reqChunks_.setLimit(cfg_->maxRequestBody);
+    reqBodyDone_ = false;
+    break;
+  default:
+    reqBodyDone_ = true;
+    break;
+  }
+  respParser_.reset();
+  respHeadDone_ = false;
+  respBodyDone_ = false;
+  respSendable_ = 0;
+  respBytesFromUpstream_ = 0;
+  timer_.arm(cfg_->firstByte);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP relay
+
+void ClientSession::markRequestSendable() {
+  if (reqBodyDone_)
+    return;
+  size_t fresh = in_.size() - reqSendable_;
+  if (fresh == 0)
+    return;
+  if (req_.framing == http::Framing::ContentLength) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(reqLeft_, fresh));
+    reqSendable_ += n;
+    reqLeft_ -= n;
+    reqBodyDone_ = reqLeft_ == 0;
+    return;
+  }
+  auto r = reqChunks_.feed(in_.view().substr(reqSendable_));
+  if (!r) {
+    // The upstream already has part of this body: it cannot be told apart from a complete one
+    // unless we cut the connection.
+    int status = r.error().code == 413 ? 413 : 400;
+    log()->info("request.body_rejected client={} status={} reason=\"{}\"", peer_.toString(),
+                status, r.error().message);
+    closeUpstream();
+    respondError(status, r.error().message, "NONE_NONE", true);
+    return;
+  }
+  reqSendable_ += *r;
+  reqBodyDone_ = reqChunks_.done();
+}
+
+bool ClientSession::markResponseSendable() {
+  size_t fresh = upIn_.size() - respSendable_;
+  switch (resp_.framing) {
+  case http::Framing::ContentLength: {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(respLeft_, fresh));
+    respSendable_ += n;
+    respLeft_ -= n;
+    if (respLeft_ == 0)
+      respBodyDone_ = true;
+    else if (upEof_) {
+      abort("upstream closed before the end of its Content-Length body");
+      return false;
+    }
+    return true;
+  }
+  case http::Framing::Chunked: {
+    if (fresh) {
+      auto r = respChunks_.feed(upIn_.view().substr(respSendable_));
+      if (!r) {
+        bump(ctx_.counters().upstream_bad_responses);
+        abort("invalid chunked body from upstream: " + r.error().message);
+        return false;
+      }
+      respSendable_ += *r;
+    }
+    if (respChunks_.done())
+      respBodyDone_ = true;
+    else if (upEof_ && respSendable_ == upIn_.size()) {
+      abort("upstream closed in the middle of a chunked body");
+      return false;
+    }
+    return true;
+  }
+  case http::Framing::UntilClose:
+    respSendable_ = upIn_.size();
+    if (upEof_)
+      respBodyDone_ = true;
+    return true;
+  case http::Framing::None:
+    respBodyDone_ = true;
+    return true;
+  }
+  return true;
+}
+
+bool ClientSession::handleResponseHead() {
+  auto st = respParser_.parse(upIn_.view(), req_.method, resp_);
+  if (st == http::ParseState::NeedMore) {
+    if (!upEof_)
+      return false;
+    if (upReused_ && respBytesFromUpstream_ == 0 && !retried_ &&
+        req_.framing == http::Framing::None) {
+      // A pooled connection the server closed just as we reused it: once, on a fresh one.
+      log()->debug("upstream.stale to={} retrying", upRemote_.toString());
+      retried_ = true;
+      closeUpstream();
+      upOut_ = net::Buffer();
+      upEof_ = false;
+      nextCandidate_ = 0;
+      connectNext();
+      return true;
+    }
+    bump(ctx_.counters().upstream_bad_responses);
+    closeUpstream();
+    respondError(502, "The server closed the connection without sending a response.", "TCP_MISS",
+                 !reqBodyDone_ || req_.framing != http::Framing::None);
+    return true;
+  }
+  if (st == http::ParseState::Error) {
+    bump(ctx_.counters().upstream_bad_responses);
+    log()->info("upstream.bad_response to={} reason=\"{}\"", upRemote_.toString(),
+                respParser_.error().reason);
+    closeUpstream();
+    respondError(502, "The server sent an invalid response: " + respParser_.error().reason,
+                 "TCP_MISS", true);
+    return true;
+  }
+  upIn_.consume(respParser_.consumed());
+  if (resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) {
+    bump(ctx_.counters().responses_1xx);
+    // Interim responses go to HTTP/1.1 clients only; then wait for the final one.
+    if (req_.versionMinor >= 1 && resp_.status == 100) {
+      out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    respParser_.reset();
+    return true;
+  }
+  if (resp_.status == 101) {
+    if (!req_.upgradeWebsocket) {
+      bump(ctx_.counters().upstream_bad_responses);
+      closeUpstream();
+      respondError(502, "The server switched protocols without being asked to.", "TCP_MISS",
+                   true);
+      return true;
+    }
+    status_ = 101;
+    std::string head;
+    http::ForwardOptions opts;
+    opts.viaName = cfg_->name;
+    http::writeResponseHead(resp_, opts, head);
+    out_.append(head);
+    reqSendable_ = in_.size();
+    respHeadDone_ = true;
+    setState(TxState::Tunnelling);
+    timer_.arm(cfg_->tunnelIdle);
+    return true;
+  }
+  status_ = resp_.status;
+  if (auto ct = resp_.headers.get("content-type"))
+    contentType_ = std::string(*ct);
+  bool keep = req_.keepAlive && !closeAfter_ && resp_.framing != http::Framing::UntilClose &&
+              !ctx_.draining();
+  if (!keep)
+    closeAfter_ = true;
+  std::string head;
+  http::ForwardOptions opts;
+  opts.viaName = cfg_->name;
+  opts.keepAlive = keep;
+  http::writeResponseHead(resp_, opts, head);
+  out_.append(head);
+  respHeadDone_ = true;
+  switch (resp_.framing) {
+  case http::Framing::ContentLength:
+    respLeft_ = resp_.contentLength;
+    respBodyDone_ = respLeft_ == 0;
+    break;
+  case http::Framing::Chunked:
+    respChunks_ = http::ChunkedDecoder();
+    break;
+  case http::Framing::UntilClose:
+    break;
+  case http::Framing::None:
+    respBodyDone_ = true;
+    break;
+  }
+  setState(TxState::Relaying);
+  timer_.arm(cfg_->relayIdle);
+  return true;
+}
+
+bool ClientSession::stepHttp() {
+  bool progress = false;
+  // Request side: head and body to the upstream.
+  markRequestSendable();
+  if (closed_ || state_ == TxState::Responding || state_ == TxState::Closing)
+    return true;
+  if (!upBlocked_ && up_.valid() && (!upOut_.empty() || reqSendable_ > 0)) {
+    if (flushUpstream()) {
+      progress = true;
+      if (!respHeadDone_)
+        timer_.arm(requestSent_ ? cfg_->firstByte : cfg_->relayIdle);
+    }
+    if (closed_)
+      return false;
+  }
+  if (!requestSent_ && reqBodyDone_ && reqSendable_ == 0 && upOut_.empty()) {
+    requestSent_ = true;
+    if (!respHeadDone_)
+      timer_.arm(cfg_->firstByte);
+  }
+  // Response side.
+  if (!respHeadDone_) {
+    if (!upIn_.empty() || upEof_) {
+      if (handleResponseHead())
+        return true;
+    }
+    return progress;
+  }
+  if (!respBodyDone_ || respSendable_ < upIn_.size()) {
+    if (!markResponseSendable())
+      return false;
+  }
+  if (!out_.empty() || respSendable_ > 0) {
+    if (flushClient()) {
+      progress = true;
+      timer_.arm(cfg_->relayIdle);
+    }
+    if (closed_)
+      return false;
+  }
+  if (respBodyDone_ && out_.empty() && respSendable_ == 0) {
+    finishTransaction();
+    return true;
+  }
+  return progress;
+}
+
+void ClientSession::finishTransaction() {
+  // The upstream connection goes back to the pool only if both messages ended cleanly.
+  bool reusable = up_.valid() && resp_.keepAlive && resp_.framing != http::Framing::UntilClose &&
+                  requestSent_ && upIn_.empty() && !upEof_;
+  if (reusable) {
+    upWatch_.reset();
+    ctx_.pool().setLimits(cfg_->poolPerDestination, cfg_->upstreamIdle);
+    ctx_.pool().put(upRemote_, std::move(up_));
+  }
+  closeUpstream();
+  if (!requestSent_)
+    closeAfter_ = true; // the rest of the request body is still on its way: framing is lost
+  logAccess();
+  if (closeAfter_) {
+    setState(TxState::Closing);
+    return;
+  }
+  resetTransaction();
+  setState(TxState::Idle);
+  timer_.arm(cfg_->idleKeepAlive);
+}
+
+void ClientSession::resetTransaction() {
+  haveRequest_ = false;
+  logged_ = false;
+  parser_.reset();
+  dnsHandle_.reset();
+  candidates_.clear();
+  nextCandidate_ = 0;
+  reqBodyDone_ = true;
+  reqSendable_ = 0;
+  requestSent_ = false;
+  respHeadDone_ = false;
+  respBodyDone_ = false;
+  respSendable_ = 0;
+  retried_ = false;
+  status_ = 0;
+  txBytesToClient_ = 0;
+  contentType_.clear();
+  upIn_ = net::Buffer();
+  upOut_ = net::Buffer();
+  upEof_ = upBlocked_ = upShut_ = false;
+  out_.releaseIfEmpty();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tunnel
+
+bool ClientSession::stepTunnel() {
+  bool progress = false;
+  // client → upstream
+  reqSendable_ = in_.size();
+  if (!upBlocked_ && (reqSendable_ > 0 || !upOut_.empty())) {
+    if (flushUpstream())
+      progress = true;
+    if (closed_)
+      return false;
+  }
+  if (clientEof_ && in_.empty() && !upShut_ && up_.valid()) {
+    ::shutdown(up_.get(), SHUT_WR); // half-close: the server still answers
+    upShut_ = true;
+    progress = true;
+  }
+  // upstream → client
+  respSendable_ = upIn_.size();
+  if (!clientBlocked_ && (!out_.empty() || respSendable_ > 0)) {
+    if (flushClient())
+      progress = true;
+    if (closed_)
+      return false;
+  }
+  if (upEof_ && upIn_.empty() && out_.empty() && !clientShut_) {
+    ::shutdown(fd_.get(), SHUT_WR);
+    clientShut_ = true;
+    progress = true;
+  }
+  if (progress)
+    timer_.arm(cfg_->tunnelIdle);
+  if (upShut_ && clientShut_) {
+    logAccess();
+    finish();
+    return false;
+  }
+  return progress;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local responses
+
+void ClientSession::respondLocal(int status, std::string_view contentType, std::string_view body,
+                                 std::vector<std::pair<std::string, std::string>> extra,
+                                 bool close, std::string_view resultCode) {
+  if (respHeadDone_ || txBytesToClient_ > 0) {
+    abort("error after the response started");
+    return;
+  }
+  closeUpstream();
+  dnsHandle_.reset();
+  bump(ctx_.counters().local_responses);
+  status_ = status;
+  resultCode_ = std::string(resultCode);
+  contentType_ = std::string(contentType);
+  if (!haveRequest_ || !req_.keepAlive || ctx_.draining())
+    close = true;
+  closeAfter_ = closeAfter_ || close;
+  std::string bytes;
+  http::ForwardOptions opts;
+  opts.viaName = cfg_->name;
+  opts.keepAlive = !closeAfter_;
+  bool headOnly = haveRequest_ && req_.isHead();
+  http::writeLocalResponse(status, contentType, headOnly ? std::string_view{} : body, extra, opts,
+                           bytes);
+  out_.append(bytes);
+  setState(TxState::Responding);
+  timer_.arm(cfg_->relayIdle);
+}
+
+void ClientSession::respondError(int status, std::string_view detail, std::string_view resultCode,
+                                 bool close) {
+  std::string url = haveRequest_ ? req_.url() : std::string("-");
+  std::string page = ctx_.errorPages().render(status, detail, url, cfg_->name);
+  respondLocal(status, "text/html; charset=utf-8", page, {}, close, resultCode);
+}
+
+bool ClientSession::stepLocal() {
+  if (!out_.empty() && !clientBlocked_) {
+    flushClient();
+    if (closed_)
+      return false;
+  }
+  if (!out_.empty())
+    return false;
+  if (state_ == TxState::Responding) {
+    logAccess();
+    if (closeAfter_) {
+      setState(TxState::Closing);
+    } else {
+      resetTransaction();
+      setState(TxState::Idle);
+      timer_.arm(cfg_->idleKeepAlive);
+      return true;
+    }
+  }
+  // Closing: everything is written; shut our side down gently so the last bytes arrive.
+  ::shutdown(fd_.get(), SHUT_WR);
+  finish();
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O helpers
+
+bool ClientSession::readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, Side side) {
+  if (buf.size() >= limit)
+    return true;
+  size_t want = std::min(kReadChunk, limit - buf.size());
+  ssize_t n = ::recv(fd, buf.prepare(want), want, 0);
+  if (n > 0) {
+    buf.commit(static_cast<size_t>(n));
+    if (side == Side::Client) {
+      bytesIn_ += static_cast<uint64_t>(n);
+      bump(ctx_.counters().bytes_from_clients, static_cast<uint64_t>(n));
+    } else {
+      respBytesFromUpstream_ += static_cast<uint64_t>(n);
+      bump(ctx_.counters().bytes_from_upstream, static_cast<uint64_t>(n));
+    }
+    return true;
+  }
+  if (n == 0) {
+    eof = true;
+    return true;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+    return true;
+  if (side == Side::Client) {
+    abort(std::string("client read error: ") + std::strerror(errno));
+    return false;
+  }
+  // A reset from the upstream is an end of stream: the state machine decides what it means.
+  eof = true;
+  return true;
+}
+
+size_t ClientSession::writeFrom(int fd, const char* data, size_t len, bool& blocked, Side side) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::send(fd, data + done, len - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      blocked = true;
+      break;
+    }
+    if (n == -1 && errno == EINTR)
+      continue;
+    if (side == Side::Client) {
+      resultCode_ += resultCode_.ends_with("_ABORTED") ? "" : "_ABORTED";
+      abort(std::string("client write error: ") + std::strerror(errno));
+    } else {
+      abort(std::string("upstream write error: ") + std::strerror(errno));
+    }
+    return done;
+  }
+  if (side == Side::Client) {
+    bytesOut_ += done;
+    txBytesToClient_ += done;
+    bump(ctx_.counters().bytes_to_clients, done);
+  } else {
+    bump(ctx_.counters().bytes_to_upstream, done);
+  }
+  return done;
+}
+
+bool ClientSession::flushClient() {
+  bool progress = false;
+  if (!out_.empty()) {
+    size_t n = writeFrom(fd_.get(), out_.data(), out_.size(), clientBlocked_, Side::Client);
+    if (closed_)
+      return false;
+    out_.consume(n);
+    progress = n > 0;
+    if (!out_.empty())
+      return progress;
+  }
+  if (respSendable_ > 0 && !clientBlocked_) {
+    size_t n = writeFrom(fd_.get(), upIn_.data(), respSendable_, clientBlocked_, Side::Client);
+    if (closed_)
+      return false;
+    upIn_.consume(n);
+    respSendable_ -= n;
+    progress = progress || n > 0;
+  }
+  return progress;
+}
+
+bool ClientSession::flushUpstream() {
+  bool progress = false;
+  if (!upOut_.empty()) {
+    size_t n = writeFrom(up_.get(), upOut_.data(), upOut_.size(), upBlocked_, Side::Upstream);
+    if (closed_)
+      return false;
+    upOut_.consume(n);
+    progress = n > 0;
+    if (!upOut_.empty())
+      return progress;
+  }
+  if (reqSendable_ > 0 && !upBlocked_) {
+    size_t n = writeFrom(up_.get(), in_.data(), reqSendable_, upBlocked_, Side::Upstream);
+    if (closed_)
+      return false;
+    in_.consume(n);
+    reqSendable_ -= n;
+    progress = progress || n > 0;
+  }
+  return progress;
+}
+
+void ClientSession::closeUpstream() {
+  upWatch_.reset();
+  up_.reset();
+  upConnected_ = false;
+  upBlocked_ = false;
+}
+
+void ClientSession::abort(std::string_view why) {
+  if (closed_)
+    return;
+  log()->info("session.abort client={} state={} url={} reason=\"{}\"", peer_.toString(),
+              toString(state_), haveRequest_ ? req_.url() : std::string("-"), why);
+  if (haveRequest_) {
+    if (!resultCode_.ends_with("_ABORTED") && resultCode_ != "TCP_TUNNEL")
+      resultCode_ += "_ABORTED";
+    logAccess();
+  }
+  finish();
+}
+
+void ClientSession::finish() {
+  if (closed_)
+    return;
+  closed_ = true;
+  setState(TxState::Closing);
+  timer_.cancel();
+  dnsHandle_.reset();
+  closeUpstream();
+  watch_.reset();
+  ctx_.release(this);
+}
+
+void ClientSession::logAccess() {
+  if (!haveRequest_ || logged_)
+    return;
+  logged_ = true;
+  switch (status_ / 100) {
+  case 2:
+    bump(ctx_.counters().responses_2xx);
+    break;
+  case 3:
+    bump(ctx_.counters().responses_3xx);
+    break;
+  case 4:
+    bump(ctx_.counters().responses_4xx);
+    break;
+  case 5:
+    bump(ctx_.counters().responses_5xx);
+    break;
+  default:
+    break;
+  }
+  AccessRecord r;
+  r.end = std::chrono::system_clock::now();
+  r.elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
+  r.client = peer_.address.toString();
+  r.resultCode = resultCode_.empty() ? "NONE_NONE" : resultCode_;
+  r.status = status_;
+  r.bytesSent = txBytesToClient_;
+  r.method = req_.method;
+  r.url = req_.url();
+  r.hierarchy = hierarchy_;
+  r.upstream = hierarchy_ == "HIER_DIRECT" ? upRemote_.address.toString() : "-";
+  r.contentType = contentType_;
+  AccessLog::instance().write(r);
+}
+
+} // namespace exaproxy::proxy

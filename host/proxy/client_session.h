@@ -1,0 +1,170 @@
+// ClientSession: one client connection and the transactions it carries, one at a time and in
+// order (pipelined requests wait in the input buffer until the response before them is done).
+//
+// An explicit state machine (transaction_state.h) driven by its loop: socket readiness, DNS
+// answers, connect completion and timers all end in advance(), which does every piece of work
+// that is possible now, then sets the epoll interest of both sockets from what it waits for.
+// Backpressure is that interest: a side is read only while the other side has drained what was
+// read before, so memory per connection stays bounded by two buffers.
+#pragma once
+
+#include "core/config.h"
+#include "core/ip_address.h"
+#include "dns/resolver.h"
+#include "http/chunked.h"
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+#include "net/buffer.h"
+#include "net/event_loop.h"
+#include "net/socket.h"
+#include "proxy/transaction_state.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace exaproxy::proxy {
+
+class LoopContext;
+struct SessionInfo;
+
+class ClientSession {
+public:
+  ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer, const ListenerConfig& listener);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  // Called once after construction (may already answer, e.g. a refused client).
+  void start();
+  TxState state() const { return state_; }
+  SessionInfo info() const;
+  const Endpoint& peer() const { return peer_; }
+  // Draining: an idle connection closes now; a busy one closes after its response.
+  void drain();
+
+private:
+  enum class Side { Client, Upstream };
+
+  // Event entry points.
+  void onClientEvent(uint32_t events);
+  void onUpstreamEvent(uint32_t events);
+  void onTimeout();
+
+  void setState(TxState s);
+  void advance();
+  void updateInterest();
+
+  // Steps; each returns true when it made progress (advance() loops while they do).
+  bool stepHead();
+  bool stepHttp();
+  bool stepTunnel();
+  bool stepLocal();
+
+  // Request handling.
+  void startTransaction();
+  bool targetsProxyItself() const;
+  bool viaHasLoop() const;
+  void resolveDestination();
+  void onResolved(const dns::Answer& answer);
+  void connectNext();
+  void onConnected();
+  void startForwarding();
+  bool handleResponseHead();
+  void markRequestSendable();
+  bool markResponseSendable();
+  void finishTransaction();
+
+  // Local answers.
+  void respondLocal(int status, std::string_view contentType, std::string_view body,
+                    std::vector<std::pair<std::string, std::string>> extra, bool close,
+                    std::string_view resultCode);
+  void respondError(int status, std::string_view detail, std::string_view resultCode,
+                    bool close = false);
+  void answerProxyItself();
+
+  // I/O.
+  bool readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, Side side);
+  // Writes `len` bytes from `data`; returns bytes written, sets blocked/broken.
+  size_t writeFrom(int fd, const char* data, size_t len, bool& blocked, Side side);
+  bool flushClient();   // out_ then the response bytes ready in upIn_
+  bool flushUpstream(); // upOut_ then the request bytes ready in in_
+  void closeUpstream();
+  void abort(std::string_view why);
+  void finish();
+  void logAccess();
+  void resetTransaction();
+
+  LoopContext& ctx_;
+  std::shared_ptr<const HostConfig> cfg_; // the configuration this transaction started with
+  net::Fd fd_;
+  Endpoint peer_;
+  ListenerConfig listener_;
+  net::IoWatch watch_;
+  net::Timer timer_;
+  TxState state_ = TxState::Idle;
+  bool closed_ = false;
+  bool counted_ = false; // holds a per-client slot in ProxyShared
+
+  // Client side.
+  net::Buffer in_;  // bytes from the client not yet consumed
+  net::Buffer out_; // bytes for the client generated here (heads, local responses)
+  bool clientEof_ = false;
+  bool clientBlocked_ = false;
+  bool clientShut_ = false;
+  net::Clock::time_point connStart_;
+
+  // The current transaction.
+  http::RequestParser parser_;
+  http::RequestHead req_;
+  bool haveRequest_ = false;
+  bool logged_ = false;    // this transaction's access-log line is written
+  bool closeAfter_ = false; // close the client connection once this response is written
+  dns::ResolveHandle dnsHandle_;
+  std::vector<Endpoint> candidates_;
+  size_t nextCandidate_ = 0;
+  std::string connectError_;
+
+  // Request body (client → upstream).
+  bool reqBodyDone_ = true; // every body byte has been marked sendable
+  uint64_t reqLeft_ = 0;
+  http::ChunkedDecoder reqChunks_;
+  size_t reqSendable_ = 0; // bytes at the front of in_ validated and waiting to go upstream
+  bool requestSent_ = false;
+
+  // Upstream.
+  net::Fd up_;
+  net::IoWatch upWatch_;
+  Endpoint upRemote_;
+  bool upReused_ = false;
+  bool upConnected_ = false;
+  net::Buffer upIn_;
+  net::Buffer upOut_;
+  bool upEof_ = false;
+  bool upBlocked_ = false;
+  bool upShut_ = false;
+  bool retried_ = false;
+
+  // Response (upstream → client).
+  http::ResponseParser respParser_;
+  http::ResponseHead resp_;
+  bool respHeadDone_ = false;
+  bool respBodyDone_ = false;
+  uint64_t respLeft_ = 0;
+  http::ChunkedDecoder respChunks_;
+  size_t respSendable_ = 0;
+  uint64_t respBytesFromUpstream_ = 0;
+
+  // Access log.
+  net::Clock::time_point txStart_;
+  std::chrono::system_clock::time_point txWallStart_;
+  uint64_t txBytesToClient_ = 0;
+  uint64_t bytesIn_ = 0;
+  uint64_t bytesOut_ = 0;
+  int status_ = 0;
+  std::string resultCode_;
+  std::string hierarchy_ = "HIER_NONE";
+  std::string contentType_;
+};
+
+} // namespace exaproxy::proxy

@@ -1,0 +1,149 @@
+#include "proxy/loop_context.h"
+
+#include "core/logging.h"
+#include "proxy/client_session.h"
+
+namespace exaproxy::proxy {
+
+namespace {
+std::shared_ptr<const http::ErrorPages> loadErrorPages(const HostConfig& c) {
+  auto pages = std::make_shared<http::ErrorPages>();
+  if (!c.templates.empty()) {
+    if (auto st = pages->load(c.templates); !st)
+      logger("proxy")->warn("templates.failed dir={} error=\"{}\" (using built-in pages)",
+                            c.templates.string(), st.error().message);
+  }
+  return pages;
+}
+} // namespace
+
+dns::ResolverConfig resolverConfig(const HostConfig& c) {
+  dns::ResolverConfig r;
+  r.servers = c.dnsServers;
+  r.useHostsFile = c.dnsHostsFile;
+  r.preferIpv6 = c.preferIpv6;
+  r.timeout = c.dnsTimeout;
+  r.tries = c.dnsTries;
+  r.minTtl = c.dnsMinTtl;
+  r.maxTtl = c.dnsMaxTtl;
+  r.negativeTtl = c.dnsNegativeTtl;
+  r.maxEntries = c.dnsCacheSize;
+  return r;
+}
+
+LoopContext::LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig> config,
+                         ProxyShared& shared)
+    : loop_(loop), config_(std::move(config)), shared_(shared),
+      resolver_(loop, resolverConfig(*config_)), pool_(loop, counters_),
+      errorPages_(loadErrorPages(*config_)), resumeTimer_(loop) {
+  pool_.setLimits(config_->poolPerDestination, config_->upstreamIdle);
+  resumeTimer_.setCallback([this] { resumeListeners(); });
+}
+
+LoopContext::~LoopContext() {
+  // Sessions first: they hold resolver handles and pool references.
+  sessions_.clear();
+}
+
+void LoopContext::addListener(net::Fd socket, const Endpoint& bound, const ListenerConfig& config) {
+  listenerConfigs_.push_back(std::make_unique<ListenerConfig>(config));
+  const ListenerConfig* lc = listenerConfigs_.back().get();
+  listeners_.push_back(std::make_unique<net::Listener>(
+      loop_, std::move(socket), bound,
+      [this, lc](net::Fd fd, const Endpoint& peer) { onAccept(std::move(fd), peer, *lc); }));
+}
+
+void LoopContext::onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener) {
+  size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  auto session = std::make_unique<ClientSession>(*this, std::move(fd), peer, listener);
+  ClientSession* raw = session.get();
+  sessions_.emplace(raw, std::move(session));
+  raw->start();
+  if (open >= config_->maxConnections) {
+    // At the limit: stop accepting; the kernel backlog holds newcomers until a slot frees.
+    logger("net")->warn("accept.paused connections={} limit={}", open, config_->maxConnections);
+    pauseListeners();
+  }
+}
+
+void LoopContext::pauseListeners() {
+  for (auto& l : listeners_)
+    l->pause();
+  // Other loops free slots too, and they cannot wake us: look again shortly.
+  resumeTimer_.arm(std::chrono::milliseconds(50));
+}
+
+void LoopContext::resumeListeners() {
+  if (draining_)
+    return;
+  if (shared_.connections.load(std::memory_order_relaxed) >= config_->maxConnections) {
+    resumeTimer_.arm(std::chrono::milliseconds(50));
+    return;
+  }
+  for (auto& l : listeners_)
+    if (l->paused())
+      l->resume();
+}
+
+void LoopContext::release(ClientSession* session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end())
+    return;
+  loop_.deferDestroy(std::move(it->second));
+  sessions_.erase(it);
+  if (draining_ && sessions_.empty() && drained_) {
+    auto done = std::move(drained_);
+    drained_ = nullptr;
+    loop_.post(std::move(done)); // after the session is really gone
+  }
+}
+
+void LoopContext::applyConfig(std::shared_ptr<const HostConfig> config) {
+  bool dnsChanged = resolverConfig(*config).servers != resolverConfig(*config_).servers ||
+                    config->dnsHostsFile != config_->dnsHostsFile ||
+                    config->preferIpv6 != config_->preferIpv6 ||
+                    config->dnsTimeout != config_->dnsTimeout ||
+                    config->dnsTries != config_->dnsTries ||
+                    config->dnsMinTtl != config_->dnsMinTtl ||
+                    config->dnsMaxTtl != config_->dnsMaxTtl ||
+                    config->dnsNegativeTtl != config_->dnsNegativeTtl;
+  if (dnsChanged)
+    resolver_.reconfigure(resolverConfig(*config));
+  if (config->templates != config_->templates)
+    errorPages_ = loadErrorPages(*config);
+  pool_.setLimits(config->poolPerDestination, config->upstreamIdle);
+  config_ = std::move(config);
+  resumeListeners();
+}
+
+void LoopContext::startDrain(std::function<void()> done) {
+  draining_ = true;
+  resumeTimer_.cancel();
+  for (auto& l : listeners_)
+    l->close();
+  pool_.clear();
+  drained_ = std::move(done);
+  // drain() may end sessions (idle ones): iterate over a copy of the keys.
+  std::vector<ClientSession*> all;
+  all.reserve(sessions_.size());
+  for (auto& [raw, owned] : sessions_)
+    all.push_back(raw);
+  for (auto* s : all)
+    if (sessions_.count(s))
+      s->drain();
+  if (sessions_.empty() && drained_) {
+    auto cb = std::move(drained_);
+    drained_ = nullptr;
+    loop_.post(std::move(cb));
+  }
+}
+
+std::vector<SessionInfo> LoopContext::sessions() const {
+  std::vector<SessionInfo> out;
+  out.reserve(sessions_.size());
+  for (const auto& [raw, owned] : sessions_)
+    out.push_back(raw->info());
+  return out;
+}
+
+} // namespace exaproxy::proxy

@@ -1,0 +1,93 @@
+// LoopContext: everything one event loop owns — its listeners, resolver, upstream pool, counters,
+// the configuration it currently serves with, and its client sessions. Used only on its loop's
+// thread, except where a method says otherwise.
+#pragma once
+
+#include "core/config.h"
+#include "core/counters.h"
+#include "dns/resolver.h"
+#include "http/error_pages.h"
+#include "net/event_loop.h"
+#include "net/listener.h"
+#include "proxy/filter_chain.h"
+#include "proxy/proxy_shared.h"
+#include "proxy/transaction_state.h"
+#include "proxy/upstream_pool.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace exaproxy::proxy {
+
+class ClientSession;
+
+// One line of the connection list (status page, UI).
+struct SessionInfo {
+  std::string client;
+  TxState state;
+  std::string method;
+  std::string target;
+  std::string upstream;
+  uint64_t bytesIn = 0;
+  uint64_t bytesOut = 0;
+  double ageSeconds = 0;
+};
+
+class LoopContext {
+public:
+  LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig> config, ProxyShared& shared);
+  ~LoopContext();
+
+  // Startup (before run): adopt a listening socket bound for this loop.
+  void addListener(net::Fd socket, const Endpoint& bound, const ListenerConfig& config);
+
+  // Loop thread (posted by SIGHUP): serve new transactions with `config`.
+  void applyConfig(std::shared_ptr<const HostConfig> config);
+  // Loop thread (posted by SIGTERM): stop accepting, close idle clients, let the rest finish.
+  // `done` runs on this loop once its last session is gone.
+  void startDrain(std::function<void()> done);
+  // Loop thread: what every connection is doing.
+  std::vector<SessionInfo> sessions() const;
+
+  net::EventLoop& loop() { return loop_; }
+  dns::Resolver& resolver() { return resolver_; }
+  UpstreamPool& pool() { return pool_; }
+  Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
+  FilterChain& chain() { return chain_; }
+  ProxyShared& shared() { return shared_; }
+  const std::shared_ptr<const HostConfig>& config() const { return config_; }
+  const http::ErrorPages& errorPages() const { return *errorPages_; }
+  bool draining() const { return draining_; }
+
+  // Called by a session when it ends (from one of its own callbacks): destroyed after dispatch.
+  void release(ClientSession* session);
+
+private:
+  void onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener);
+  void pauseListeners();
+  void resumeListeners();
+
+  net::EventLoop& loop_;
+  std::shared_ptr<const HostConfig> config_;
+  ProxyShared& shared_;
+  Counters counters_;
+  dns::Resolver resolver_;
+  UpstreamPool pool_;
+  FilterChain chain_;
+  std::shared_ptr<const http::ErrorPages> errorPages_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::vector<std::unique_ptr<ListenerConfig>> listenerConfigs_;
+  std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
+  net::Timer resumeTimer_;
+  bool draining_ = false;
+  std::function<void()> drained_;
+};
+
+// The resolver settings of a host configuration.
+dns::ResolverConfig resolverConfig(const HostConfig& c);
+
+} // namespace exaproxy::proxy

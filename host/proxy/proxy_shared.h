@@ -1,0 +1,64 @@
+// State shared by every loop of the process. Written at startup (before the loops run) except for
+// the atomics and the per-client map, which has its own lock (touched once per accept and close,
+// never per byte).
+#pragma once
+
+#include "core/ip_address.h"
+
+#include <atomic>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace exaproxy::proxy {
+
+struct ProxyShared {
+  std::vector<Endpoint> listenEndpoints; // what the listeners are bound to (self-loop detection)
+  std::vector<IpAddress> localAddresses; // this host's interface addresses (wildcard listeners)
+  std::atomic<size_t> connections{0};     // client connections open, all loops
+  std::atomic<bool> draining{false};
+
+  // Per client address connection counts ([limits] max_connections_per_client).
+  bool admitClient(const IpAddress& a, size_t limit) {
+    std::lock_guard lock(clientsMutex_);
+    auto& n = perClient_[a.toString()];
+    if (limit && n >= limit) {
+      if (n == 0)
+        perClient_.erase(a.toString());
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void releaseClient(const IpAddress& a) {
+    std::lock_guard lock(clientsMutex_);
+    auto it = perClient_.find(a.toString());
+    if (it != perClient_.end() && --it->second == 0)
+      perClient_.erase(it);
+  }
+
+  // True when connecting to `to` would reach one of our own listeners.
+  bool isSelf(const Endpoint& to) const {
+    for (const auto& l : listenEndpoints) {
+      if (l.port != to.port)
+        continue;
+      if (l.address == to.address)
+        return true;
+      if (l.address.isUnspecified() && l.address.family() == to.address.family()) {
+        if (to.address.isLoopback() || to.address.isUnspecified())
+          return true;
+        for (const auto& local : localAddresses)
+          if (local == to.address)
+            return true;
+      }
+    }
+    return false;
+  }
+
+private:
+  std::mutex clientsMutex_;
+  std::map<std::string, size_t> perClient_;
+};
+
+} // namespace exaproxy::proxy

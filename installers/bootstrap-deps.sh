@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what ExaProxy needs on Debian 12, from Debian's packages only.
+#   installers/bootstrap-deps.sh build   compilers, libraries (build and run the proxy)
+#   installers/bootstrap-deps.sh test    the above plus the real peers the tests start
+# Installing never starts a service or takes a port: a policy-rc.d forbids service starts
+# for the duration, and only daemon-less packages (dnsmasq-base, not dnsmasq) are used.
+set -euo pipefail
+
+what=${1:-build}
+build_pkgs=(build-essential cmake pkg-config ninja-build
+  libpoco-dev libc-ares-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev)
+test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3)
+
+pkgs=("${build_pkgs[@]}")
+[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bootstrap-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+policy=/usr/sbin/policy-rc.d
+had_policy=0
+[ -e "$policy" ] && had_policy=1
+if [ $had_policy -eq 0 ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
