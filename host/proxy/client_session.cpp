@@ -285,6 +285,8 @@ bool ClientSession::stepHead() {
   if (state_ == TxState::Idle) {
     setState(TxState::ReadingHead);
     timer_.arm(cfg_->headerRead);
+    txStarted_ = true;
+    txStart_ = ctx_.loop().now();
   }
   auto st = parser_.parse(in_.view(), req_);
   if (st == http::ParseState::NeedMore) {
@@ -357,8 +359,6 @@ bool ClientSession::targetsProxyItself() const {
 void ClientSession::startTransaction() {
   bump(ctx_.counters().requests);
   cfg_ = ctx_.config();
-  txStart_ = ctx_.loop().now();
-  txWallStart_ = std::chrono::system_clock::now();
   resultCode_ = "TCP_MISS";
   hierarchy_ = "HIER_NONE";
   timer_.cancel();
@@ -861,6 +861,7 @@ void ClientSession::finishTransaction() {
 
 void ClientSession::resetTransaction() {
   haveRequest_ = false;
+  txStarted_ = false;
   logged_ = false;
   parser_.reset();
   dnsHandle_.reset();
@@ -1108,7 +1109,7 @@ void ClientSession::abort(std::string_view why) {
     return;
   log()->info("session.abort client={} state={} url={} reason=\"{}\"", peer_.toString(),
               toString(state_), haveRequest_ ? req_.url() : std::string("-"), why);
-  if (haveRequest_) {
+  if (txStarted_) {
     if (!resultCode_.ends_with("_ABORTED") && resultCode_ != "TCP_TUNNEL")
       resultCode_ += "_ABORTED";
     logAccess();
@@ -1129,7 +1130,7 @@ void ClientSession::finish() {
 }
 
 void ClientSession::logAccess() {
-  if (!haveRequest_ || logged_)
+  if (!txStarted_ || logged_)
     return;
   logged_ = true;
   switch (status_ / 100) {
@@ -1156,8 +1157,9 @@ void ClientSession::logAccess() {
   r.resultCode = resultCode_.empty() ? "NONE_NONE" : resultCode_;
   r.status = status_;
   r.bytesSent = txBytesToClient_;
-  r.method = req_.method;
-  r.url = req_.url();
+  // A request rejected by the parser is logged as Squid does: NONE error:invalid-request.
+  r.method = haveRequest_ ? req_.method : std::string_view("NONE");
+  r.url = haveRequest_ ? req_.url() : std::string("error:invalid-request");
   r.hierarchy = hierarchy_;
   r.upstream = hierarchy_ == "HIER_DIRECT" ? upRemote_.address.toString() : "-";
   r.contentType = contentType_;

@@ -118,6 +118,7 @@ private:
   http::RequestParser parser_;
   http::RequestHead req_;
   bool haveRequest_ = false;
+  bool txStarted_ = false; // the first byte of a request arrived
   bool logged_ = false;    // this transaction's access-log line is written
   bool closeAfter_ = false; // close the client connection once this response is written
   dns::ResolveHandle dnsHandle_;
@@ -157,7 +158,6 @@ private:
 
   // Access log.
   net::Clock::time_point txStart_;
-  std::chrono::system_clock::time_point txWallStart_;
   uint64_t txBytesToClient_ = 0;
   uint64_t bytesIn_ = 0;
   uint64_t bytesOut_ = 0;

@@ -51,7 +51,8 @@ Server::Server(std::shared_ptr<const HostConfig> config) : config_(std::move(con
 Server::~Server() { stop(); }
 
 Status Server::bind() {
-  sockets_.assign(loopCount_, {});
+  sockets_.clear();
+  sockets_.resize(loopCount_);
   shared_.listenEndpoints.clear();
   for (const auto& l : config_->listeners) {
     // The first socket may bind port 0; the others join whatever port it got.

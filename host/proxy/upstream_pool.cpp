@@ -6,13 +6,6 @@
 
 namespace exaproxy::proxy {
 
-struct UpstreamPool::Entry {
-  Entry(net::EventLoop& loop, net::Fd f) : fd(std::move(f)), timer(loop) {}
-  net::Fd fd;
-  net::IoWatch watch;
-  net::Timer timer;
-};
-
 UpstreamPool::~UpstreamPool() { clear(); }
 
 void UpstreamPool::clear() {

@@ -34,7 +34,12 @@ public:
   void clear();
 
 private:
-  struct Entry;
+  struct Entry {
+    Entry(net::EventLoop& loop, net::Fd f) : fd(std::move(f)), timer(loop) {}
+    net::Fd fd;
+    net::IoWatch watch; // EOF or stray bytes while idle: drop
+    net::Timer timer;   // upstream_idle
+  };
   using List = std::list<std::unique_ptr<Entry>>;
   void drop(const std::string& key, List::iterator it);
 

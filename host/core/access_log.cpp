@@ -1,0 +1,169 @@
+#include "core/access_log.h"
+
+#include "core/logging.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace exaproxy {
+
+namespace {
+
+// Appends a field, '-' if empty; bytes that would split or break the line become %XX. In the
+// bracketed note, spaces are kept but brackets are escaped so that the note stays one [...] group.
+void appendField(std::string& out, std::string_view field, bool note = false) {
+  if (field.empty()) {
+    out += '-';
+    return;
+  }
+  for (char c : field) {
+    auto u = static_cast<unsigned char>(c);
+    bool escape = u < 0x20 || u == 0x7f || (note ? (c == '[' || c == ']') : u == ' ');
+    if (escape) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+}
+
+} // namespace
+
+std::string formatSquid(const AccessRecord& r) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(r.end.time_since_epoch()).count();
+  if (ms < 0)
+    ms = 0;
+  auto elapsed = r.elapsed.count() < 0 ? 0 : r.elapsed.count();
+  int status = r.status < 0 ? 0 : r.status;
+
+  std::string out;
+  out.reserve(160 + r.url.size());
+  out += fmt::format("{}.{:03} {:>6} ", ms / 1000, ms % 1000, elapsed);
+  appendField(out, r.client);
+  out += ' ';
+  appendField(out, r.resultCode.empty() ? std::string_view("NONE_NONE") : r.resultCode);
+  out += fmt::format("/{:03} {} ", status, r.bytesSent);
+  appendField(out, r.method);
+  out += ' ';
+  appendField(out, r.url);
+  out += ' ';
+  appendField(out, r.user);
+  out += ' ';
+  appendField(out, r.hierarchy.empty() ? std::string_view("HIER_NONE") : r.hierarchy);
+  out += '/';
+  appendField(out, r.upstream);
+  out += ' ';
+  appendField(out, r.contentType);
+  if (!r.note.empty()) {
+    // Squid's own extra data (log_mime_hdrs) is " [...]" after the 10 fields; tools that know
+    // that form (calamaris -f squid-extended) drop it, so the note is written the same way.
+    out += " [";
+    appendField(out, r.note, true);
+    out += ']';
+  }
+  return out;
+}
+
+struct AccessLog::Target {
+  int fd = -1;        // -1: off
+  bool owned = false; // we opened it (not stdout)
+  std::string path;   // empty unless a file
+  ~Target() {
+    if (owned && fd >= 0)
+      ::close(fd);
+  }
+};
+
+AccessLog::AccessLog() {
+  auto stdoutTarget = std::make_shared<Target>();
+  stdoutTarget->fd = STDOUT_FILENO;
+  target_ = stdoutTarget;
+}
+
+AccessLog::~AccessLog() = default;
+
+AccessLog& AccessLog::instance() {
+  static AccessLog log;
+  return log;
+}
+
+std::shared_ptr<const AccessLog::Target> AccessLog::current() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return target_;
+}
+
+bool AccessLog::configure(const std::string& target) {
+  auto next = std::make_shared<Target>();
+  if (target == "-") {
+    next->fd = STDOUT_FILENO;
+  } else if (target != "off") {
+    next->fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (next->fd < 0) {
+      logger("main")->error("cannot open the access log {}: {}", target, std::strerror(errno));
+      return false;
+    }
+    next->owned = true;
+    next->path = target;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    target_ = next;
+  }
+  enabled_.store(next->fd >= 0, std::memory_order_relaxed);
+  return true;
+}
+
+void AccessLog::reopen() {
+  auto old = current();
+  if (old->path.empty())
+    return;
+  auto next = std::make_shared<Target>();
+  next->fd = ::open(old->path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (next->fd < 0) {
+    logger("main")->error("cannot reopen the access log {}, still writing the old file: {}",
+                          old->path, std::strerror(errno));
+    return;
+  }
+  next->owned = true;
+  next->path = old->path;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // A configure() that ran meanwhile wins: its target is newer than our reopen.
+  if (target_ == old)
+    target_ = next;
+}
+
+void AccessLog::write(const AccessRecord& record) {
+  if (!enabled())
+    return;
+  std::string line = formatSquid(record);
+  line += '\n';
+  auto target = current();
+  if (target->fd < 0)
+    return;
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(target->fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      // Disk full or a closed stdout: the proxy keeps serving; the UI shows the count.
+      lost_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  written_.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace exaproxy

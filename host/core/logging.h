@@ -1,0 +1,38 @@
+// Diagnostic logging: one named spdlog logger per module, all writing through one shared sink so
+// that a reconfiguration (SIGHUP) or a log rotation (SIGUSR1) reaches loggers that modules have
+// already cached. The access log is separate (core/access_log.h).
+//
+// None of these functions is async-signal-safe: call them from the loop that reads the signal
+// (signalfd), never from a signal handler.
+#pragma once
+
+#include "core/config.h"
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string_view>
+
+namespace exaproxy {
+
+// The loggers every module uses; logger() also creates others on demand.
+inline constexpr std::string_view kLogModules[] = {"main",  "net",    "http",    "dns",
+                                                   "proxy", "plugin", "workers", "ui"};
+
+// Points every logger at stderr or the [log] file (a single shared sink), sets the level and
+// the pattern, and makes "main" spdlog's default logger. May be called again on SIGHUP. If the
+// file cannot be opened the output goes to stderr and the failure is logged there.
+void setupLogging(const HostConfig& config);
+
+// The named logger, created on first use with the current sink and level. Safe from any thread;
+// it takes a mutex, so keep the returned pointer rather than calling it per message.
+std::shared_ptr<spdlog::logger> logger(std::string_view module);
+
+// Closes and reopens the [log] file (after logrotate moved it) and the access log file.
+void reopenLogFiles();
+
+// Sets the level of every logger (and of loggers created later). Returns false, changing
+// nothing, for a name other than trace debug info warn error critical off.
+bool applyLogLevel(std::string_view level);
+
+} // namespace exaproxy
