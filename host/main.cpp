@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
                    next.errors.size());
         continue;
       }
-      applyLogLevel(next.config->logLevel);
+      setupLogging(*next.config); // level and log file may have changed
       if (next.config->accessLog != config->accessLog)
         AccessLog::instance().configure(next.config->accessLog);
       for (const auto& what : server.reload(next.config))
@@ -234,8 +234,7 @@ int main(int argc, char** argv) {
       config = next.config;
       log->info("reload.done");
     } else if (sig == SIGUSR1) {
-      reopenLogFiles();
-      AccessLog::instance().reopen();
+      reopenLogFiles(); // the daemon log and the access log
       log->info("logs.reopened");
     } else {
       log->info("shutdown.start signal={} drain={}ms", strsignal(sig), config->drain.count());
