@@ -52,3 +52,26 @@ inline void drop(std::atomic<uint64_t>& c, uint64_t n = 1) {
 }
 
 } // namespace exaproxy
+
+namespace exaproxy {
+
+// A latency histogram with fixed upper bounds (milliseconds), one per loop like Counters; the
+// last bucket is +Inf. Prometheus buckets are cumulative: readers add them up.
+struct alignas(64) LatencyHistogram {
+  static constexpr uint64_t kBoundsMs[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+  static constexpr size_t kBuckets = sizeof(kBoundsMs) / sizeof(kBoundsMs[0]) + 1;
+  std::atomic<uint64_t> buckets[kBuckets] = {};
+  std::atomic<uint64_t> count{0};
+  std::atomic<uint64_t> sumMs{0};
+
+  void record(uint64_t ms) {
+    size_t i = 0;
+    while (i < kBuckets - 1 && ms > kBoundsMs[i])
+      ++i;
+    bump(buckets[i]);
+    bump(count);
+    bump(sumMs, ms);
+  }
+};
+
+} // namespace exaproxy

@@ -758,6 +758,8 @@ bool ClientSession::handleResponseHead() {
     return true;
   }
   status_ = resp_.status;
+  ctx_.firstByteLatency().record(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_).count()));
   if (auto ct = resp_.headers.get("content-type"))
     contentType_ = std::string(*ct);
   bool keep = req_.keepAlive && !closeAfter_ && resp_.framing != http::Framing::UntilClose &&
@@ -1163,6 +1165,7 @@ void ClientSession::logAccess() {
   r.hierarchy = hierarchy_;
   r.upstream = hierarchy_ == "HIER_DIRECT" ? upRemote_.address.toString() : "-";
   r.contentType = contentType_;
+  ctx_.totalLatency().record(static_cast<uint64_t>(r.elapsed.count()));
   AccessLog::instance().write(r);
 }
 

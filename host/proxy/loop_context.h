@@ -57,6 +57,10 @@ public:
   UpstreamPool& pool() { return pool_; }
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
+  LatencyHistogram& firstByteLatency() { return firstByte_; }
+  LatencyHistogram& totalLatency() { return total_; }
+  const LatencyHistogram& firstByteLatency() const { return firstByte_; }
+  const LatencyHistogram& totalLatency() const { return total_; }
   FilterChain& chain() { return chain_; }
   ProxyShared& shared() { return shared_; }
   const std::shared_ptr<const HostConfig>& config() const { return config_; }
@@ -75,6 +79,8 @@ private:
   std::shared_ptr<const HostConfig> config_;
   ProxyShared& shared_;
   Counters counters_;
+  LatencyHistogram firstByte_; // request head parsed → response head from upstream
+  LatencyHistogram total_;     // request head started → transaction logged
   dns::Resolver resolver_;
   UpstreamPool pool_;
   FilterChain chain_;

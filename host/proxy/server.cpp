@@ -116,7 +116,10 @@ std::vector<std::string> Server::reload(std::shared_ptr<const HostConfig> config
     restart.push_back("server.loops");
   if (config->user != config_->user)
     restart.push_back("server.user");
-  config_ = config;
+  {
+    std::lock_guard lock(configMutex_);
+    config_ = config;
+  }
   Latch applied(loops_.size());
   for (auto& l : loops_) {
     LoopContext* ctx = l.ctx.get();
@@ -137,6 +140,110 @@ bool Server::drain() {
     l.loop->post([ctx, done] { ctx->startDrain([done] { done->countDown(); }); });
   }
   return done->waitFor(config_->drain);
+}
+
+std::shared_ptr<const HostConfig> Server::config() const {
+  std::lock_guard lock(configMutex_);
+  return config_;
+}
+
+CounterTotals Server::counters() const {
+  CounterTotals t;
+  for (const auto& l : loops_) {
+    const Counters& c = l.ctx->counters();
+#define EXAPROXY_SUM_FIELD(name, kind, help) t.name += c.name.load(std::memory_order_relaxed);
+    EXAPROXY_COUNTERS(EXAPROXY_SUM_FIELD)
+#undef EXAPROXY_SUM_FIELD
+  }
+  return t;
+}
+
+namespace {
+void addHistogram(HistogramTotals& t, const LatencyHistogram& h) {
+  for (size_t i = 0; i < LatencyHistogram::kBuckets; ++i)
+    t.buckets[i] += h.buckets[i].load(std::memory_order_relaxed);
+  t.count += h.count.load(std::memory_order_relaxed);
+  t.sumMs += h.sumMs.load(std::memory_order_relaxed);
+}
+} // namespace
+
+HistogramTotals Server::firstByteLatency() const {
+  HistogramTotals t;
+  for (const auto& l : loops_)
+    addHistogram(t, l.ctx->firstByteLatency());
+  return t;
+}
+
+HistogramTotals Server::totalLatency() const {
+  HistogramTotals t;
+  for (const auto& l : loops_)
+    addHistogram(t, l.ctx->totalLatency());
+  return t;
+}
+
+// Runs fn(LoopContext&) -> T on every loop and collects the answers that arrive within `wait`.
+// The shared state outlives a late answer, so a slow loop can never write into freed memory.
+template <typename T, typename Fn>
+std::vector<T> Server::askLoops(Fn fn, std::chrono::milliseconds wait) const {
+  struct State {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<T> answers;
+    size_t pending = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->pending = loops_.size();
+  for (const auto& l : loops_) {
+    LoopContext* ctx = l.ctx.get();
+    l.loop->post([state, ctx, fn] {
+      T answer = fn(*ctx);
+      std::lock_guard lock(state->m);
+      state->answers.push_back(std::move(answer));
+      if (--state->pending == 0)
+        state->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(state->m);
+  state->cv.wait_for(lock, wait, [&] { return state->pending == 0; });
+  return state->answers;
+}
+
+std::vector<SessionInfo> Server::sessions(std::chrono::milliseconds wait) const {
+  auto perLoop = askLoops<std::vector<SessionInfo>>(
+      [](LoopContext& ctx) { return ctx.sessions(); }, wait);
+  std::vector<SessionInfo> all;
+  for (auto& v : perLoop)
+    all.insert(all.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
+  return all;
+}
+
+DnsSnapshot Server::dns(std::chrono::milliseconds wait) const {
+  auto perLoop = askLoops<DnsSnapshot>(
+      [](LoopContext& ctx) {
+        DnsSnapshot d;
+        auto st = ctx.resolver().stats();
+        d.queries = st.queries;
+        d.cacheHits = st.cacheHits;
+        d.cacheMisses = st.cacheMisses;
+        d.failures = st.failures;
+        d.inflight = st.inflight;
+        d.cacheSize = st.cacheSize;
+        d.entries = ctx.resolver().cache().snapshot(ctx.loop().now());
+        return d;
+      },
+      wait);
+  DnsSnapshot total;
+  for (auto& d : perLoop) {
+    total.queries += d.queries;
+    total.cacheHits += d.cacheHits;
+    total.cacheMisses += d.cacheMisses;
+    total.failures += d.failures;
+    total.inflight += d.inflight;
+    total.cacheSize += d.cacheSize;
+    total.entries.insert(total.entries.end(), std::make_move_iterator(d.entries.begin()),
+                         std::make_move_iterator(d.entries.end()));
+  }
+  return total;
 }
 
 void Server::stop() {

@@ -9,10 +9,30 @@
 #include "proxy/proxy_shared.h"
 
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 namespace exaproxy::proxy {
+
+// Sums of every loop's counters (plain numbers: a snapshot).
+struct CounterTotals {
+#define EXAPROXY_TOTAL_FIELD(name, kind, help) uint64_t name = 0;
+  EXAPROXY_COUNTERS(EXAPROXY_TOTAL_FIELD)
+#undef EXAPROXY_TOTAL_FIELD
+};
+
+struct HistogramTotals {
+  uint64_t buckets[LatencyHistogram::kBuckets] = {}; // per bucket, not cumulative
+  uint64_t count = 0;
+  uint64_t sumMs = 0;
+};
+
+struct DnsSnapshot {
+  uint64_t queries = 0, cacheHits = 0, cacheMisses = 0, failures = 0;
+  size_t inflight = 0, cacheSize = 0;
+  std::vector<dns::DnsCache::EntryInfo> entries; // every loop's cache (a name may repeat)
+};
 
 class Server {
 public:
@@ -34,6 +54,18 @@ public:
 
   const std::vector<Endpoint>& endpoints() const { return shared_.listenEndpoints; }
 
+  // Snapshots for the control plane (any thread). Counters are read without involving the loops;
+  // the others are asked of each loop by message and wait at most `wait` for the answers (a loop
+  // that does not answer in time is left out, never blocked on).
+  CounterTotals counters() const;
+  HistogramTotals firstByteLatency() const;
+  HistogramTotals totalLatency() const;
+  std::vector<SessionInfo> sessions(std::chrono::milliseconds wait = std::chrono::milliseconds(500)) const;
+  DnsSnapshot dns(std::chrono::milliseconds wait = std::chrono::milliseconds(500)) const;
+  std::shared_ptr<const HostConfig> config() const;
+  unsigned loopCount() const { return loopCount_; }
+  bool draining() const { return shared_.draining.load(std::memory_order_relaxed); }
+
 private:
   struct Loop {
     std::unique_ptr<net::EventLoop> loop;
@@ -41,6 +73,9 @@ private:
     std::thread thread;
   };
 
+  template <typename T, typename Fn> std::vector<T> askLoops(Fn fn, std::chrono::milliseconds wait) const;
+
+  mutable std::mutex configMutex_; // config_ is swapped by reload() while the UI reads it
   std::shared_ptr<const HostConfig> config_;
   ProxyShared shared_;
   unsigned loopCount_ = 1;
