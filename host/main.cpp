@@ -36,17 +36,17 @@ struct Options {
 };
 
 void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: exaproxy --conf-dir DIR [--set section.key=value]... [--check]\n"
-               "                [--ready-file FILE] [--daemon] [--pidfile FILE] [--version]\n"
-               "\n"
-               "  --conf-dir DIR      read every DIR/*.conf in lexical order (required)\n"
-               "  --set S.K=V         override one key, e.g. --set 'listener main.address=127.0.0.1:0'\n"
-               "  --check             validate the configuration and exit (0 valid, 1 invalid)\n"
-               "  --ready-file FILE   write the bound addresses, one per line, once serving\n"
-               "  --daemon            detach from the terminal\n"
-               "  --pidfile FILE      write the process id\n"
-               "  --version           print the version and exit\n");
+  std::fprintf(
+      to, "usage: exaproxy --conf-dir DIR [--set section.key=value]... [--check]\n"
+          "                [--ready-file FILE] [--daemon] [--pidfile FILE] [--version]\n"
+          "\n"
+          "  --conf-dir DIR      read every DIR/*.conf in lexical order (required)\n"
+          "  --set S.K=V         override one key, e.g. --set 'listener main.address=127.0.0.1:0'\n"
+          "  --check             validate the configuration and exit (0 valid, 1 invalid)\n"
+          "  --ready-file FILE   write the bound addresses, one per line, once serving\n"
+          "  --daemon            detach from the terminal\n"
+          "  --pidfile FILE      write the process id\n"
+          "  --version           print the version and exit\n");
 }
 
 // Returns -1 to continue, or an exit code.
@@ -159,8 +159,8 @@ int main(int argc, char** argv) {
   auto loaded = load(opts);
   if (!loaded.errors.empty()) {
     printErrors(loaded.errors);
-    std::fprintf(stderr, "exaproxy: configuration in %s has %zu error(s)\n",
-                 opts.confDir.c_str(), loaded.errors.size());
+    std::fprintf(stderr, "exaproxy: configuration in %s has %zu error(s)\n", opts.confDir.c_str(),
+                 loaded.errors.size());
     return 1;
   }
   if (opts.check) {
@@ -198,7 +198,8 @@ int main(int argc, char** argv) {
     log->critical("startup.failed reason=\"cannot daemonize: {}\"", std::strerror(errno));
     return 1;
   }
-  if (!opts.pidFile.empty() && !writeFileAtomically(opts.pidFile, std::to_string(::getpid()) + "\n"))
+  if (!opts.pidFile.empty() &&
+      !writeFileAtomically(opts.pidFile, std::to_string(::getpid()) + "\n"))
     log->warn("pidfile.failed file={} reason=\"{}\"", opts.pidFile, std::strerror(errno));
 
   auto bound = server.start();

@@ -51,6 +51,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& hostSections
        {"header_read", "idle_keepalive", "connect", "first_byte", "relay_idle", "tunnel_idle",
         "upstream_idle", "drain"}},
       {"log", {"level", "file", "access_log"}},
+      {"workers", {"min", "max", "grow_after", "shrink_after"}},
+      {"ui", {"enabled", "listen", "threads", "www"}},
   };
   return kSections;
 }
@@ -109,7 +111,7 @@ struct Loader {
     auto [kind, arg] = splitSection(section);
     if (!isHostKind(kind))
       return "unknown section (host sections: server, listener NAME, acl, dns, upstream, limits, "
-             "timeouts, log; a plugin's sections belong in its own NN-name.conf)";
+             "timeouts, log, ui, workers; a plugin's sections belong in its own NN-name.conf)";
     if (kind == "listener" && arg.empty())
       return "a listener needs a name: [listener NAME]";
     if (kind != "listener" && !arg.empty())
@@ -147,6 +149,8 @@ struct Loader {
   std::string setLimits(const ConfigEntry& e);
   std::string setTimeouts(const ConfigEntry& e);
   std::string setLog(const ConfigEntry& e);
+  std::string setWorkers(const ConfigEntry& e);
+  std::string setUi(const ConfigEntry& e);
 
   void crossCheck();
 };
@@ -401,6 +405,61 @@ std::string Loader::setLog(const ConfigEntry& e) {
   return "";
 }
 
+std::string Loader::setUi(const ConfigEntry& e) {
+  const auto& v = e.value;
+  if (e.key == "enabled")
+    return boolInto(v, cfg.uiEnabled);
+  if (e.key == "listen") {
+    auto ep = Endpoint::parse(v);
+    if (!ep)
+      return "expected an address and port like 127.0.0.1:8080 or [::1]:8080";
+    cfg.uiListen = *ep;
+    return "";
+  }
+  if (e.key == "threads")
+    return countInto(v, cfg.uiThreads, 1, 64);
+  // www
+  if (v.empty()) {
+    cfg.uiWww.clear();
+    return "";
+  }
+  auto path = resolvePath(v);
+  std::error_code ec;
+  if (!fs::is_directory(path, ec))
+    return "'" + path + "' is not a directory";
+  cfg.uiWww = path;
+  return "";
+}
+
+std::string Loader::setWorkers(const ConfigEntry& e) {
+  const auto& v = e.value;
+  if (e.key == "min")
+    return countInto(v, cfg.workersMin, 0, 1024);
+  if (e.key == "max")
+    return countInto(v, cfg.workersMax, 1, 1024);
+  if (e.key == "grow_after")
+    return durationInto(v, cfg.workersGrowAfter, false);
+  return durationInto(v, cfg.workersShrinkAfter, false); // shrink_after
+}
+
+// The host's keys of a plugin's [plugin] section (path is handled by the caller). Returns an
+// error message, empty when the value was accepted.
+std::string setPluginPolicy(const ConfigEntry& e, PluginEntry& p) {
+  auto policy = [&](bool& allow) -> std::string {
+    if (e.value != "allow" && e.value != "deny")
+      return "expected allow or deny";
+    allow = e.value == "allow";
+    return "";
+  };
+  if (e.key == "timeout")
+    return durationInto(e.value, p.timeout, false);
+  if (e.key == "on_timeout")
+    return policy(p.allowOnTimeout);
+  if (e.key == "on_error")
+    return policy(p.allowOnError);
+  return "unknown key (known: path, timeout, on_timeout, on_error)";
+}
+
 void Loader::applyHost(const ConfigEntry& e) {
   auto kind = splitSection(e.section).first;
   const auto& keys = hostSections().find(kind)->second;
@@ -423,6 +482,10 @@ void Loader::applyHost(const ConfigEntry& e) {
     problem = setLimits(e);
   else if (kind == "timeouts")
     problem = setTimeouts(e);
+  else if (kind == "ui")
+    problem = setUi(e);
+  else if (kind == "workers")
+    problem = setWorkers(e);
   else
     problem = setLog(e);
   if (!problem.empty())
@@ -450,6 +513,8 @@ void Loader::crossCheck() {
   if (cfg.maxConnectionsPerClient > cfg.maxConnections)
     conflict("limits", "max_connections_per_client", "max_connections",
              "max_connections_per_client must not be larger than max_connections");
+  if (cfg.workersMin > cfg.workersMax)
+    conflict("workers", "min", "max", "min must not be larger than max");
   if (cfg.maxUri > cfg.maxRequestHead)
     conflict("limits", "max_uri", "max_request_head",
              "max_uri must not be larger than max_request_head (the URI is part of the head)");
@@ -581,10 +646,15 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
       p.name = stem;
       const ConfigEntry* pathEntry = nullptr;
       for (const auto& e : doc.entries) {
-        if (e.section == "plugin" && e.key == "path")
+        if (e.section == "plugin" && e.key == "path") {
           pathEntry = &e;
-        else
+        } else if (e.section == "plugin") {
+          auto problem = setPluginPolicy(e, p);
+          if (!problem.empty())
+            loader.fail(e, problem);
+        } else {
           p.settings.push_back(e);
+        }
       }
       if (pathEntry && libraries.count(stem))
         loader.fail(*pathEntry, "both " + stem + ".so and a [plugin] path: remove one");

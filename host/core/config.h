@@ -47,7 +47,12 @@ struct ListenerConfig {
 struct PluginEntry {
   std::string name;                  // "NN-name" (orders the chain)
   std::filesystem::path library;     // the .so
-  std::vector<ConfigEntry> settings; // every entry of its .conf except [plugin] path
+  std::vector<ConfigEntry> settings; // every entry of its .conf except its [plugin] section
+  // The operator's policy for this plugin, from its .conf's [plugin] section (host/plugin applies
+  // it): how long a PENDING verdict may take, and what a timeout or an ERROR verdict becomes.
+  std::chrono::milliseconds timeout{5000}; // [plugin] timeout
+  bool allowOnTimeout = false;             // [plugin] on_timeout = allow | deny (default deny)
+  bool allowOnError = false;               // [plugin] on_error = allow | deny (default deny)
 };
 
 struct HostConfig {
@@ -102,6 +107,19 @@ struct HostConfig {
   std::string logLevel = "info"; // trace debug info warn error critical off
   std::string logFile;           // empty: stderr
   std::string accessLog = "-";   // "-" stdout, "off", or a path
+
+  // [ui] the operator's web interface (host/ui); not live: a change needs a restart.
+  bool uiEnabled = true;
+  Endpoint uiListen{*IpAddress::parse("127.0.0.1"), 8080}; // port 0 = ephemeral (tests)
+  unsigned uiThreads = 4;     // HTTP handler threads; the UI's own, never a loop's
+  std::filesystem::path uiWww; // static files; empty: the source tree's www/, else the data dir's
+
+  // [workers] the blocking-work pool (host/workers): grows while queued work waits longer than
+  // grow_after, shrinks after shrink_after without work, between min and max threads.
+  size_t workersMin = 2;
+  size_t workersMax = 16;
+  std::chrono::milliseconds workersGrowAfter{50};
+  std::chrono::milliseconds workersShrinkAfter{30000};
 
   std::vector<PluginEntry> plugins;
   std::vector<ConfigEntry> entries; // everything read, in order (the UI shows it with file:line)

@@ -28,7 +28,7 @@ namespace exaproxy {
   X(upstream_connects, counter, "upstream connections opened")                                     \
   X(upstream_connect_errors, counter, "upstream connects that failed")                             \
   X(upstream_reused, counter, "requests sent on a pooled upstream connection")                     \
-  X(upstream_pooled, gauge, "idle upstream connections in the pool")                              \
+  X(upstream_pooled, gauge, "idle upstream connections in the pool")                               \
   X(upstream_bad_responses, counter, "invalid upstream responses (502)")                           \
   X(upstream_timeouts, counter, "upstream connect or first-byte timeouts (504)")                   \
   X(dns_errors, counter, "requests failed by DNS")                                                 \
@@ -58,7 +58,8 @@ namespace exaproxy {
 // A latency histogram with fixed upper bounds (milliseconds), one per loop like Counters; the
 // last bucket is +Inf. Prometheus buckets are cumulative: readers add them up.
 struct alignas(64) LatencyHistogram {
-  static constexpr uint64_t kBoundsMs[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000};
+  static constexpr uint64_t kBoundsMs[] = {1,   2,   5,    10,   25,   50,    100,
+                                           250, 500, 1000, 2500, 5000, 10000, 30000};
   static constexpr size_t kBuckets = sizeof(kBoundsMs) / sizeof(kBoundsMs[0]) + 1;
   std::atomic<uint64_t> buckets[kBuckets] = {};
   std::atomic<uint64_t> count{0};

@@ -28,7 +28,7 @@ public:
   bool isV6() const { return family_ == AF_INET6; }
   bool empty() const { return family_ == AF_UNSPEC; }
   bool isLoopback() const;
-  bool isUnspecified() const; // 0.0.0.0 or ::
+  bool isUnspecified() const;                            // 0.0.0.0 or ::
   const uint8_t* bytes() const { return bytes_.data(); } // 4 or 16 significant bytes
   size_t size() const { return isV4() ? 4 : 16; }
   std::string toString() const; // "1.2.3.4" or "2001:db8::1" (no brackets)

@@ -12,7 +12,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -73,17 +75,49 @@ private:
   int fd_ = -1;
 };
 
+// Keeps the last lines an operator should see (warnings, errors, and the main logger's lifecycle
+// lines) for the web interface. Bounded, so a flood of warnings costs memory once.
+class RecentLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  std::vector<LogRecord> records() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {lines_.begin(), lines_.end()};
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    bool lifecycle = msg.level >= spdlog::level::info && msg.logger_name == "main";
+    if (msg.level < spdlog::level::warn && !lifecycle)
+      return;
+    LogRecord r;
+    r.unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
+                   .count();
+    auto level = spdlog::level::to_string_view(msg.level);
+    r.level.assign(level.data(), level.size());
+    r.logger.assign(msg.logger_name.data(), msg.logger_name.size());
+    r.message.assign(msg.payload.data(), msg.payload.size());
+    if (lines_.size() >= kRecentLogCapacity)
+      lines_.pop_front();
+    lines_.push_back(std::move(r));
+  }
+  void flush_() override {}
+
+private:
+  std::deque<LogRecord> lines_; // guarded by base_sink's mutex_
+};
+
 struct State {
   std::mutex mutex;
+  std::shared_ptr<RecentLinesSink> recent = std::make_shared<RecentLinesSink>();
   // Every logger's only sink; its children are swapped by setupLogging.
   std::shared_ptr<spdlog::sinks::dist_sink_mt> shared = makeShared();
   std::shared_ptr<ReopenableFileSink> file; // null when logging to stderr
   spdlog::level::level_enum level = spdlog::level::info;
   std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
 
-  static std::shared_ptr<spdlog::sinks::dist_sink_mt> makeShared() {
+  std::shared_ptr<spdlog::sinks::dist_sink_mt> makeShared() {
     auto dist = std::make_shared<spdlog::sinks::dist_sink_mt>();
-    dist->set_sinks({stderrSink()});
+    dist->set_sinks({stderrSink(), recent});
     return dist;
   }
   static spdlog::sink_ptr stderrSink() {
@@ -143,7 +177,7 @@ void setupLogging(const HostConfig& config) {
     if (!target)
       target = State::stderrSink();
     s.file = file;
-    s.shared->set_sinks({target});
+    s.shared->set_sinks({target, s.recent});
     s.level = parseLevel(config.logLevel).value_or(spdlog::level::info);
     for (auto& named : s.loggers)
       named.second->set_level(s.level);
@@ -188,5 +222,7 @@ bool applyLogLevel(std::string_view level) {
     named.second->set_level(s.level);
   return true;
 }
+
+std::vector<LogRecord> recentLogRecords() { return state().recent->records(); }
 
 } // namespace exaproxy

@@ -10,8 +10,11 @@
 
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace exaproxy {
 
@@ -34,5 +37,22 @@ void reopenLogFiles();
 // Sets the level of every logger (and of loggers created later). Returns false, changing
 // nothing, for a name other than trace debug info warn error critical off.
 bool applyLogLevel(std::string_view level);
+
+// One line kept in memory for the web interface's log page.
+struct LogRecord {
+  int64_t unixMs = 0;
+  std::string level; // spdlog's names: "info", "warning", "error", "critical"
+  std::string logger;
+  std::string message;
+};
+
+// How many lines the in-memory log keeps (the oldest go first).
+inline constexpr size_t kRecentLogCapacity = 400;
+
+// The last kRecentLogCapacity warnings and errors of every logger, plus the lifecycle lines
+// (info and above) of the "main" logger (started, reload.start/done, logs.reopened), oldest
+// first. Filled by a sink beside the stderr/file one, whatever the [log] destination; lines
+// below a logger's level never reach it. Safe from any thread.
+std::vector<LogRecord> recentLogRecords();
 
 } // namespace exaproxy

@@ -24,7 +24,8 @@ std::string_view toString(DnsStatus status) {
   return "error";
 }
 
-std::optional<std::chrono::seconds> cacheTtlFor(const Answer& answer, const ResolverConfig& config) {
+std::optional<std::chrono::seconds> cacheTtlFor(const Answer& answer,
+                                                const ResolverConfig& config) {
   switch (answer.status) {
   case DnsStatus::Ok: {
     if (answer.addresses.empty())

@@ -48,7 +48,8 @@ struct ResolverConfig {
 // (SERVFAIL, REFUSED, timeout, error) or a zero negative TTL.
 std::optional<std::chrono::seconds> cacheTtlFor(const Answer& answer, const ResolverConfig& config);
 
-// Cache and query key: ASCII lower case, one trailing dot removed ("WWW.Example.com." → "www.example.com").
+// Cache and query key: ASCII lower case, one trailing dot removed ("WWW.Example.com." →
+// "www.example.com").
 std::string normalizeName(std::string_view name);
 
 // "1.2.3.4", "::1" or "[::1]" → the address; anything else → nullopt.

@@ -2,6 +2,7 @@
 
 #include <ares.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -79,6 +80,7 @@ struct Channel {
   net::Timer timer;
   size_t pending = 0; // ares_getaddrinfo calls whose callback has not run yet
   int tries = 1;
+  bool useHostsFile = true;
   // c-ares 1.18 retries the next server on SERVFAIL/NOTIMP/REFUSED and, once all are exhausted,
   // reports ARES_ECONNREFUSED whatever the RCODE was. To tell them apart we peek at the RCODE of
   // every UDP answer on its way into c-ares (socket functions below) and remember the last
@@ -115,10 +117,16 @@ struct Channel {
     }
   }
 
-  // Socket functions: plain syscalls (c-ares still makes the sockets non-blocking), plus the RCODE
-  // peek on UDP reads (c-ares passes `from` only for UDP).
+  // Socket functions: plain syscalls plus the RCODE peek on UDP reads (c-ares passes `from` only
+  // for UDP). c-ares configures nothing on sockets it gets this way: non-blocking, close-on-exec
+  // and TCP_NODELAY are ours to set.
   static ares_socket_t sfSocket(int af, int type, int protocol, void*) {
-    return ::socket(af, type, protocol);
+    int fd = ::socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd >= 0 && type == SOCK_STREAM) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd < 0 ? ARES_SOCKET_BAD : fd;
   }
   static int sfClose(ares_socket_t fd, void*) { return ::close(fd); }
   static int sfConnect(ares_socket_t fd, const sockaddr* sa, ares_socklen_t len, void*) {
@@ -126,9 +134,11 @@ struct Channel {
   }
   static ares_ssize_t sfRecvfrom(ares_socket_t fd, void* buf, size_t len, int flags, sockaddr* from,
                                  ares_socklen_t* fromLen, void* self) {
-    ares_ssize_t n = from ? ::recvfrom(fd, buf, len, flags, from, fromLen) : ::recv(fd, buf, len, flags);
+    ares_ssize_t n =
+        from ? ::recvfrom(fd, buf, len, flags, from, fromLen) : ::recv(fd, buf, len, flags);
     if (from && n >= 12)
-      static_cast<Channel*>(self)->noteAnswer(static_cast<const unsigned char*>(buf), static_cast<size_t>(n));
+      static_cast<Channel*>(self)->noteAnswer(static_cast<const unsigned char*>(buf),
+                                              static_cast<size_t>(n));
     return n;
   }
   static ares_ssize_t sfSendv(ares_socket_t fd, const iovec* iov, int count, void*) {
@@ -262,7 +272,8 @@ Answer toAnswer(int status, int rcode, const ares_addrinfo* res, bool preferIpv6
   int minTtl = INT_MAX;
   for (const ares_addrinfo_node* n = res ? res->nodes : nullptr; n; n = n->ai_next) {
     if (n->ai_family == AF_INET && n->ai_addr)
-      a.addresses.push_back(IpAddress::v4(reinterpret_cast<const sockaddr_in*>(n->ai_addr)->sin_addr));
+      a.addresses.push_back(
+          IpAddress::v4(reinterpret_cast<const sockaddr_in*>(n->ai_addr)->sin_addr));
     else if (n->ai_family == AF_INET6 && n->ai_addr)
       a.addresses.push_back(
           IpAddress::v6(reinterpret_cast<const sockaddr_in6*>(n->ai_addr)->sin6_addr));
@@ -298,6 +309,11 @@ void Channel::onAddrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo*
   }
   if (status == ARES_EDESTRUCTION)
     answer = makeAnswer(DnsStatus::Error, "DNS resolver shut down");
+  else if (status == ARES_ECONNREFUSED && rcode == 0 && q->name == "localhost" &&
+           !channel->useHostsFile)
+    // c-ares never sends "localhost" to a server (RFC 6761) and ends with its initial status.
+    answer =
+        makeAnswer(DnsStatus::Error, "localhost is only resolved from the hosts file (disabled)");
   else
     answer = toAnswer(status, rcode, res, owner.config().preferIpv6, channel->tries);
   if (res)
@@ -360,6 +376,7 @@ Resolver::~Resolver() {
 std::unique_ptr<Channel> Resolver::makeChannel(const ResolverConfig& config) {
   auto channel = std::make_unique<Channel>(*this, loop_);
   channel->tries = std::max(config.tries, 1);
+  channel->useHostsFile = config.useHostsFile;
 
   std::string lookups = config.useHostsFile ? "fb" : "b";
   ares_options options{};
@@ -513,7 +530,8 @@ void Resolver::reapChannels() {
 
 void Resolver::reconfigure(ResolverConfig config) {
   auto fresh = makeChannel(config); // throws: nothing changed
-  bool clearCache = config.servers != config_.servers || config.useHostsFile != config_.useHostsFile;
+  bool clearCache =
+      config.servers != config_.servers || config.useHostsFile != config_.useHostsFile;
   // Never called from inside c-ares (user code does not run there): an idle channel can go now.
   if (channel_->pending == 0)
     channel_.reset();

@@ -229,6 +229,13 @@ ParseState RequestParser::parse(std::string_view buf, RequestHead& out) {
       if (phase_ == Phase::RequestLine && tooLongTarget(buf)) {
         return fail(414, "request target too long");
       }
+      // A field line starting with whitespace is refused whatever follows: no need to wait for its
+      // end.
+      if (phase_ == Phase::Fields && scanner_.lineStart() < n &&
+          isOws(static_cast<unsigned char>(buf[scanner_.lineStart()]))) {
+        return fail(400, fields_.empty() ? "whitespace before the first header field"
+                                         : "obsolete line folding in a header field");
+      }
       if (n >= limits_.maxHead) {
         return fail(431, "request header section too large");
       }

@@ -67,7 +67,8 @@ ResponseHead& ResponseHead::operator=(ResponseHead&& other) noexcept {
 ResponseParser::ResponseParser(size_t maxHead) : maxHead_(maxHead) {}
 
 void ResponseParser::reset() {
-  phase_ = Phase::StatusLine;
+  phase_ = Phase::Leading;
+  headStart_ = 0;
   consumed_ = 0;
   major_ = minor_ = 1;
   status_ = 0;
@@ -95,6 +96,23 @@ ParseState ResponseParser::parse(std::string_view buf, std::string_view requestM
   if (buf.size() < scanner_.scanned()) {
     reset();
   }
+  if (phase_ == Phase::Leading) {
+    // Tolerate empty lines before the status line (some servers send a stray CRLF after a body);
+    // they are consumed with the head but not part of `raw`.
+    size_t i = headStart_;
+    while (i + 1 < buf.size() && buf[i] == '\r' && buf[i + 1] == '\n') {
+      i += 2;
+    }
+    headStart_ = i;
+    if (i >= buf.size() || (buf[i] == '\r' && i + 1 >= buf.size())) {
+      if (buf.size() >= maxHead_) {
+        return fail("response header section too large");
+      }
+      return ParseState::NeedMore;
+    }
+    phase_ = Phase::StatusLine;
+    scanner_.startAt(i);
+  }
   size_t begin = 0;
   size_t end = 0;
   for (;;) {
@@ -104,6 +122,11 @@ ParseState ResponseParser::parse(std::string_view buf, std::string_view requestM
     case LineScanner::Outcome::BareLf:
       return fail("bare LF in the response head");
     case LineScanner::Outcome::NeedMore:
+      if (phase_ == Phase::Fields && scanner_.lineStart() < buf.size() &&
+          isOws(static_cast<unsigned char>(buf[scanner_.lineStart()]))) {
+        return fail(fields_.empty() ? "whitespace before the first header field"
+                                    : "obsolete line folding in a header field");
+      }
       if (buf.size() >= maxHead_) {
         return fail("response header section too large");
       }
@@ -213,8 +236,8 @@ ParseState ResponseParser::finish(std::string_view buf, size_t headEnd, std::str
                                   ResponseHead& out) {
   consumed_ = headEnd;
   phase_ = Phase::Done;
-  out.raw.assign(buf.data(), headEnd);
-  const char* base = out.raw.data();
+  out.raw.assign(buf.data() + headStart_, headEnd - headStart_);
+  const char* base = out.raw.data() - headStart_; // offsets in buf map to base + offset
   out.versionMajor = major_;
   out.versionMinor = minor_;
   out.status = status_;

@@ -59,7 +59,8 @@ private:
   bool analyzeFraming(std::string_view method, ResponseHead& out);
 
   size_t maxHead_;
-  enum class Phase { StatusLine, Fields, Done, Failed } phase_ = Phase::StatusLine;
+  enum class Phase { Leading, StatusLine, Fields, Done, Failed } phase_ = Phase::Leading;
+  size_t headStart_ = 0;
   size_t consumed_ = 0;
   int major_ = 1, minor_ = 1, status_ = 0;
   size_t reasonBegin_ = 0, reasonLen_ = 0;

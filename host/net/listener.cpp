@@ -8,7 +8,12 @@ namespace exaproxy::net {
 
 Listener::Listener(EventLoop& loop, Fd socket, Endpoint bound, AcceptCallback cb)
     : socket_(std::move(socket)), bound_(bound), cb_(std::move(cb)),
-      watch_(loop, socket_.get(), EPOLLIN, [this](uint32_t) { onReadable(); }) {}
+      watch_(loop, socket_.get(), EPOLLIN, [this](uint32_t) { onReadable(); }),
+      backoff_(loop, [this] {
+        backingOff_ = false;
+        if (!paused_ && socket_.valid())
+          watch_.setEvents(EPOLLIN);
+      }) {}
 
 void Listener::pause() {
   paused_ = true;
@@ -19,7 +24,8 @@ void Listener::resume() {
   if (!socket_.valid())
     return;
   paused_ = false;
-  watch_.setEvents(EPOLLIN);
+  if (!backingOff_)
+    watch_.setEvents(EPOLLIN);
 }
 
 void Listener::close() {
@@ -35,10 +41,16 @@ void Listener::onReadable() {
     int fd = ::accept4(socket_.get(), reinterpret_cast<sockaddr*>(&ss), &len,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd == -1) {
-      // EAGAIN: done; EMFILE/ENFILE/ENOBUFS: try again on the next wake-up; ECONNABORTED: next.
       if (errno == ECONNABORTED || errno == EINTR)
         continue;
-      return;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The pending client stays in the backlog and would wake us again at once: wait for
+        // descriptors to be freed instead of spinning on a level-triggered listener.
+        backingOff_ = true;
+        watch_.setEvents(0);
+        backoff_.arm(Millis(100));
+      }
+      return; // EAGAIN: the backlog is empty
     }
     auto peer = Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
     tuneStream(fd);

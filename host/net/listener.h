@@ -31,7 +31,9 @@ private:
   Endpoint bound_;
   AcceptCallback cb_;
   IoWatch watch_;
+  Timer backoff_; // out of file descriptors: stop accepting for a moment instead of spinning
   bool paused_ = false;
+  bool backingOff_ = false;
 };
 
 } // namespace exaproxy::net

@@ -31,8 +31,7 @@ ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
                              const ListenerConfig& listener)
     : ctx_(ctx), cfg_(ctx.config()), fd_(std::move(fd)), peer_(peer), listener_(listener),
       timer_(ctx.loop(), [this] { onTimeout(); }),
-      parser_(http::Limits{cfg_->maxRequestHead, cfg_->maxUri}),
-      respParser_(64 * 1024) {
+      parser_(http::Limits{cfg_->maxRequestHead, cfg_->maxUri}), respParser_(64 * 1024) {
   connStart_ = ctx_.loop().now();
   bump(ctx_.counters().connections_accepted);
   bump(ctx_.counters().connections_active);
@@ -84,8 +83,7 @@ SessionInfo ClientSession::info() const {
     i.upstream = upRemote_.toString();
   i.bytesIn = bytesIn_;
   i.bytesOut = bytesOut_;
-  i.ageSeconds =
-      std::chrono::duration<double>(ctx_.loop().now() - connStart_).count();
+  i.ageSeconds = std::chrono::duration<double>(ctx_.loop().now() - connStart_).count();
   return i;
 }
 
@@ -374,8 +372,8 @@ void ClientSession::startTransaction() {
   }
   if (viaHasLoop()) {
     bump(ctx_.counters().denied);
-    log()->warn("request.loop client={} url={} reason=\"Via carries our name\"",
-                peer_.toString(), req_.url());
+    log()->warn("request.loop client={} url={} reason=\"Via carries our name\"", peer_.toString(),
+                req_.url());
     respondError(403, "Forwarding loop detected: this request already went through this proxy.",
                  "TCP_DENIED", hasBody);
     return;
@@ -388,17 +386,18 @@ void ClientSession::startTransaction() {
   bool isTrace = isMethod(req_.method, "TRACE");
   bool isOptions = isMethod(req_.method, "OPTIONS");
   if (isTrace && !cfg_->allowTrace) {
-    respondLocal(405, "text/html; charset=utf-8",
-                 ctx_.errorPages().render(405, "TRACE is disabled on this proxy.", req_.url(),
-                                          cfg_->name),
-                 {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
-                 "TCP_DENIED");
+    respondLocal(
+        405, "text/html; charset=utf-8",
+        ctx_.errorPages().render(405, "TRACE is disabled on this proxy.", req_.url(), cfg_->name),
+        {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
+        "TCP_DENIED");
     return;
   }
   if ((isTrace || isOptions) && req_.maxForwards && *req_.maxForwards == 0) {
     if (isOptions) {
-      respondLocal(200, "", "", {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}},
-                   hasBody, "TCP_MISS");
+      respondLocal(200, "", "",
+                   {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
+                   "TCP_MISS");
     } else {
       respondLocal(200, "message/http", req_.raw, {}, hasBody, "TCP_MISS");
     }
@@ -535,8 +534,8 @@ void ClientSession::connectNext() {
         upReused_ = true;
         upConnected_ = true;
         bump(ctx_.counters().upstream_reused);
-        upWatch_ = net::IoWatch(ctx_.loop(), up_.get(), 0,
-                                [this](uint32_t e) { onUpstreamEvent(e); });
+        upWatch_ =
+            net::IoWatch(ctx_.loop(), up_.get(), 0, [this](uint32_t e) { onUpstreamEvent(e); });
         startForwarding();
         return;
       }
@@ -640,8 +639,8 @@ void ClientSession::markRequestSendable() {
     // The upstream already has part of this body: it cannot be told apart from a complete one
     // unless we cut the connection.
     int status = r.error().code == 413 ? 413 : 400;
-    log()->info("request.body_rejected client={} status={} reason=\"{}\"", peer_.toString(),
-                status, r.error().message);
+    log()->info("request.body_rejected client={} status={} reason=\"{}\"", peer_.toString(), status,
+                r.error().message);
     closeUpstream();
     respondError(status, r.error().message, "NONE_NONE", true);
     return;
@@ -673,11 +672,17 @@ bool ClientSession::markResponseSendable() {
         abort("invalid chunked body from upstream: " + r.error().message);
         return false;
       }
-      respSendable_ += *r;
+      if (dechunker_) {
+        // HTTP/1.0 client: the data goes out through out_, the framing is dropped.
+        dechunker_->feed(upIn_.view().substr(respSendable_, *r), out_);
+        upIn_.consume(respSendable_ + *r); // respSendable_ stays 0 in this mode
+      } else {
+        respSendable_ += *r;
+      }
     }
     if (respChunks_.done())
       respBodyDone_ = true;
-    else if (upEof_ && respSendable_ == upIn_.size()) {
+    else if (upEof_ && respSendable_ == upIn_.size() && (!dechunker_ || upIn_.empty())) {
       abort("upstream closed in the middle of a chunked body");
       return false;
     }
@@ -741,8 +746,7 @@ bool ClientSession::handleResponseHead() {
     if (!req_.upgradeWebsocket) {
       bump(ctx_.counters().upstream_bad_responses);
       closeUpstream();
-      respondError(502, "The server switched protocols without being asked to.", "TCP_MISS",
-                   true);
+      respondError(502, "The server switched protocols without being asked to.", "TCP_MISS", true);
       return true;
     }
     status_ = 101;
@@ -762,15 +766,24 @@ bool ClientSession::handleResponseHead() {
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_).count()));
   if (auto ct = resp_.headers.get("content-type"))
     contentType_ = std::string(*ct);
+  // An HTTP/1.0 client cannot read chunked framing: it gets the data, delimited by the close.
+  bool dechunk = resp_.framing == http::Framing::Chunked && req_.versionMinor == 0;
   bool keep = req_.keepAlive && !closeAfter_ && resp_.framing != http::Framing::UntilClose &&
-              !ctx_.draining();
+              !dechunk && !ctx_.draining();
   if (!keep)
     closeAfter_ = true;
   std::string head;
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = keep;
-  http::writeResponseHead(resp_, opts, head);
+  if (dechunk) {
+    dechunker_ = std::make_unique<Dechunker>();
+    resp_.framing = http::Framing::UntilClose; // the head we write has no chunked framing
+    http::writeResponseHead(resp_, opts, head);
+    resp_.framing = http::Framing::Chunked;
+  } else {
+    http::writeResponseHead(resp_, opts, head);
+  }
   out_.append(head);
   respHeadDone_ = true;
   switch (resp_.framing) {
@@ -876,6 +889,7 @@ void ClientSession::resetTransaction() {
   respBodyDone_ = false;
   respSendable_ = 0;
   retried_ = false;
+  dechunker_.reset();
   status_ = 0;
   txBytesToClient_ = 0;
   contentType_.clear();
@@ -930,8 +944,8 @@ bool ClientSession::stepTunnel() {
 // Local responses
 
 void ClientSession::respondLocal(int status, std::string_view contentType, std::string_view body,
-                                 std::vector<std::pair<std::string, std::string>> extra,
-                                 bool close, std::string_view resultCode) {
+                                 std::vector<std::pair<std::string, std::string>> extra, bool close,
+                                 std::string_view resultCode) {
   if (respHeadDone_ || txBytesToClient_ > 0) {
     abort("error after the response started");
     return;
@@ -1153,8 +1167,7 @@ void ClientSession::logAccess() {
   }
   AccessRecord r;
   r.end = std::chrono::system_clock::now();
-  r.elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
+  r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
   r.client = peer_.address.toString();
   r.resultCode = resultCode_.empty() ? "NONE_NONE" : resultCode_;
   r.status = status_;

@@ -17,6 +17,7 @@
 #include "net/buffer.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
+#include "proxy/dechunker.h"
 #include "proxy/transaction_state.h"
 
 #include <memory>
@@ -118,8 +119,8 @@ private:
   http::RequestParser parser_;
   http::RequestHead req_;
   bool haveRequest_ = false;
-  bool txStarted_ = false; // the first byte of a request arrived
-  bool logged_ = false;    // this transaction's access-log line is written
+  bool txStarted_ = false;  // the first byte of a request arrived
+  bool logged_ = false;     // this transaction's access-log line is written
   bool closeAfter_ = false; // close the client connection once this response is written
   dns::ResolveHandle dnsHandle_;
   std::vector<Endpoint> candidates_;
@@ -154,6 +155,7 @@ private:
   uint64_t respLeft_ = 0;
   http::ChunkedDecoder respChunks_;
   size_t respSendable_ = 0;
+  std::unique_ptr<Dechunker> dechunker_; // only for HTTP/1.0 clients of a chunked response
   uint64_t respBytesFromUpstream_ = 0;
 
   // Access log.

@@ -99,14 +99,12 @@ void LoopContext::release(ClientSession* session) {
 }
 
 void LoopContext::applyConfig(std::shared_ptr<const HostConfig> config) {
-  bool dnsChanged = resolverConfig(*config).servers != resolverConfig(*config_).servers ||
-                    config->dnsHostsFile != config_->dnsHostsFile ||
-                    config->preferIpv6 != config_->preferIpv6 ||
-                    config->dnsTimeout != config_->dnsTimeout ||
-                    config->dnsTries != config_->dnsTries ||
-                    config->dnsMinTtl != config_->dnsMinTtl ||
-                    config->dnsMaxTtl != config_->dnsMaxTtl ||
-                    config->dnsNegativeTtl != config_->dnsNegativeTtl;
+  bool dnsChanged =
+      resolverConfig(*config).servers != resolverConfig(*config_).servers ||
+      config->dnsHostsFile != config_->dnsHostsFile || config->preferIpv6 != config_->preferIpv6 ||
+      config->dnsTimeout != config_->dnsTimeout || config->dnsTries != config_->dnsTries ||
+      config->dnsMinTtl != config_->dnsMinTtl || config->dnsMaxTtl != config_->dnsMaxTtl ||
+      config->dnsNegativeTtl != config_->dnsNegativeTtl;
   if (dnsChanged)
     resolver_.reconfigure(resolverConfig(*config));
   if (config->templates != config_->templates)

@@ -16,7 +16,7 @@ namespace exaproxy::proxy {
 struct ProxyShared {
   std::vector<Endpoint> listenEndpoints; // what the listeners are bound to (self-loop detection)
   std::vector<IpAddress> localAddresses; // this host's interface addresses (wildcard listeners)
-  std::atomic<size_t> connections{0};     // client connections open, all loops
+  std::atomic<size_t> connections{0};    // client connections open, all loops
   std::atomic<bool> draining{false};
 
   // Per client address connection counts ([limits] max_connections_per_client).

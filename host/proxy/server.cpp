@@ -209,8 +209,8 @@ std::vector<T> Server::askLoops(Fn fn, std::chrono::milliseconds wait) const {
 }
 
 std::vector<SessionInfo> Server::sessions(std::chrono::milliseconds wait) const {
-  auto perLoop = askLoops<std::vector<SessionInfo>>(
-      [](LoopContext& ctx) { return ctx.sessions(); }, wait);
+  auto perLoop =
+      askLoops<std::vector<SessionInfo>>([](LoopContext& ctx) { return ctx.sessions(); }, wait);
   std::vector<SessionInfo> all;
   for (auto& v : perLoop)
     all.insert(all.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));

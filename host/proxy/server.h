@@ -60,7 +60,8 @@ public:
   CounterTotals counters() const;
   HistogramTotals firstByteLatency() const;
   HistogramTotals totalLatency() const;
-  std::vector<SessionInfo> sessions(std::chrono::milliseconds wait = std::chrono::milliseconds(500)) const;
+  std::vector<SessionInfo>
+  sessions(std::chrono::milliseconds wait = std::chrono::milliseconds(500)) const;
   DnsSnapshot dns(std::chrono::milliseconds wait = std::chrono::milliseconds(500)) const;
   std::shared_ptr<const HostConfig> config() const;
   unsigned loopCount() const { return loopCount_; }
@@ -73,7 +74,8 @@ private:
     std::thread thread;
   };
 
-  template <typename T, typename Fn> std::vector<T> askLoops(Fn fn, std::chrono::milliseconds wait) const;
+  template <typename T, typename Fn>
+  std::vector<T> askLoops(Fn fn, std::chrono::milliseconds wait) const;
 
   mutable std::mutex configMutex_; // config_ is swapped by reload() while the UI reads it
   std::shared_ptr<const HostConfig> config_;

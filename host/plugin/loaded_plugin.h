@@ -1,0 +1,128 @@
+// LoadedPlugin: one created plugin instance and everything the host keeps for it — the library it
+// came from, its descriptor, the exaproxy_host handle it was given, its counters and metrics.
+//
+// OWNERSHIP: shared. Chain snapshots (and so every transaction that took one), worker-pool jobs the
+// plugin submitted and the runtime's registry hold std::shared_ptr<LoadedPlugin>. The last owner
+// to let go calls the plugin's destroy() (on its own thread) and then releases the library, which
+// is unloaded when no other instance uses it: a removed plugin's code stays mapped until its last
+// transaction and its last job finished.
+#pragma once
+
+#include "core/config.h"
+#include "exaproxy/abi.h"
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+namespace boost::dll {
+class shared_library;
+}
+namespace exaproxy::workers {
+class WorkerPool;
+}
+
+namespace exaproxy::plugin {
+class LoadedPlugin;
+
+// X(name, help): per-plugin counters, relaxed atomics bumped on loop threads, read by the UI.
+#define EXAPROXY_PLUGIN_COUNTERS(X)                                                                \
+  X(calls, "hook calls")                                                                           \
+  X(continues, "CONTINUE verdicts")                                                                \
+  X(rewrites, "REWRITE verdicts")                                                                  \
+  X(routes, "ROUTE verdicts")                                                                      \
+  X(redirects, "REDIRECT verdicts")                                                                \
+  X(responds, "RESPOND verdicts")                                                                  \
+  X(denies, "DENY verdicts")                                                                       \
+  X(pendings, "PENDING verdicts")                                                                  \
+  X(completes, "complete() calls accepted")                                                        \
+  X(errors, "ERROR verdicts, exceptions, unknown or misused verdicts")                             \
+  X(timeouts, "PENDING verdicts that timed out")                                                   \
+  X(completes_twice, "second complete() calls (ignored)")                                          \
+  X(fail_open, "errors and timeouts let through by policy")                                        \
+  X(fail_closed, "errors and timeouts denied by policy")
+
+struct PluginCounters {
+#define EXAPROXY_PLUGIN_COUNTER_FIELD(name, help) std::atomic<uint64_t> name{0};
+  EXAPROXY_PLUGIN_COUNTERS(EXAPROXY_PLUGIN_COUNTER_FIELD)
+#undef EXAPROXY_PLUGIN_COUNTER_FIELD
+};
+
+// A metric the plugin defined with metric_define() during create().
+struct PluginMetric {
+  std::string name;
+  std::string help;
+  int32_t kind = EXAPROXY_METRIC_COUNTER;
+  std::atomic<int64_t> value{0};
+};
+
+} // namespace exaproxy::plugin
+
+// The C ABI's opaque exaproxy_host: the host-side context of one plugin instance. Global
+// namespace because abi.h declares it there.
+struct exaproxy_host {
+  exaproxy::plugin::LoadedPlugin* plugin = nullptr; // owner; outlives this struct's use
+  std::string name;                                 // conf.d entry name, "NN-name"
+  std::shared_ptr<spdlog::logger> log;
+  // The settings offered during create()/reconfigure() (main thread only); null otherwise.
+  const std::vector<exaproxy::ConfigEntry>* settings = nullptr;
+  std::vector<std::string> configErrors; // config_error() messages of the current offer
+  bool defining = false;                 // inside create(): metric_define() allowed
+  // Fixed after create() returns, so metric_add/set by id need no lock.
+  std::vector<std::unique_ptr<exaproxy::plugin::PluginMetric>> metrics;
+  exaproxy::workers::WorkerPool* pool = nullptr; // for submit() without a transaction
+};
+
+namespace exaproxy::plugin {
+
+class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
+public:
+  using LibraryPtr = std::shared_ptr<boost::dll::shared_library>;
+
+  LoadedPlugin(LibraryPtr library, const exaproxy_plugin* descriptor, std::string name,
+               std::filesystem::path file, workers::WorkerPool* pool);
+  // Calls destroy(instance) if create() succeeded. Any thread (see the file comment).
+  ~LoadedPlugin();
+  LoadedPlugin(const LoadedPlugin&) = delete;
+  LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+  // Main thread. Calls create() with `settings`; false (errors in `why`) if it refused.
+  bool create(const std::vector<ConfigEntry>& settings, std::string& why);
+  // Main thread. Calls reconfigure(); false (errors in `why`) if it refused and kept its old one.
+  bool reconfigure(const std::vector<ConfigEntry>& settings, std::string& why);
+  bool canReconfigure() const { return descriptor_->reconfigure != nullptr; }
+
+  // Any thread: the plugin's status() JSON, "" when it has none.
+  std::string statusJson() const;
+
+  const exaproxy_plugin& descriptor() const { return *descriptor_; }
+  void* instance() const { return instance_; }
+  exaproxy_host* host() { return &host_; }
+  const exaproxy_host& host() const { return host_; }
+  const std::string& name() const { return host_.name; }
+  const std::filesystem::path& file() const { return file_; }
+  const LibraryPtr& library() const { return library_; }
+  // "1.0": the ABI the plugin was built for.
+  std::string abiString() const;
+  std::string description() const; // 1.1 field; "" for 1.0 plugins
+  spdlog::logger& log() const { return *host_.log; }
+
+  PluginCounters counters;
+
+private:
+  LibraryPtr library_; // first member: released last, after destroy() ran
+  const exaproxy_plugin* descriptor_;
+  std::filesystem::path file_;
+  exaproxy_host host_;
+  void* instance_ = nullptr;
+};
+
+using LoadedPluginPtr = std::shared_ptr<LoadedPlugin>;
+
+} // namespace exaproxy::plugin

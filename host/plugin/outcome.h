@@ -1,0 +1,61 @@
+// What the plugin chain decided, in the host's terms: the session acts on an Outcome and never sees
+// the C ABI. ERROR verdicts, timeouts and misbehaviour have already been turned into Continue or
+// Deny by the plugin's configured policy before an Outcome reaches the session.
+#pragma once
+
+#include "core/ip_address.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace exaproxy::plugin {
+
+struct Outcome {
+  enum class Kind {
+    Continue, // forward the request (already edited in place by any REWRITE)
+    Route,    // connect to routeHost:routePort instead; the request is unchanged
+    Redirect, // answer `status` (3xx) with Location: location (+ headers)
+    Respond,  // answer status + headers + (body, or the contents of `file`) with contentType
+    Deny,     // the host's error page with `status` (403; 503 when a plugin failed) and reason
+  };
+  Kind kind = Kind::Continue;
+  std::string plugin; // who decided (conf.d entry name, "NN-name"); empty for Continue
+  std::string reason; // for the access log; shown on Deny pages
+  std::string routeHost;
+  uint16_t routePort = 0; // Route: 0 = keep the request's port
+  int status = 0;
+  std::string location;
+  std::vector<std::pair<std::string, std::string>> headers; // Redirect/Respond extra headers
+  std::string body;
+  std::string contentType;   // Respond; empty: none sent
+  std::filesystem::path file; // Respond: send this file instead of body (host reads it)
+  bool rewritten = false;     // some plugin changed the request (REWRITE), for the access log
+};
+
+const char* toString(Outcome::Kind kind);
+
+// Where a transaction came from; plugins see it through client_address / listener_address.
+struct TxInfo {
+  Endpoint client;   // the TCP peer, or the PROXY protocol source
+  Endpoint listener; // the local address it came in on
+};
+
+// The client as later plugins and the access log see it (plugins may change it).
+struct Identity {
+  std::string address; // textual IP (no port)
+  std::string user;    // empty: anonymous
+};
+
+// What the session tells the plugins when a transaction ends (on_done).
+struct TxSummary {
+  int status = 0; // sent to the client; 0 if none
+  uint64_t bytesIn = 0;
+  uint64_t bytesOut = 0;
+  std::chrono::microseconds duration{0};
+};
+
+} // namespace exaproxy::plugin

@@ -1,0 +1,51 @@
+// The host-side structs behind the C ABI's opaque exaproxy_txn and exaproxy_verdict (global
+// namespace because abi.h declares them there). Only host/plugin uses them.
+#pragma once
+
+#include "exaproxy/abi.h"
+#include "plugin/outcome.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace exaproxy::http {
+struct RequestHead;
+struct ResponseHead;
+} // namespace exaproxy::http
+namespace exaproxy::net {
+class EventLoop;
+}
+namespace exaproxy::workers {
+class WorkerPool;
+}
+namespace exaproxy::plugin {
+class Chain;
+class PluginTransaction;
+} // namespace exaproxy::plugin
+
+// One transaction as plugins see it. Owned by its PluginTransaction (or by Chain::onAccept for the
+// accept hook); used only on the loop thread.
+struct exaproxy_txn {
+  uint64_t id = 0;
+  const exaproxy::plugin::Chain* chain = nullptr;
+  exaproxy::plugin::PluginTransaction* owner = nullptr; // null during on_accept
+  exaproxy::net::EventLoop* loop = nullptr;
+  exaproxy::workers::WorkerPool* pool = nullptr;
+  exaproxy::http::RequestHead* req = nullptr;   // set from runRequest on
+  exaproxy::http::ResponseHead* resp = nullptr; // set during runResponse only
+  exaproxy::plugin::Identity identity;
+  std::string listener;       // "ip:port"
+  std::string urlCache;       // backs req_url()'s view
+  size_t current = SIZE_MAX;  // index of the chain link whose hook is running
+  exaproxy_pending taken = 0; // pending_handle() of the running hook, 0 if none
+  bool allowPending = false;  // the running hook may answer PENDING
+  bool rewritten = false;
+  std::vector<void*> data; // txn_data slot per chain link
+};
+
+// A verdict's details, filled through the verdict_* functions.
+struct exaproxy_verdict {
+  exaproxy::plugin::Outcome outcome;
+};

@@ -1,0 +1,178 @@
+#include "net/event_loop.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+namespace exaproxy::net {
+namespace {
+
+// Every test stops its loop with a safety timer too, so a bug cannot hang the suite.
+class EventLoopTest : public ::testing::Test {
+protected:
+  EventLoop loop_;
+  Timer safety_{loop_, [this] {
+                  timedOut_ = true;
+                  loop_.stop();
+                }};
+  bool timedOut_ = false;
+  void run() {
+    safety_.arm(Millis(5000));
+    loop_.run();
+    EXPECT_FALSE(timedOut_);
+  }
+};
+
+TEST_F(EventLoopTest, TimersFireInDeadlineOrder) {
+  std::vector<int> order;
+  Timer a(loop_, [&] { order.push_back(30); });
+  Timer b(loop_, [&] { order.push_back(10); });
+  Timer c(loop_, [&] { order.push_back(20); });
+  Timer end(loop_, [&] { loop_.stop(); });
+  a.arm(Millis(30));
+  b.arm(Millis(10));
+  c.arm(Millis(20));
+  end.arm(Millis(50));
+  run();
+  EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
+}
+
+TEST_F(EventLoopTest, CancelledAndDestroyedTimersDoNotFire) {
+  int fired = 0;
+  Timer kept(loop_, [&] { ++fired; });
+  Timer cancelled(loop_, [&] { fired += 100; });
+  auto destroyed = std::make_unique<Timer>(loop_, [&] { fired += 1000; });
+  Timer end(loop_, [&] { loop_.stop(); });
+  kept.arm(Millis(5));
+  cancelled.arm(Millis(5));
+  destroyed->arm(Millis(5));
+  cancelled.cancel();
+  destroyed.reset();
+  end.arm(Millis(30));
+  run();
+  EXPECT_EQ(fired, 1);
+}
+
+TEST_F(EventLoopTest, RearmMovesTheDeadline) {
+  auto start = Clock::now();
+  Clock::time_point firedAt;
+  Timer t(loop_, [&] {
+    firedAt = Clock::now();
+    loop_.stop();
+  });
+  t.arm(Millis(5));
+  t.arm(Millis(60)); // replaces the first deadline
+  run();
+  EXPECT_GE(firedAt - start, Millis(55));
+}
+
+TEST_F(EventLoopTest, PostFromAnotherThreadWakesTheLoop) {
+  std::thread::id ranOn;
+  std::thread poster([&] {
+    std::this_thread::sleep_for(Millis(20));
+    loop_.post([&] {
+      ranOn = std::this_thread::get_id();
+      loop_.stop();
+    });
+  });
+  run();
+  poster.join();
+  EXPECT_EQ(ranOn, std::this_thread::get_id());
+}
+
+TEST_F(EventLoopTest, StopFromAnotherThread) {
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(Millis(20));
+    loop_.stop();
+  });
+  run();
+  stopper.join();
+}
+
+TEST_F(EventLoopTest, WatchReportsReadabilityAndCanRemoveItself) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  int calls = 0;
+  IoWatch w;
+  w = IoWatch(loop_, fds[0], EPOLLIN, [&](uint32_t events) {
+    ++calls;
+    EXPECT_TRUE(events & EPOLLIN);
+    w.reset(); // removing the watch from its own callback is allowed
+    loop_.stop();
+  });
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  run();
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(w.active());
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST_F(EventLoopTest, EventsForAWatchRemovedEarlierInTheBatchAreDropped) {
+  int a[2], b[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b), 0);
+  int calls = 0;
+  IoWatch wa, wb;
+  // Whichever fires first removes the other; the other's already-fetched event must be dropped.
+  wa = IoWatch(loop_, a[0], EPOLLIN, [&](uint32_t) {
+    ++calls;
+    wa.reset();
+    wb.reset();
+  });
+  wb = IoWatch(loop_, b[0], EPOLLIN, [&](uint32_t) {
+    ++calls;
+    wa.reset();
+    wb.reset();
+  });
+  ASSERT_EQ(::write(a[1], "x", 1), 1);
+  ASSERT_EQ(::write(b[1], "x", 1), 1);
+  Timer end(loop_, [&] { loop_.stop(); });
+  end.arm(Millis(30));
+  run();
+  EXPECT_EQ(calls, 1);
+  for (int fd : {a[0], a[1], b[0], b[1]})
+    ::close(fd);
+}
+
+TEST_F(EventLoopTest, SetEventsSwitchesInterest) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  uint32_t seen = 0;
+  IoWatch w(loop_, fds[0], 0, [&](uint32_t events) {
+    seen = events;
+    loop_.stop();
+  });
+  EXPECT_EQ(w.events(), 0u);
+  w.setEvents(EPOLLOUT); // a fresh socket is writable at once
+  run();
+  EXPECT_TRUE(seen & EPOLLOUT);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST_F(EventLoopTest, DeferDestroyOutlivesTheCurrentCallback) {
+  struct Probe {
+    explicit Probe(bool* d) : destroyed(d) {}
+    Probe(const Probe&) = delete;
+    ~Probe() { *destroyed = true; }
+    bool* destroyed;
+  };
+  bool destroyed = false;
+  bool destroyedDuringCallback = true;
+  Timer t(loop_, [&] {
+    loop_.deferDestroy(std::make_unique<Probe>(&destroyed));
+    destroyedDuringCallback = destroyed;
+    loop_.post([&] { loop_.stop(); });
+  });
+  t.arm(Millis(1));
+  run();
+  EXPECT_FALSE(destroyedDuringCallback);
+  EXPECT_TRUE(destroyed);
+}
+
+} // namespace
+} // namespace exaproxy::net
