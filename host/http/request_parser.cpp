@@ -160,6 +160,7 @@ void RequestParser::reset() {
   major_ = minor_ = 1;
   firstSpace_ = std::string_view::npos;
   spaceScan_ = 0;
+  badMethod_ = false;
   fields_.clear();
   scanner_.reset();
   error_ = ParseError{};
@@ -268,11 +269,21 @@ ParseState RequestParser::parse(std::string_view buf, RequestHead& out) {
 }
 
 bool RequestParser::tooLongTarget(std::string_view buf) {
+  if (badMethod_) {
+    return false;
+  }
   if (firstSpace_ == std::string_view::npos) {
     size_t sp = buf.find(' ', spaceScan_);
     if (sp == std::string_view::npos) {
       spaceScan_ = buf.size();
       return false;
+    }
+    // Garbage is a 400 once its line ends, not a 414: only a well-formed method starts a target.
+    for (size_t k = headStart_; k < sp; ++k) {
+      if (!isTchar(static_cast<unsigned char>(buf[k]))) {
+        badMethod_ = true;
+        return false;
+      }
     }
     firstSpace_ = sp;
     spaceScan_ = sp + 1;

@@ -104,6 +104,7 @@ private:
   // Used only while the request line is incomplete, for the early 414.
   size_t firstSpace_ = std::string_view::npos;
   size_t spaceScan_ = 0;
+  bool badMethod_ = false;
   std::vector<FieldOffsets> fields_; // capacity reused across requests
   LineScanner scanner_;
   ParseError error_;
