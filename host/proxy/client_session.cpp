@@ -896,7 +896,11 @@ void ClientSession::resetTransaction() {
   upIn_ = net::Buffer();
   upOut_ = net::Buffer();
   upEof_ = upBlocked_ = upShut_ = false;
+  // An idle keep-alive connection keeps no heap memory: heads, header lists and buffers go.
+  req_ = http::RequestHead{};
+  resp_ = http::ResponseHead{};
   out_.releaseIfEmpty();
+  in_.releaseIfEmpty();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ private:
   std::shared_ptr<const HostConfig> cfg_; // the configuration this transaction started with
   net::Fd fd_;
   Endpoint peer_;
-  ListenerConfig listener_;
+  const ListenerConfig& listener_; // owned by the LoopContext, outlives every session
   net::IoWatch watch_;
   net::Timer timer_;
   TxState state_ = TxState::Idle;
