@@ -1,0 +1,60 @@
+// Shared includes and small helpers for the integration tests.
+#pragma once
+
+#include "curl_runner.h"
+#include "dnsmasq.h"
+#include "origin_server.h"
+#include "process_util.h"
+#include "proxy_process.h"
+#include "raw_client.h"
+
+#include <gtest/gtest.h>
+#include <string>
+#include <unistd.h>
+
+namespace itest {
+
+// A request head: "<method> <target> <version>\r\n" + Host (if not empty) + extra lines + CRLF.
+// extra is a list of full header lines without CRLF.
+inline std::string requestHead(const std::string& method, const std::string& target,
+                               const std::string& host, const std::vector<std::string>& extra = {},
+                               const std::string& version = "HTTP/1.1") {
+  std::string r = method + " " + target + " " + version + "\r\n";
+  if (!host.empty())
+    r += "Host: " + host + "\r\n";
+  for (const auto& e : extra)
+    r += e + "\r\n";
+  r += "\r\n";
+  return r;
+}
+
+// "GET http://ORIGIN/path HTTP/1.1" with Host set to the origin.
+inline std::string absoluteGet(const OriginServer& origin, const std::string& path,
+                               const std::vector<std::string>& extra = {},
+                               const std::string& method = "GET") {
+  return requestHead(method, origin.url(path), origin.endpoint().str(), extra);
+}
+
+// A port nothing listens on (bound and closed at once).
+inline uint16_t closedPort() {
+  int fd = listenOn("127.0.0.1", 0);
+  uint16_t port = localPort(fd);
+  ::close(fd);
+  return port;
+}
+
+inline bool sanitizedBuild() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+  return true;
+#else
+  return false;
+#endif
+#else
+  return false;
+#endif
+}
+
+} // namespace itest
