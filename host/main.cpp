@@ -4,6 +4,8 @@
 #include "core/config.h"
 #include "core/logging.h"
 #include "proxy/server.h"
+#include "ui/static_files.h"
+#include "ui/ui_server.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -19,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,7 +46,8 @@ void usage(std::FILE* to) {
           "  --conf-dir DIR      read every DIR/*.conf in lexical order (required)\n"
           "  --set S.K=V         override one key, e.g. --set 'listener main.address=127.0.0.1:0'\n"
           "  --check             validate the configuration and exit (0 valid, 1 invalid)\n"
-          "  --ready-file FILE   write the bound addresses, one per line, once serving\n"
+          "  --ready-file FILE   write the bound addresses, one per line, once serving;\n"
+          "                      the web interface's address goes to FILE.ui\n"
           "  --daemon            detach from the terminal\n"
           "  --pidfile FILE      write the process id\n"
           "  --version           print the version and exit\n");
@@ -149,9 +153,33 @@ void printErrors(const std::vector<ConfigError>& errors) {
     std::fprintf(stderr, "%s\n", e.toString().c_str());
 }
 
+// The web interface reads the proxy through these; plugins and workers are left empty (the page
+// says "no plugin runtime" / "no worker pool") until those modules are wired here.
+ui::UiSources uiSources(const proxy::Server& server) {
+  ui::UiSources s;
+  s.counters = [&server] { return ui::countersFrom(server.counters()); };
+  s.firstByteLatency = [&server] { return ui::histogramFrom(server.firstByteLatency()); };
+  s.totalLatency = [&server] { return ui::histogramFrom(server.totalLatency()); };
+  s.connections = [&server] { return ui::connectionsFrom(server.sessions()); };
+  s.dns = [&server] { return ui::dnsFrom(server.dns()); };
+  s.config = [&server] { return server.config(); };
+  s.log = [] { return recentLogRecords(); };
+  s.loops = [&server] { return server.loopCount(); };
+  s.draining = [&server] { return server.draining(); };
+  // Exactly what the operator's SIGHUP does: main's sigwait loop below picks it up.
+  s.reload = [] { ::kill(::getpid(), SIGHUP); };
+  return s;
+}
+
+bool sameUiSettings(const HostConfig& a, const HostConfig& b) {
+  return a.uiEnabled == b.uiEnabled && a.uiListen == b.uiListen && a.uiThreads == b.uiThreads &&
+         a.uiWww == b.uiWww;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+  const int64_t startedUnixMs = ui::nowUnixMs();
   Options opts;
   if (int rc = parseArgs(argc, argv, opts); rc >= 0)
     return rc;
@@ -203,6 +231,23 @@ int main(int argc, char** argv) {
     log->warn("pidfile.failed file={} reason=\"{}\"", opts.pidFile, std::strerror(errno));
 
   auto bound = server.start();
+  std::unique_ptr<ui::UiServer> webUi;
+  if (config->uiEnabled) {
+    auto www = ui::resolveWwwDir(config->uiWww);
+    webUi = std::make_unique<ui::UiServer>(
+        ui::UiOptions{config->uiListen, config->uiThreads, www, startedUnixMs}, uiSources(server));
+    // The interface is not the data plane: if it cannot bind, the proxy serves without it.
+    if (auto addr = webUi->start(); !addr) {
+      log->error("ui.failed reason=\"{}\"", addr.error().message);
+      webUi.reset();
+    } else {
+      log->info("ui.ready address={} www={}", addr->toString(), www.string());
+      if (!opts.readyFile.empty() &&
+          !writeFileAtomically(opts.readyFile + ".ui", addr->toString() + "\n"))
+        log->error("readyfile.failed file={}.ui reason=\"{}\"", opts.readyFile,
+                   std::strerror(errno));
+    }
+  }
   std::string ready;
   for (const auto& ep : bound) {
     log->info("listener.ready address={}", ep.toString());
@@ -232,6 +277,8 @@ int main(int argc, char** argv) {
         AccessLog::instance().configure(next.config->accessLog);
       for (const auto& what : server.reload(next.config))
         log->warn("reload.needs_restart setting={} (kept the running value)", what);
+      if (!sameUiSettings(*config, *next.config))
+        log->warn("reload.needs_restart setting=ui (kept the running value)");
       config = next.config;
       log->info("reload.done");
     } else if (sig == SIGUSR1) {
@@ -246,6 +293,8 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  if (webUi)
+    webUi->stop(); // before the loops go: its sources read them
   server.stop();
   log->info("exaproxy.stopped");
   if (!opts.pidFile.empty())

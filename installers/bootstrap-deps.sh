@@ -10,7 +10,8 @@ what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config ninja-build
   libpoco-dev libc-ares-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev)
-test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3)
+test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3
+  chromium chromium-driver)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

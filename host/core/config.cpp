@@ -645,16 +645,20 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
       auto& p = plugins[stem];
       p.name = stem;
       const ConfigEntry* pathEntry = nullptr;
+      std::vector<std::pair<ConfigEntry, std::string>> policyProblems;
       for (const auto& e : doc.entries) {
         if (e.section == "plugin" && e.key == "path") {
           pathEntry = &e;
-        } else if (e.section == "plugin") {
+          continue;
+        }
+        // [plugin] policy keys are the host's (the plugin runtime does not offer the [plugin]
+        // section to the plugin); they stay in settings so --check and the UI show them in place.
+        if (e.section == "plugin") {
           auto problem = setPluginPolicy(e, p);
           if (!problem.empty())
-            loader.fail(e, problem);
-        } else {
-          p.settings.push_back(e);
+            policyProblems.emplace_back(e, problem);
         }
+        p.settings.push_back(e);
       }
       if (pathEntry && libraries.count(stem))
         loader.fail(*pathEntry, "both " + stem + ".so and a [plugin] path: remove one");
@@ -668,6 +672,10 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
         loader.errors.push_back(ConfigError{header->file, header->line, "plugin", "path",
                                             "a [plugin] section needs path = the plugin's .so"});
       }
+      // Without a library the missing path is the one error worth reading.
+      if (pathEntry || libraries.count(stem))
+        for (const auto& [entry, problem] : policyProblems)
+          loader.fail(entry, problem);
       continue;
     }
 

@@ -111,7 +111,7 @@ struct HostConfig {
   // [ui] the operator's web interface (host/ui); not live: a change needs a restart.
   bool uiEnabled = true;
   Endpoint uiListen{*IpAddress::parse("127.0.0.1"), 8080}; // port 0 = ephemeral (tests)
-  unsigned uiThreads = 4;     // HTTP handler threads; the UI's own, never a loop's
+  unsigned uiThreads = 4;      // HTTP handler threads; the UI's own, never a loop's
   std::filesystem::path uiWww; // static files; empty: the source tree's www/, else the data dir's
 
   // [workers] the blocking-work pool (host/workers): grows while queued work waits longer than

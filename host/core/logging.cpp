@@ -90,8 +90,8 @@ protected:
     if (msg.level < spdlog::level::warn && !lifecycle)
       return;
     LogRecord r;
-    r.unixMs = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
-                   .count();
+    r.unixMs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     auto level = spdlog::level::to_string_view(msg.level);
     r.level.assign(level.data(), level.size());
     r.logger.assign(msg.logger_name.data(), msg.logger_name.size());

@@ -31,7 +31,7 @@ struct Outcome {
   std::string location;
   std::vector<std::pair<std::string, std::string>> headers; // Redirect/Respond extra headers
   std::string body;
-  std::string contentType;   // Respond; empty: none sent
+  std::string contentType;    // Respond; empty: none sent
   std::filesystem::path file; // Respond: send this file instead of body (host reads it)
   bool rewritten = false;     // some plugin changed the request (REWRITE), for the access log
 };

@@ -113,7 +113,8 @@ bool validHeaderName(std::string_view name) {
     return false;
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
-    bool tchar = std::isalnum(u) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    bool tchar =
+        std::isalnum(u) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
     if (!tchar)
       return false;
   }

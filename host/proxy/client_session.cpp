@@ -825,7 +825,13 @@ bool ClientSession::stepHttp() {
     if (!respHeadDone_)
       timer_.arm(cfg_->firstByte);
   }
-  // Response side.
+  // Response side. Interim responses (100 Continue) wait in out_ before the final head exists.
+  if (!respHeadDone_ && !out_.empty() && !clientBlocked_) {
+    if (flushClient())
+      progress = true;
+    if (closed_)
+      return false;
+  }
   if (!respHeadDone_) {
     if (!upIn_.empty() || upEof_) {
       if (handleResponseHead())

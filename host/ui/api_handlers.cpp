@@ -10,7 +10,9 @@ using nlohmann::json;
 
 namespace {
 
-template <typename T> json orNull(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
+template <typename T> json orNull(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 double ratio(uint64_t part, uint64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
@@ -24,17 +26,21 @@ std::pair<size_t, size_t> pageOf(size_t total, size_t offset, size_t limit) {
 }
 
 json latencyJson(const HistogramValues& h) {
-  return {{"count", h.count},
-          {"averageMs", h.count ? static_cast<double>(h.sumMs) / static_cast<double>(h.count) : 0.0},
-          {"p50Ms", histogramPercentileMs(h, 0.50)},
-          {"p90Ms", histogramPercentileMs(h, 0.90)},
-          {"p99Ms", histogramPercentileMs(h, 0.99)}};
+  return {
+      {"count", h.count},
+      {"averageMs", h.count ? static_cast<double>(h.sumMs) / static_cast<double>(h.count) : 0.0},
+      {"p50Ms", histogramPercentileMs(h, 0.50)},
+      {"p90Ms", histogramPercentileMs(h, 0.90)},
+      {"p99Ms", histogramPercentileMs(h, 0.99)}};
 }
 
 json dnsTotalsJson(const DnsInfo& d) {
-  return {{"queries", d.queries},     {"cacheHits", d.cacheHits},
-          {"cacheMisses", d.cacheMisses}, {"failures", d.failures},
-          {"inflight", d.inflight},   {"cacheSize", d.cacheSize},
+  return {{"queries", d.queries},
+          {"cacheHits", d.cacheHits},
+          {"cacheMisses", d.cacheMisses},
+          {"failures", d.failures},
+          {"inflight", d.inflight},
+          {"cacheSize", d.cacheSize},
           {"hitRatio", ratio(d.cacheHits, d.cacheHits + d.cacheMisses)}};
 }
 
@@ -45,14 +51,18 @@ json workersJson(const WorkerPoolInfo& w) {
           {"max", w.maxSize},
           {"busy", w.busy},
           {"queued", w.queued},
+          {"submitted", w.submitted},
           {"completed", w.completed},
-          {"queueWaitMs", {{"p50", w.queueWaitP50Ms}, {"p90", w.queueWaitP90Ms}, {"p99", w.queueWaitP99Ms}}}};
+          {"grown", w.grown},
+          {"shrunk", w.shrunk},
+          {"queueWaitMs",
+           {{"p50", w.queueWaitP50Ms}, {"p90", w.queueWaitP90Ms}, {"p99", w.queueWaitP99Ms}}}};
 }
 
 int levelRank(std::string_view level) {
   static const std::pair<std::string_view, int> kRanks[] = {
-      {"trace", 0}, {"debug", 1},    {"info", 2}, {"warning", 3},
-      {"warn", 3},  {"error", 4},    {"critical", 5}};
+      {"trace", 0}, {"debug", 1}, {"info", 2},    {"warning", 3},
+      {"warn", 3},  {"error", 4}, {"critical", 5}};
   for (const auto& [name, rank] : kRanks)
     if (name == level)
       return rank;
@@ -130,12 +140,10 @@ json ApiHandlers::stats() const {
                      {"pooled", c.upstream_pooled},
                      {"connectErrors", c.upstream_connect_errors}};
   out["tunnels"] = {{"total", c.tunnels}, {"active", c.tunnels_active}};
-  out["bytes"] = {{"fromClients", c.bytes_from_clients},
-                  {"toClients", c.bytes_to_clients},
-                  {"fromUpstream", c.bytes_from_upstream},
-                  {"toUpstream", c.bytes_to_upstream},
-                  {"fromClientsPerSecond", fromClientsPerSec},
-                  {"toClientsPerSecond", toClientsPerSec}};
+  out["bytes"] = {
+      {"fromClients", c.bytes_from_clients},       {"toClients", c.bytes_to_clients},
+      {"fromUpstream", c.bytes_from_upstream},     {"toUpstream", c.bytes_to_upstream},
+      {"fromClientsPerSecond", fromClientsPerSec}, {"toClientsPerSecond", toClientsPerSec}};
   out["errors"] = {{"parse", c.parse_errors},
                    {"denied", c.denied},
                    {"connectionsRefused", c.connections_refused},
@@ -153,8 +161,8 @@ json ApiHandlers::stats() const {
   out["dns"] = dns ? dnsTotalsJson(*dns) : json(nullptr);
 
   out["latency"] = {
-      {"firstByte", latencyJson(sources_.firstByteLatency ? sources_.firstByteLatency()
-                                                          : HistogramValues{})},
+      {"firstByte",
+       latencyJson(sources_.firstByteLatency ? sources_.firstByteLatency() : HistogramValues{})},
       {"total", latencyJson(sources_.totalLatency ? sources_.totalLatency() : HistogramValues{})}};
 
   json counters = json::object();
@@ -189,8 +197,11 @@ json ApiHandlers::connections(size_t offset, size_t limit) const {
                     {"bytesOut", c.bytesOut},
                     {"ageSeconds", c.ageSeconds}});
   }
-  return {{"total", list.size()}, {"offset", first},   {"limit", limit},
-          {"states", states},     {"connections", rows}};
+  return {{"total", list.size()},
+          {"offset", first},
+          {"limit", limit},
+          {"states", states},
+          {"connections", rows}};
 }
 
 json ApiHandlers::plugins() const {
@@ -214,6 +225,7 @@ json ApiHandlers::plugins() const {
                       {"version", p.version},
                       {"vendor", p.vendor},
                       {"abi", p.abi},
+                      {"description", p.description},
                       {"state", p.state},
                       {"reason", p.reason},
                       {"counters", counters},
@@ -230,6 +242,7 @@ json ApiHandlers::plugins() const {
                       {"version", ""},
                       {"vendor", ""},
                       {"abi", ""},
+                      {"description", ""},
                       {"state", "configured"},
                       {"reason", "this build has no plugin runtime"},
                       {"counters", json::object()},
@@ -310,10 +323,8 @@ json ApiHandlers::log(const std::string& minLevel) const {
   if (sources_.log)
     for (const auto& r : sources_.log())
       if (levelRank(r.level) >= min)
-        rows.push_back({{"time", r.unixMs},
-                        {"level", r.level},
-                        {"logger", r.logger},
-                        {"message", r.message}});
+        rows.push_back(
+            {{"time", r.unixMs}, {"level", r.level}, {"logger", r.logger}, {"message", r.message}});
   return {{"capacity", kRecentLogCapacity}, {"records", rows}};
 }
 

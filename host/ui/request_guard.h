@@ -14,9 +14,9 @@ namespace exaproxy::ui {
 inline constexpr std::string_view kCsrfHeader = "X-ExaProxy-CSRF";
 
 struct GuardInput {
-  std::string_view host;                   // the Host header ("" if absent)
-  std::optional<std::string_view> origin;  // the Origin header, if sent
-  std::optional<std::string_view> csrf;    // X-ExaProxy-CSRF, if sent
+  std::string_view host;                     // the Host header ("" if absent)
+  std::optional<std::string_view> origin;    // the Origin header, if sent
+  std::optional<std::string_view> csrf;      // X-ExaProxy-CSRF, if sent
   std::optional<std::string_view> fetchSite; // Sec-Fetch-Site, if sent
 };
 

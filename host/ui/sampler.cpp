@@ -54,12 +54,6 @@ Point pointBetween(const Sample* before, const Sample& now) {
 
 } // namespace
 
-int64_t nowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Sampler::Sampler(const UiSources& sources) : sources_(sources) {}
 
 Sampler::~Sampler() { stop(); }

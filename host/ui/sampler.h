@@ -25,12 +25,12 @@ struct Point {
   double errorsPerSec = 0; // 4xx + 5xx responses and refused/failed requests
   double bytesFromClientsPerSec = 0;
   double bytesToClientsPerSec = 0;
-  uint64_t connections = 0; // client connections open
-  uint64_t tunnels = 0;     // CONNECT tunnels open
-  std::optional<double> dnsHitRatio;     // hits / lookups in the interval; none if no lookup
+  uint64_t connections = 0;          // client connections open
+  uint64_t tunnels = 0;              // CONNECT tunnels open
+  std::optional<double> dnsHitRatio; // hits / lookups in the interval; none if no lookup
   std::optional<double> dnsLookupsPerSec;
-  std::optional<uint64_t> workers;       // worker pool threads
-  std::optional<uint64_t> workerQueue;   // tasks waiting
+  std::optional<uint64_t> workers;     // worker pool threads
+  std::optional<uint64_t> workerQueue; // tasks waiting
   std::optional<double> queueWaitP90Ms;
 };
 
@@ -44,7 +44,7 @@ struct Sample {
 
 class Sampler {
 public:
-  static constexpr size_t kHistory = 300;        // points: 5 minutes at one a second
+  static constexpr size_t kHistory = 300;       // points: 5 minutes at one a second
   static constexpr int64_t kActiveMs = 300'000; // DNS/workers are sampled this long after a request
 
   // sources must outlive the sampler.
@@ -81,8 +81,5 @@ private:
   int64_t lastActivityMs_ = INT64_MIN / 2;
   std::thread thread_;
 };
-
-// Wall-clock milliseconds since the epoch (the page shows local times from it).
-int64_t nowUnixMs();
 
 } // namespace exaproxy::ui

@@ -18,10 +18,10 @@
 namespace exaproxy::ui {
 
 struct UiOptions {
-  Endpoint listen;             // port 0 = ephemeral (tests): see address()
-  unsigned threads = 4;        // HTTP handler threads
-  std::filesystem::path www;   // resolved static directory (resolveWwwDir)
-  int64_t startedUnixMs = 0;   // process start, for uptime
+  Endpoint listen;           // port 0 = ephemeral (tests): see address()
+  unsigned threads = 4;      // HTTP handler threads
+  std::filesystem::path www; // resolved static directory (resolveWwwDir)
+  int64_t startedUnixMs = 0; // process start, for uptime
 };
 
 class UiServer {

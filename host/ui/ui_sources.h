@@ -12,6 +12,7 @@
 #include "core/counters.h"
 #include "core/logging.h"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -70,7 +71,8 @@ struct PluginInfo {
   std::string file; // the .so
   std::string version;
   std::string vendor;
-  std::string abi;    // "major.minor" the plugin was built for
+  std::string abi; // "major.minor" the plugin was built for
+  std::string description;
   std::string state;  // "loaded", "refused" (or "configured" when there is no runtime)
   std::string reason; // why it was refused; empty when loaded
   std::vector<std::pair<std::string, uint64_t>> counters;
@@ -82,7 +84,8 @@ struct WorkerPoolInfo {
   uint64_t size = 0, minSize = 0, maxSize = 0; // threads now, and the configured bounds
   uint64_t busy = 0;                           // threads running a task
   uint64_t queued = 0;                         // tasks waiting
-  uint64_t completed = 0;                      // tasks finished since start
+  uint64_t submitted = 0, completed = 0;       // tasks since start
+  uint64_t grown = 0, shrunk = 0;              // threads added on queue wait / retired when idle
   double queueWaitP50Ms = 0, queueWaitP90Ms = 0, queueWaitP99Ms = 0; // recent queue wait
 };
 
@@ -102,6 +105,13 @@ struct UiSources {
   // The one state-changing action: what SIGHUP does. Must return quickly (it only asks).
   std::function<void()> reload;
 };
+
+// Wall-clock milliseconds since the epoch (the page shows local times from it).
+inline int64_t nowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Adapters from the proxy's snapshot types, matched by field name so that host/ui does not
 // include host/proxy. A field added to the X-macro is picked up by both sides at once.
@@ -161,6 +171,24 @@ template <typename Snapshot> DnsInfo dnsFrom(const Snapshot& d) {
     entry.remainingSeconds = static_cast<int64_t>(e.remaining.count());
     v.entries.push_back(std::move(entry));
   }
+  return v;
+}
+
+// From workers::PoolStats.
+template <typename Stats> WorkerPoolInfo workersFrom(const Stats& w) {
+  WorkerPoolInfo v;
+  v.size = w.size;
+  v.minSize = w.min;
+  v.maxSize = w.max;
+  v.busy = w.busy;
+  v.queued = w.queued;
+  v.submitted = w.submitted;
+  v.completed = w.completed;
+  v.grown = w.grown;
+  v.shrunk = w.shrunk;
+  v.queueWaitP50Ms = w.waitP50Ms;
+  v.queueWaitP90Ms = w.waitP90Ms;
+  v.queueWaitP99Ms = w.waitP99Ms;
   return v;
 }
 

@@ -168,12 +168,15 @@ void WorkerPool::workerMain(Worker* self) {
       log->error("worker.exception what=unknown");
     }
     job.work = nullptr; // release captures (e.g. a plugin's keep-alive) on this thread
+    lock.lock();
+    // Counted before the completion is posted, and the post happens before busy_ drops, so a
+    // reader that sees the job completed (or the pool idle) knows its completion is queued. The
+    // loop never takes our mutex while holding its mailbox lock, so posting under it is safe.
+    ++completed_;
     if (job.loop && job.completion)
       job.loop->post(std::move(job.completion));
-    lock.lock();
     --busy_;
     ++idle_;
-    ++completed_;
   }
   --idle_;
   --alive_;

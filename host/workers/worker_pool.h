@@ -13,6 +13,7 @@
 // readable from any thread for the UI.
 #pragma once
 
+#include "core/config.h"
 #include "net/event_loop.h"
 
 #include <chrono>
@@ -31,14 +32,19 @@ namespace exaproxy::workers {
 struct PoolOptions {
   size_t min = 2;
   size_t max = 16;
-  std::chrono::milliseconds growAfter{50};     // queue wait that adds a thread
+  std::chrono::milliseconds growAfter{50};      // queue wait that adds a thread
   std::chrono::milliseconds shrinkAfter{30000}; // idle time after which a thread exits
 };
 
+// The [workers] section of the host configuration.
+inline PoolOptions poolOptionsFrom(const HostConfig& c) {
+  return PoolOptions{c.workersMin, c.workersMax, c.workersGrowAfter, c.workersShrinkAfter};
+}
+
 // A snapshot for the UI (/api/v1/workers). Wait percentiles cover the last kWaitSamples jobs.
 struct PoolStats {
-  size_t size = 0;   // threads alive
-  size_t busy = 0;   // threads running a job
+  size_t size = 0; // threads alive
+  size_t busy = 0; // threads running a job
   size_t min = 0;
   size_t max = 0;
   size_t queued = 0; // jobs waiting for a thread

@@ -1,0 +1,273 @@
+#include "plugin/plugin_transaction.h"
+
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+
+namespace exaproxy::plugin {
+
+namespace {
+
+std::atomic<uint64_t> gNextTxnId{1};
+
+} // namespace
+
+PluginTransaction::PluginTransaction(ChainPtr chain, net::EventLoop& loop,
+                                     workers::WorkerPool* pool, TxInfo info)
+    : chain_(chain ? std::move(chain) : std::make_shared<const Chain>()), loop_(loop),
+      timer_(loop, [this] { onTimeout(); }) {
+  txn_.id = gNextTxnId.fetch_add(1, std::memory_order_relaxed);
+  txn_.chain = chain_.get();
+  txn_.owner = this;
+  txn_.loop = &loop;
+  txn_.pool = pool;
+  txn_.identity.address = info.client.address.toString();
+  txn_.listener = info.listener.toString();
+  txn_.data.assign(chain_->links().size(), nullptr);
+}
+
+PluginTransaction::~PluginTransaction() {
+  timer_.cancel();
+  done_ = nullptr; // a pending verdict is cancelled: its callback never runs
+  releaseHandles();
+  if (requestStarted_ && !doneCalled_)
+    done(TxSummary{});
+}
+
+void PluginTransaction::releaseHandles() {
+  for (auto h : handles_)
+    PendingTable::instance().release(h);
+  handles_.clear();
+  waitHandle_ = 0;
+}
+
+exaproxy_pending PluginTransaction::allocatePending() {
+  if (txn_.current >= chain_->links().size())
+    return 0;
+  auto h =
+      PendingTable::instance().allocate(loop_, this, chain_->links()[txn_.current].plugin.get());
+  handles_.push_back(h);
+  return h;
+}
+
+void PluginTransaction::runRequest(http::RequestHead& req, Callback done) {
+  requestStarted_ = true;
+  started_ = net::Clock::now();
+  txn_.req = &req;
+  done_ = std::move(done);
+  next_ = 0;
+  step();
+}
+
+void PluginTransaction::step() {
+  const auto& links = chain_->links();
+  while (next_ < links.size()) {
+    size_t i = next_++;
+    const auto& link = links[i];
+    const auto& d = link.plugin->descriptor();
+    auto hook = txn_.req->isConnect() && d.on_connect ? d.on_connect : d.on_request_head;
+    if (!hook)
+      continue;
+    exaproxy_verdict v;
+    std::string why;
+    txn_.current = i;
+    txn_.taken = 0;
+    txn_.allowPending = true;
+    int32_t action = detail::callHook(*link.plugin, hook, &txn_, &v, why);
+    txn_.allowPending = false;
+    exaproxy_pending taken = txn_.taken;
+    txn_.taken = 0;
+    txn_.current = kNone;
+    if (action == EXAPROXY_PENDING) {
+      detail::countVerdict(*link.plugin, action);
+      if (taken == 0) {
+        link.plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
+        if (apply(i, EXAPROXY_ERROR, v, "PENDING without pending_handle()"))
+          return;
+        continue;
+      }
+      waiting_ = i;
+      waitHandle_ = taken;
+      timer_.arm(link.policy.timeout);
+      return; // onPendingComplete() or onTimeout() resumes
+    }
+    if (taken != 0) { // took a handle but answered at once: the handle is void now
+      PendingTable::instance().release(taken);
+    }
+    detail::countVerdict(*link.plugin, action);
+    if (apply(i, action, v, why))
+      return;
+  }
+  finish(Outcome{});
+}
+
+bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
+                              const std::string& why) {
+  const auto& link = chain_->links()[i];
+  switch (action) {
+  case EXAPROXY_CONTINUE:
+    return false;
+  case EXAPROXY_REWRITE:
+    txn_.rewritten = true;
+    return false;
+  case EXAPROXY_ROUTE:
+  case EXAPROXY_REDIRECT:
+  case EXAPROXY_RESPOND:
+  case EXAPROXY_DENY: {
+    Outcome o;
+    std::string problem;
+    if (!detail::finalOutcome(action, v, o, problem)) {
+      link.plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
+      return apply(i, EXAPROXY_ERROR, v, problem);
+    }
+    o.plugin = link.plugin->name();
+    finish(std::move(o));
+    return true;
+  }
+  default: {
+    std::string reason = why;
+    if (reason.empty())
+      reason = action == EXAPROXY_ERROR
+                   ? (v.outcome.reason.empty() ? "ERROR verdict" : v.outcome.reason)
+                   : "unknown verdict " + std::to_string(action);
+    Outcome o = detail::failurePolicy(link, false, reason);
+    if (o.kind == Outcome::Kind::Continue)
+      return false;
+    finish(std::move(o));
+    return true;
+  }
+  }
+}
+
+void PluginTransaction::finish(Outcome o) {
+  txn_.current = kNone;
+  o.rewritten = txn_.rewritten;
+  outcome_ = o;
+  auto cb = std::move(done_);
+  done_ = nullptr;
+  if (cb)
+    cb(std::move(o)); // last statement: the callback may destroy this object
+}
+
+void PluginTransaction::onTimeout() {
+  if (waiting_ == kNone)
+    return;
+  size_t i = waiting_;
+  waiting_ = kNone;
+  PendingTable::instance().release(waitHandle_); // a late complete() is now a no-op
+  waitHandle_ = 0;
+  const auto& link = chain_->links()[i];
+  link.plugin->counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+  Outcome o = detail::failurePolicy(
+      link, true, "no verdict after " + std::to_string(link.policy.timeout.count()) + "ms");
+  if (o.kind != Outcome::Kind::Continue) {
+    finish(std::move(o));
+    return;
+  }
+  step();
+}
+
+void PluginTransaction::onPendingComplete(exaproxy_pending handle, int32_t action,
+                                          std::shared_ptr<exaproxy_verdict> v) {
+  if (waiting_ == kNone || handle != waitHandle_)
+    return; // a handle of a hook that already answered synchronously
+  size_t i = waiting_;
+  waiting_ = kNone;
+  timer_.cancel();
+  exaproxy_verdict empty;
+  exaproxy_verdict& verdict = v ? *v : empty;
+  detail::countVerdict(*chain_->links()[i].plugin, action);
+  std::string why;
+  if (action == EXAPROXY_PENDING)
+    why = "complete() with PENDING";
+  if (apply(i, action == EXAPROXY_PENDING ? EXAPROXY_ERROR : action, verdict, why))
+    return;
+  step();
+}
+
+Outcome PluginTransaction::runResponse(http::ResponseHead& resp) {
+  txn_.resp = &resp;
+  const auto& links = chain_->links();
+  Outcome result;
+  for (size_t i = 0; i < links.size(); ++i) {
+    const auto& link = links[i];
+    auto hook = link.plugin->descriptor().on_response_head;
+    if (!hook)
+      continue;
+    exaproxy_verdict v;
+    std::string why;
+    txn_.current = i;
+    int32_t action = detail::callHook(*link.plugin, hook, &txn_, &v, why);
+    txn_.current = kNone;
+    detail::countVerdict(*link.plugin, action);
+    if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE)
+      continue;
+    if (action == EXAPROXY_RESPOND || action == EXAPROXY_REDIRECT || action == EXAPROXY_DENY) {
+      if (detail::finalOutcome(action, v, result, why)) {
+        result.plugin = link.plugin->name();
+        break;
+      }
+      result = Outcome{};
+    }
+    if (why.empty())
+      why = "verdict " + std::to_string(action) + " is not allowed in on_response_head";
+    if (action != EXAPROXY_ERROR)
+      link.plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
+    Outcome o = detail::failurePolicy(link, false, why);
+    if (o.kind != Outcome::Kind::Continue) {
+      result = std::move(o);
+      break;
+    }
+  }
+  txn_.resp = nullptr;
+  return result;
+}
+
+void PluginTransaction::done(const TxSummary& summary) {
+  if (doneCalled_ || !requestStarted_)
+    return;
+  doneCalled_ = true;
+  exaproxy_summary s{};
+  s.size = sizeof s;
+  s.status = summary.status;
+  s.bytes_in = summary.bytesIn;
+  s.bytes_out = summary.bytesOut;
+  s.duration_us = static_cast<uint64_t>(summary.duration.count());
+  switch (outcome_.kind) {
+  case Outcome::Kind::Continue:
+    s.action = txn_.rewritten ? EXAPROXY_REWRITE : EXAPROXY_CONTINUE;
+    break;
+  case Outcome::Kind::Route:
+    s.action = EXAPROXY_ROUTE;
+    break;
+  case Outcome::Kind::Redirect:
+    s.action = EXAPROXY_REDIRECT;
+    break;
+  case Outcome::Kind::Respond:
+    s.action = EXAPROXY_RESPOND;
+    break;
+  case Outcome::Kind::Deny:
+    s.action = EXAPROXY_DENY;
+    break;
+  }
+  s.decided_by = exaproxy_str{outcome_.plugin.data(), outcome_.plugin.size()};
+  const auto& links = chain_->links();
+  for (size_t i = 0; i < links.size(); ++i) {
+    auto hook = links[i].plugin->descriptor().on_done;
+    if (!hook)
+      continue;
+    txn_.current = i;
+    try {
+      hook(links[i].plugin->instance(), &txn_, &s);
+    } catch (...) {
+      links[i].plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  txn_.current = kNone;
+  txn_.data.assign(txn_.data.size(), nullptr);
+}
+
+} // namespace exaproxy::plugin

@@ -1,0 +1,123 @@
+// PluginTransaction: one HTTP request (or CONNECT) going through the plugin chain.
+//
+// HOW THE SESSION USES THIS (host/proxy/client_session.cpp; everything on the session's loop)
+//
+//   // at accept (per connection; no request yet):
+//   plugin::TxInfo info{peer /* after PROXY protocol */, listenerEndpoint};
+//   plugin::Outcome a = runtime.chain()->onAccept(info);
+//   if (a.kind == plugin::Outcome::Kind::Deny) { close (optionally answer a.status); return; }
+//
+//   // per request, in startTransaction() once the host's own checks passed:
+//   pluginTx_ = std::make_unique<plugin::PluginTransaction>(runtime.chain(), loop, &workerPool,
+//                                                           info);
+//   setState(TxState::Filtering);
+//   pluginTx_->runRequest(req_, [this](plugin::Outcome o) { onVerdict(std::move(o)); });
+//   // onVerdict may run INSIDE runRequest (no plugin answered PENDING) or later from the loop
+//   // (mailbox message or timeout timer); never after pluginTx_ is destroyed.
+//   //   Continue -> resolveDestination() with req_ (already rewritten in place)
+//   //   Route    -> connect to o.routeHost:(o.routePort ?: req_.port), request unchanged
+//   //   Redirect -> o.status (3xx) + Location: o.location + o.headers
+//   //   Respond  -> o.status + o.headers + (o.file.empty() ? o.body : contents of o.file),
+//   //               Content-Type o.contentType when not empty
+//   //   Deny     -> error page o.status (403, or 503 when a plugin failed) with o.reason
+//
+//   // when the origin's response head arrived (before writing it to the client):
+//   plugin::Outcome r = pluginTx_->runResponse(resp_);  // synchronous
+//   //   Continue -> send resp_ (headers possibly edited); Respond/Redirect/Deny -> drop the
+//   //   upstream response (close that upstream connection) and answer r instead.
+//
+//   // at the end (access log time):
+//   pluginTx_->done(plugin::TxSummary{status, bytesIn, bytesOut, duration});
+//   accessLog client = pluginTx_->identity().address, user = pluginTx_->identity().user,
+//             plugin = outcome.plugin, verdict = toString(outcome.kind)
+//   pluginTx_.reset();  // also fine without done(): the destructor calls on_done with status 0
+//
+// Destroying a PluginTransaction (client gone) cancels a pending verdict: the plugin's later
+// complete() is a counted no-op (generation-checked handle), never a dangling access.
+#pragma once
+
+#include "plugin/outcome.h"
+#include "plugin/pending_verdict.h"
+#include "plugin/plugin_chain.h"
+#include "plugin/txn_state.h"
+
+#include "net/event_loop.h"
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace exaproxy::http {
+struct RequestHead;
+struct ResponseHead;
+} // namespace exaproxy::http
+
+namespace exaproxy::workers {
+class WorkerPool;
+}
+
+namespace exaproxy::plugin {
+
+class PluginTransaction final : private PendingWaiter {
+public:
+  using Callback = std::function<void(Outcome)>;
+
+  // Loop thread. `pool` may be null (then plugins' submit() with this transaction fails).
+  PluginTransaction(ChainPtr chain, net::EventLoop& loop, workers::WorkerPool* pool, TxInfo info);
+  ~PluginTransaction();
+  PluginTransaction(const PluginTransaction&) = delete;
+  PluginTransaction& operator=(const PluginTransaction&) = delete;
+
+  // Runs the request hooks (on_connect for CONNECT when the plugin has one) in chain order until
+  // one ends the chain; REWRITEs edit `req` in place. `req` must stay valid until `done` ran.
+  // `done` runs exactly once on the loop thread: synchronously inside this call when no plugin
+  // answered PENDING, else later; never after this object is destroyed. Call once.
+  void runRequest(http::RequestHead& req, Callback done);
+
+  // Runs the response hooks in chain order (synchronous). Continue: `resp` (possibly edited) is
+  // to be sent; otherwise the response is replaced by the Outcome.
+  Outcome runResponse(http::ResponseHead& resp);
+
+  // Calls every on_done hook once with the summary. Later calls do nothing.
+  void done(const TxSummary& summary);
+
+  // The client as the access log should show it (plugins may have changed it).
+  const Identity& identity() const { return txn_.identity; }
+  void setIdentity(Identity identity) { txn_.identity = std::move(identity); }
+  // The final Outcome of runRequest (Continue until then), for the access log.
+  const Outcome& requestOutcome() const { return outcome_; }
+  bool waiting() const { return waiting_ != kNone; }
+  uint64_t id() const { return txn_.id; }
+  const Chain& chain() const { return *chain_; }
+
+  // host_api: a handle for the running hook (loop thread).
+  exaproxy_pending allocatePending();
+
+private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  void step();
+  // Applies link i's verdict. True when the chain ended (finish() was called).
+  bool apply(size_t i, int32_t action, exaproxy_verdict& v, const std::string& why);
+  void finish(Outcome o);
+  void onTimeout();
+  void onPendingComplete(exaproxy_pending handle, int32_t action,
+                         std::shared_ptr<exaproxy_verdict> v) override;
+  void releaseHandles();
+
+  ChainPtr chain_;
+  net::EventLoop& loop_;
+  exaproxy_txn txn_;
+  Callback done_;
+  Outcome outcome_;
+  size_t next_ = 0;        // next link to run
+  size_t waiting_ = kNone; // link whose PENDING verdict we wait for
+  exaproxy_pending waitHandle_ = 0;
+  std::vector<exaproxy_pending> handles_; // every handle taken; released at destruction
+  net::Timer timer_;
+  bool requestStarted_ = false;
+  bool doneCalled_ = false;
+  net::Clock::time_point started_;
+};
+
+} // namespace exaproxy::plugin

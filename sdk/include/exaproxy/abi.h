@@ -1,0 +1,300 @@
+/* ExaProxy plugin ABI: the only contract between the proxy ("the host") and a plugin (".so").
+ *
+ * Pure C, standard headers only, so that a plugin built with any compiler (or any language with a
+ * C FFI) keeps loading across host releases. Rules (sdk/README.md explains them at length):
+ *
+ *  - Names: every type is exaproxy_<name>, every macro and enum value EXAPROXY_<NAME>; the plugin
+ *    exports exactly one symbol, exaproxy_plugin_entry (EXAPROXY_ENTRY_SYMBOL).
+ *  - Growth: every struct starts with `uint32_t size` (sizeof as compiled by whoever filled it);
+ *    fields, table entries and enum values are only appended (abi_version.h has the history).
+ *    The reader of a struct uses a field only when `size` covers it (EXAPROXY_HAS_FIELD).
+ *  - Strings are exaproxy_str views {ptr, len}, not NUL-terminated. OWNERSHIP is written beside
+ *    every pointer. "Borrowed" means: valid for the duration of the call that handed it out.
+ *    The host never frees plugin memory and the plugin never frees host memory, except where a
+ *    function says it takes or gives ownership (verdict_new / complete / verdict_free).
+ *  - Threads: THREAD is written beside every hook and host function. Hooks on a transaction run
+ *    on that transaction's event-loop thread and must not block: do slow work after answering
+ *    EXAPROXY_PENDING (submit() runs it on the host's worker pool).
+ *  - No exception and no longjmp may cross this boundary: a plugin that unwinds into the host is
+ *    undefined behaviour. plugin.hpp catches every exception for C++ plugins.
+ */
+#ifndef EXAPROXY_ABI_H
+#define EXAPROXY_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exaproxy/abi_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The one symbol a plugin exports (see exaproxy_plugin_entry at the end of this file). */
+#define EXAPROXY_ENTRY_SYMBOL "exaproxy_plugin_entry"
+
+/* True when a struct filled by the other side (its `size` first) is large enough to hold `field`. */
+#define EXAPROXY_HAS_FIELD(ptr, type, field)                                                      \
+  ((ptr)->size >= offsetof(type, field) + sizeof(((type*)0)->field))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EXAPROXY_EXPORT __attribute__((visibility("default")))
+#else
+#define EXAPROXY_EXPORT
+#endif
+
+/* A borrowed, not NUL-terminated string view. ptr may be NULL when len is 0. */
+typedef struct exaproxy_str {
+  const char* ptr;
+  size_t len;
+} exaproxy_str;
+
+/* Opaque handles. The host owns all of them; the plugin only passes them back. */
+typedef struct exaproxy_host exaproxy_host;       /* one per plugin instance, valid from create()
+                                                     until destroy() returns */
+typedef struct exaproxy_txn exaproxy_txn;         /* one HTTP request or CONNECT tunnel; valid only
+                                                     during a hook call, on its loop thread */
+typedef struct exaproxy_verdict exaproxy_verdict; /* what a hook decided: a builder filled through
+                                                     the verdict_* functions */
+
+/* A PENDING transaction's handle: safe to keep, copy and use from any thread at any time. It is
+ * checked against a generation counter, so using it after the transaction ended (the client
+ * left, the plugin timed out) is a harmless no-op. 0 is never a valid handle. */
+typedef uint64_t exaproxy_pending;
+
+/* Verdicts (hook return values, int32_t). Append-only. */
+enum {
+  EXAPROXY_CONTINUE = 0, /* no opinion: the next plugin runs */
+  EXAPROXY_REWRITE = 1,  /* URL and/or headers were changed through the host API; the chain
+                            CONTINUES with the modified request */
+  EXAPROXY_ROUTE = 2,    /* connect to verdict_set_route()'s host:port instead, the request
+                            unchanged (host substitution). Ends the chain */
+  EXAPROXY_REDIRECT = 3, /* answer 3xx (default 302) with verdict_set_location(). Ends the chain */
+  EXAPROXY_RESPOND = 4,  /* answer locally: status (default 200), headers, body or file. Ends it */
+  EXAPROXY_DENY = 5,     /* the host's error page (default 403) with verdict_set_reason() in the
+                            log and on the page. Ends the chain */
+  EXAPROXY_PENDING = 6,  /* the plugin answers later through complete(); take the handle with
+                            pending_handle() BEFORE returning this */
+  EXAPROXY_ERROR = 7     /* the plugin failed: the operator's on_error policy applies (allow: the
+                            chain continues; deny: the request is denied). Ends the chain */
+};
+
+/* Log levels; they map one to one to the host's levels (spdlog). */
+enum {
+  EXAPROXY_LOG_TRACE = 0,
+  EXAPROXY_LOG_DEBUG = 1,
+  EXAPROXY_LOG_INFO = 2,
+  EXAPROXY_LOG_WARN = 3,
+  EXAPROXY_LOG_ERROR = 4,
+  EXAPROXY_LOG_CRITICAL = 5
+};
+
+/* Which message a header function works on. */
+enum {
+  EXAPROXY_REQUEST = 0, /* the client's request (every hook after accept) */
+  EXAPROXY_RESPONSE = 1 /* the origin's response (on_response_head only) */
+};
+
+/* Metric kinds for metric_define(). */
+enum {
+  EXAPROXY_METRIC_COUNTER = 0, /* monotonic: metric_add() with delta >= 0 */
+  EXAPROXY_METRIC_GAUGE = 1    /* metric_set() or metric_add() with any delta */
+};
+
+/* Return codes of host functions that can fail. */
+enum {
+  EXAPROXY_OK = 0,
+  EXAPROXY_E_INVALID = -1,     /* bad argument (CR/LF/NUL in a value, bad URL, unknown id...) */
+  EXAPROXY_E_UNAVAILABLE = -2, /* not available here (response headers at request time...) */
+  EXAPROXY_E_NOT_FOUND = -3,   /* no such header / setting index */
+  EXAPROXY_E_STALE = -4,       /* complete(): the transaction is gone or timed out (no-op) */
+  EXAPROXY_E_TWICE = -5        /* complete(): already completed (ignored, counted) */
+};
+
+/* One configuration entry of the plugin's .conf (DESIGN.md "conf.d"), or of a --set override
+ * (file "--set", line = the option's position). Filled by the host through setting_get(). */
+typedef struct exaproxy_setting {
+  uint32_t size;       /* set by the PLUGIN to sizeof(exaproxy_setting) before setting_get() */
+  uint32_t line;       /* 1-based line in file */
+  exaproxy_str file;   /* OWNERSHIP: host; valid until create()/reconfigure() returns */
+  exaproxy_str section;
+  exaproxy_str key;
+  exaproxy_str value;
+} exaproxy_setting;
+
+/* What happened to a transaction, given to on_done(). Filled by the host (size = host's sizeof). */
+typedef struct exaproxy_summary {
+  uint32_t size;
+  int32_t status;       /* status sent to the client, 0 if none (client left) */
+  int32_t action;       /* the final verdict of the chain (EXAPROXY_CONTINUE if none) */
+  uint32_t reserved;    /* alignment; always 0 */
+  uint64_t bytes_in;    /* bytes received from the client (head and body) */
+  uint64_t bytes_out;   /* bytes sent to the client */
+  uint64_t duration_us; /* from request head to the end */
+  exaproxy_str decided_by; /* OWNERSHIP: host, borrowed: name of the plugin that ended the chain */
+} exaproxy_summary;
+
+/* The host's services. OWNERSHIP: host; the table is valid from create() until destroy()
+ * returns and never changes. A plugin built against an older minor simply sees a shorter table;
+ * one built against a newer minor must check `size` (EXAPROXY_HAS_FIELD) before calling an entry
+ * newer than the host it runs on (abi_minor). */
+typedef struct exaproxy_host_api {
+  uint32_t size;
+  uint16_t abi_major; /* the host's ABI */
+  uint16_t abi_minor;
+
+  /* ---- logging. THREAD: any. The host adds plugin=<name> to every line. ---- */
+  void (*log)(exaproxy_host* host, int32_t level, exaproxy_str message);
+
+  /* ---- configuration. THREAD: the thread running create()/reconfigure(), during that call. ---- */
+  /* Number of entries in the plugin's configuration (everything of its .conf except [plugin]). */
+  size_t (*setting_count)(exaproxy_host* host);
+  /* Fills *out (out->size set by the plugin) with entry `index`. EXAPROXY_E_NOT_FOUND past the end. */
+  int32_t (*setting_get)(exaproxy_host* host, size_t index, exaproxy_setting* out);
+  /* Reports a configuration problem at the entry's file:line (index = SIZE_MAX: no entry). The
+   * operator sees "file:line: [section] key: message"; create() must then return NULL
+   * (reconfigure() nonzero). */
+  void (*config_error)(exaproxy_host* host, size_t index, exaproxy_str message);
+
+  /* ---- metrics, shown in the UI and /metrics as plugin_<name>_<metric>. ---- */
+  /* THREAD: during create() only. Returns an id >= 0, or EXAPROXY_E_INVALID. Name: [a-z0-9_]+. */
+  int32_t (*metric_define)(exaproxy_host* host, int32_t kind, exaproxy_str name, exaproxy_str help);
+  /* THREAD: any; lock-free. Unknown ids are ignored. */
+  void (*metric_add)(exaproxy_host* host, int32_t id, int64_t delta);
+  void (*metric_set)(exaproxy_host* host, int32_t id, int64_t value);
+
+  /* ---- the request. THREAD: the transaction's loop, during a hook. Returned views are
+   * OWNERSHIP host, valid until the hook returns or until the plugin changes that same item. ---- */
+  exaproxy_str (*req_method)(exaproxy_txn* txn);
+  /* "http://host[:port]/path?query", or "host:port" for CONNECT. */
+  exaproxy_str (*req_url)(exaproxy_txn* txn);
+  int32_t (*req_is_connect)(exaproxy_txn* txn);
+  exaproxy_str (*req_host)(exaproxy_txn* txn); /* lowercase; IPv6 without brackets */
+  uint16_t (*req_port)(exaproxy_txn* txn);
+  exaproxy_str (*req_path)(exaproxy_txn* txn); /* path and query; empty for CONNECT */
+  /* Replace the URL (same forms as req_url; a bare "/path" changes only the path). The Host header
+   * sent upstream follows. Return EXAPROXY_REWRITE afterwards. EXAPROXY_E_INVALID if malformed. */
+  int32_t (*req_set_url)(exaproxy_txn* txn, exaproxy_str url);
+  int32_t (*req_set_host)(exaproxy_txn* txn, exaproxy_str host, uint16_t port);
+  int32_t (*req_set_path)(exaproxy_txn* txn, exaproxy_str path_and_query); /* not for CONNECT */
+
+  /* ---- headers of `which` (EXAPROXY_REQUEST / EXAPROXY_RESPONSE). THREAD: loop, during a hook.
+   * Names are case-insensitive. Setters copy; they refuse (EXAPROXY_E_INVALID) names that are not
+   * tokens, values with CR, LF or NUL, and framing fields the host owns (Host, Content-Length,
+   * Transfer-Encoding: use req_set_url / req_set_host instead). ---- */
+  int32_t (*header_get)(exaproxy_txn* txn, int32_t which, exaproxy_str name, size_t nth,
+                        exaproxy_str* value_out);
+  size_t (*header_count)(exaproxy_txn* txn, int32_t which);
+  int32_t (*header_at)(exaproxy_txn* txn, int32_t which, size_t index, exaproxy_str* name_out,
+                       exaproxy_str* value_out);
+  int32_t (*header_set)(exaproxy_txn* txn, int32_t which, exaproxy_str name, exaproxy_str value);
+  int32_t (*header_add)(exaproxy_txn* txn, int32_t which, exaproxy_str name, exaproxy_str value);
+  /* Returns the number of fields removed (>= 0) or an error. */
+  int32_t (*header_remove)(exaproxy_txn* txn, int32_t which, exaproxy_str name);
+  /* The origin's status (on_response_head), else 0. */
+  int32_t (*resp_status)(exaproxy_txn* txn);
+
+  /* ---- identity: the client as later plugins and the access log see it. THREAD: loop, during
+   * a hook. Starts as the TCP peer (or the PROXY protocol source). ---- */
+  exaproxy_str (*client_address)(exaproxy_txn* txn); /* textual IP, no port */
+  int32_t (*client_set_address)(exaproxy_txn* txn, exaproxy_str ip); /* must parse as an IP */
+  exaproxy_str (*client_user)(exaproxy_txn* txn);                    /* empty: anonymous */
+  int32_t (*client_set_user)(exaproxy_txn* txn, exaproxy_str user);  /* no CR/LF/NUL/space */
+  exaproxy_str (*listener_address)(exaproxy_txn* txn);               /* "ip:port" it came in on */
+
+  /* ---- per-transaction slot for this plugin's own data. THREAD: loop, during a hook.
+   * OWNERSHIP: the plugin's; free it in on_done(), which always runs once per transaction. ---- */
+  void* (*txn_data)(exaproxy_txn* txn, exaproxy_host* host);
+  void (*txn_set_data)(exaproxy_txn* txn, exaproxy_host* host, void* data);
+
+  /* ---- verdict details. THREAD: loop for the verdict a hook received; any thread for one from
+   * verdict_new(). Strings are copied. ---- */
+  void (*verdict_set_status)(exaproxy_verdict* v, int32_t status);
+  void (*verdict_set_reason)(exaproxy_verdict* v, exaproxy_str reason); /* log + DENY page */
+  void (*verdict_set_route)(exaproxy_verdict* v, exaproxy_str host, uint16_t port);
+  void (*verdict_set_location)(exaproxy_verdict* v, exaproxy_str location);
+  /* Extra response header for RESPOND / REDIRECT. EXAPROXY_E_INVALID for CR/LF/NUL. */
+  int32_t (*verdict_add_header)(exaproxy_verdict* v, exaproxy_str name, exaproxy_str value);
+  void (*verdict_set_body)(exaproxy_verdict* v, exaproxy_str body, exaproxy_str content_type);
+  /* RESPOND with the contents of a file (read by the host when it answers). */
+  void (*verdict_set_file)(exaproxy_verdict* v, exaproxy_str path, exaproxy_str content_type);
+  /* OWNERSHIP: the caller owns the result until it passes it to complete() or verdict_free(). */
+  exaproxy_verdict* (*verdict_new)(void);
+  void (*verdict_free)(exaproxy_verdict* v);
+
+  /* ---- asynchronous verdicts. ---- */
+  /* THREAD: loop, during on_request_head / on_connect. The handle to complete() later; return
+   * EXAPROXY_PENDING from the hook. The host waits at most the plugin's `timeout`, then applies
+   * the operator's on_timeout policy. */
+  exaproxy_pending (*pending_handle)(exaproxy_txn* txn);
+  /* THREAD: ANY. Delivers the verdict (any value but PENDING) to the transaction's loop.
+   * OWNERSHIP: `v` (may be NULL) is taken by the host whatever the result. Returns EXAPROXY_OK,
+   * EXAPROXY_E_STALE (the transaction is gone or timed out: a harmless no-op) or EXAPROXY_E_TWICE
+   * (a second complete(): ignored and counted). */
+  int32_t (*complete)(exaproxy_pending handle, int32_t action, exaproxy_verdict* v);
+  /* THREAD: any. Runs work(arg) on the host's worker pool (blocking allowed), then done(arg)
+   * exactly once: on txn's loop thread when txn is given (THREAD: loop, during a hook; done runs
+   * even if the transaction ended meanwhile, so arg can be freed), else on the worker thread.
+   * done may be NULL. The plugin stays loaded until done returned. EXAPROXY_E_UNAVAILABLE
+   * without a pool (then neither function runs). */
+  int32_t (*submit)(exaproxy_host* host, exaproxy_txn* txn, void (*work)(void* arg),
+                    void (*done)(void* arg), void* arg);
+
+  /* ---- 1.1 ---- */
+  /* THREAD: loop, during a hook. Process-unique, increasing; the access log shows it. */
+  uint64_t (*txn_id)(exaproxy_txn* txn);
+} exaproxy_host_api;
+
+/* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */
+typedef struct exaproxy_plugin {
+  uint32_t size;      /* sizeof(exaproxy_plugin) as the plugin was compiled */
+  uint16_t abi_major; /* EXAPROXY_ABI_MAJOR as the plugin was compiled */
+  uint16_t abi_minor; /* EXAPROXY_ABI_MINOR as the plugin was compiled */
+  const char* name;   /* NUL-terminated, static: "deny_hosts" */
+  const char* version; /* "1.2.0" */
+  const char* vendor;  /* "Example Corp" */
+
+  /* THREAD: the host's main thread (startup, SIGHUP). Returns the instance, or NULL after
+   * config_error()/log() said why (the plugin is then refused and the proxy keeps running).
+   * `api` and `host` stay valid until destroy() returns. Required. */
+  void* (*create)(const exaproxy_host_api* api, exaproxy_host* host);
+  /* THREAD: main, WHILE hooks run on loop threads: swap your configuration atomically. New
+   * settings are read through setting_get() during the call. Returns 0, or nonzero after
+   * config_error() (the instance must keep its old configuration). Optional: when NULL, the host
+   * creates a new instance and destroys the old one after its last transaction. */
+  int32_t (*reconfigure)(void* instance);
+  /* THREAD: any (whichever drops the last reference), once, after every hook, submit() job and
+   * on_done() of this instance has returned. Join your own threads here. Required. */
+  void (*destroy)(void* instance);
+
+  /* Hooks; each optional (NULL: not called). THREAD: the transaction's loop. Must not block. */
+  /* A connection was accepted (no request yet: only client/listener addresses and the verdict
+   * are usable). CONTINUE, or DENY to close it. Synchronous only. */
+  int32_t (*on_accept)(void* instance, exaproxy_txn* txn, exaproxy_verdict* v);
+  /* A request head (CONNECT included when on_connect is NULL). Any verdict. */
+  int32_t (*on_request_head)(void* instance, exaproxy_txn* txn, exaproxy_verdict* v);
+  /* A CONNECT request: req_url is "host:port". Any verdict. */
+  int32_t (*on_connect)(void* instance, exaproxy_txn* txn, exaproxy_verdict* v);
+  /* The origin's response head: edit EXAPROXY_RESPONSE headers and return CONTINUE/REWRITE, or
+   * RESPOND / REDIRECT / DENY to replace the response. Synchronous only (no PENDING, no ROUTE). */
+  int32_t (*on_response_head)(void* instance, exaproxy_txn* txn, exaproxy_verdict* v);
+  /* The transaction ended (always called once per transaction that reached a request hook,
+   * whatever happened): account, free txn_data. `summary` OWNERSHIP host, borrowed. */
+  void (*on_done)(void* instance, exaproxy_txn* txn, const exaproxy_summary* summary);
+  /* THREAD: any (the UI). Writes a JSON value (NUL-terminated if it fits) into buf and returns its
+   * length, like snprintf; the host calls again with a larger buffer if needed. Optional. */
+  size_t (*status)(void* instance, char* buf, size_t len);
+
+  /* ---- 1.1 ---- */
+  const char* description; /* one line for the UI; may be NULL */
+} exaproxy_plugin;
+
+/* The entry symbol. THREAD: main. Called once after loading; returns static data. */
+typedef const exaproxy_plugin* (*exaproxy_plugin_entry_fn)(void);
+EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EXAPROXY_ABI_H */

@@ -1,0 +1,553 @@
+// ExaProxy C++ plugin layer: header-only, on top of the C ABI (exaproxy/abi.h).
+//
+// A C++ plugin derives from exaproxy::sdk::Plugin, overrides the hooks it needs and exports itself
+// with one macro:
+//
+//   class MyFilter : public exaproxy::sdk::Plugin {
+//   public:
+//     explicit MyFilter(exaproxy::sdk::Host& host) : Plugin(host) { /* read host.settings() */ }
+//     exaproxy::sdk::Verdict onRequest(exaproxy::sdk::Txn& tx) override {
+//       if (tx.host() == "blocked.example") return exaproxy::sdk::Verdict::deny("listed");
+//       return exaproxy::sdk::Verdict::next();
+//     }
+//   };
+//   EXAPROXY_PLUGIN(MyFilter, "my_filter", "1.0.0", "Example Corp", "blocks one host")
+//
+// Every exception thrown by plugin code is caught here, logged through the host and turned into
+// EXAPROXY_ERROR (or a refused create()), so none ever crosses the C boundary. Nothing of this file
+// is part of the binary ABI: it compiles into the plugin.
+#pragma once
+
+#include "exaproxy/abi.h"
+
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace exaproxy::sdk {
+
+inline std::string_view view(exaproxy_str s) {
+  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline exaproxy_str str(std::string_view s) { return exaproxy_str{s.data(), s.size()}; }
+
+namespace detail {
+// The host's table, set by the first create() (it is the same table for every instance).
+inline const exaproxy_host_api*& api() {
+  static const exaproxy_host_api* table = nullptr;
+  return table;
+}
+// Per-transaction data made by Txn::emplaceData, deleted after onDone.
+struct SlotBase {
+  virtual ~SlotBase() = default;
+};
+template <typename T> struct Slot : SlotBase {
+  template <typename... Args> explicit Slot(Args&&... args) : value(std::forward<Args>(args)...) {}
+  T value;
+};
+} // namespace detail
+
+enum class Level : int32_t {
+  Trace = EXAPROXY_LOG_TRACE,
+  Debug = EXAPROXY_LOG_DEBUG,
+  Info = EXAPROXY_LOG_INFO,
+  Warn = EXAPROXY_LOG_WARN,
+  Error = EXAPROXY_LOG_ERROR,
+  Critical = EXAPROXY_LOG_CRITICAL
+};
+
+enum class Action : int32_t {
+  Continue = EXAPROXY_CONTINUE,
+  Rewrite = EXAPROXY_REWRITE,
+  Route = EXAPROXY_ROUTE,
+  Redirect = EXAPROXY_REDIRECT,
+  Respond = EXAPROXY_RESPOND,
+  Deny = EXAPROXY_DENY,
+  Pending = EXAPROXY_PENDING,
+  Error = EXAPROXY_ERROR
+};
+
+// A verdict as a value: built with the static functions, copied into the host's verdict when a
+// hook returns (or when complete() is called).
+class Verdict {
+public:
+  static Verdict next() { return Verdict(Action::Continue); }
+  static Verdict rewrite() { return Verdict(Action::Rewrite); }
+  static Verdict route(std::string host, uint16_t port = 0) {
+    Verdict v(Action::Route);
+    v.routeHost_ = std::move(host);
+    v.routePort_ = port;
+    return v;
+  }
+  static Verdict redirect(std::string location, int status = 302) {
+    Verdict v(Action::Redirect);
+    v.location_ = std::move(location);
+    v.status_ = status;
+    return v;
+  }
+  static Verdict respond(int status, std::string body, std::string contentType = "text/plain") {
+    Verdict v(Action::Respond);
+    v.status_ = status;
+    v.body_ = std::move(body);
+    v.contentType_ = std::move(contentType);
+    return v;
+  }
+  static Verdict respondFile(int status, std::string path, std::string contentType) {
+    Verdict v(Action::Respond);
+    v.status_ = status;
+    v.file_ = std::move(path);
+    v.contentType_ = std::move(contentType);
+    return v;
+  }
+  static Verdict deny(std::string reason, int status = 403) {
+    Verdict v(Action::Deny);
+    v.reason_ = std::move(reason);
+    v.status_ = status;
+    return v;
+  }
+  static Verdict pending() { return Verdict(Action::Pending); }
+  static Verdict error(std::string reason) {
+    Verdict v(Action::Error);
+    v.reason_ = std::move(reason);
+    return v;
+  }
+
+  Verdict& header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  Verdict& reason(std::string why) {
+    reason_ = std::move(why);
+    return *this;
+  }
+
+  Action action() const { return action_; }
+
+  // Copies this verdict's details into the host's builder `v`. Returns the action.
+  int32_t fill(exaproxy_verdict* v) const {
+    const exaproxy_host_api* a = detail::api();
+    if (status_)
+      a->verdict_set_status(v, status_);
+    if (!reason_.empty())
+      a->verdict_set_reason(v, str(reason_));
+    if (!routeHost_.empty())
+      a->verdict_set_route(v, str(routeHost_), routePort_);
+    if (!location_.empty())
+      a->verdict_set_location(v, str(location_));
+    for (const auto& h : headers_)
+      a->verdict_add_header(v, str(h.first), str(h.second));
+    if (!file_.empty())
+      a->verdict_set_file(v, str(file_), str(contentType_));
+    else if (action_ == Action::Respond)
+      a->verdict_set_body(v, str(body_), str(contentType_));
+    return static_cast<int32_t>(action_);
+  }
+
+private:
+  explicit Verdict(Action a) : action_(a) {}
+  Action action_;
+  int status_ = 0;
+  std::string reason_, routeHost_, location_, body_, contentType_, file_;
+  uint16_t routePort_ = 0;
+  std::vector<std::pair<std::string, std::string>> headers_;
+};
+
+// A PENDING transaction's handle: copy it anywhere, complete it from any thread, exactly once.
+class Pending {
+public:
+  Pending() = default;
+  explicit Pending(exaproxy_pending h) : handle_(h) {}
+  bool valid() const { return handle_ != 0; }
+  exaproxy_pending handle() const { return handle_; }
+
+  // Any thread. EXAPROXY_OK, EXAPROXY_E_STALE (transaction gone: harmless) or EXAPROXY_E_TWICE.
+  int32_t complete(const Verdict& verdict) const {
+    const exaproxy_host_api* a = detail::api();
+    exaproxy_verdict* v = a->verdict_new();
+    int32_t action = verdict.fill(v);
+    return a->complete(handle_, action, v); // the host takes v
+  }
+
+private:
+  exaproxy_pending handle_ = 0;
+};
+
+// Headers of the request or the response, during a hook.
+class Headers {
+public:
+  Headers(exaproxy_txn* txn, int32_t which) : txn_(txn), which_(which) {}
+  std::optional<std::string_view> get(std::string_view name, size_t nth = 0) const {
+    exaproxy_str out{};
+    if (detail::api()->header_get(txn_, which_, str(name), nth, &out) != EXAPROXY_OK)
+      return std::nullopt;
+    return view(out);
+  }
+  size_t size() const { return detail::api()->header_count(txn_, which_); }
+  std::pair<std::string_view, std::string_view> at(size_t i) const {
+    exaproxy_str n{}, v{};
+    detail::api()->header_at(txn_, which_, i, &n, &v);
+    return {view(n), view(v)};
+  }
+  // False if refused (CR/LF/NUL, bad name, a framing field the host owns).
+  bool set(std::string_view name, std::string_view value) {
+    return detail::api()->header_set(txn_, which_, str(name), str(value)) == EXAPROXY_OK;
+  }
+  bool add(std::string_view name, std::string_view value) {
+    return detail::api()->header_add(txn_, which_, str(name), str(value)) == EXAPROXY_OK;
+  }
+  int remove(std::string_view name) {
+    return detail::api()->header_remove(txn_, which_, str(name));
+  }
+
+private:
+  exaproxy_txn* txn_;
+  int32_t which_;
+};
+
+class Host;
+
+// One transaction, valid during the hook that received it (loop thread).
+class Txn {
+public:
+  Txn(exaproxy_txn* txn, exaproxy_host* host) : txn_(txn), host_(host) {}
+
+  std::string_view method() const { return view(a()->req_method(txn_)); }
+  std::string_view url() const { return view(a()->req_url(txn_)); }
+  bool isConnect() const { return a()->req_is_connect(txn_) != 0; }
+  std::string_view host() const { return view(a()->req_host(txn_)); }
+  uint16_t port() const { return a()->req_port(txn_); }
+  std::string_view path() const { return view(a()->req_path(txn_)); }
+  bool setUrl(std::string_view url) { return a()->req_set_url(txn_, str(url)) == EXAPROXY_OK; }
+  bool setHost(std::string_view host, uint16_t port = 0) {
+    return a()->req_set_host(txn_, str(host), port) == EXAPROXY_OK;
+  }
+  bool setPath(std::string_view path) { return a()->req_set_path(txn_, str(path)) == EXAPROXY_OK; }
+  Headers requestHeaders() { return Headers(txn_, EXAPROXY_REQUEST); }
+  Headers responseHeaders() { return Headers(txn_, EXAPROXY_RESPONSE); }
+  int status() const { return a()->resp_status(txn_); }
+
+  std::string_view clientAddress() const { return view(a()->client_address(txn_)); }
+  bool setClientAddress(std::string_view ip) {
+    return a()->client_set_address(txn_, str(ip)) == EXAPROXY_OK;
+  }
+  std::string_view user() const { return view(a()->client_user(txn_)); }
+  bool setUser(std::string_view user) {
+    return a()->client_set_user(txn_, str(user)) == EXAPROXY_OK;
+  }
+  std::string_view listenerAddress() const { return view(a()->listener_address(txn_)); }
+  // 0 on a host older than ABI 1.1.
+  uint64_t id() const {
+    return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, txn_id) ? a()->txn_id(txn_) : 0;
+  }
+
+  // The handle for answering later: call, then return Verdict::pending().
+  Pending pending() { return Pending(a()->pending_handle(txn_)); }
+
+  // Per-transaction data of this plugin: the C++ layer owns it and deletes it after onDone.
+  // data<T>() is null until emplaceData<T>() (or when T differs).
+  template <typename T> T* data() const {
+    auto* s =
+        dynamic_cast<detail::Slot<T>*>(static_cast<detail::SlotBase*>(a()->txn_data(txn_, host_)));
+    return s ? &s->value : nullptr;
+  }
+  template <typename T, typename... Args> T& emplaceData(Args&&... args) {
+    delete static_cast<detail::SlotBase*>(a()->txn_data(txn_, host_));
+    auto* s = new detail::Slot<T>(std::forward<Args>(args)...);
+    a()->txn_set_data(txn_, host_, static_cast<detail::SlotBase*>(s));
+    return s->value;
+  }
+
+  exaproxy_txn* raw() const { return txn_; }
+
+private:
+  static const exaproxy_host_api* a() { return detail::api(); }
+  exaproxy_txn* txn_;
+  exaproxy_host* host_;
+};
+
+// One configuration entry (file:line, section, key, value).
+struct Setting {
+  size_t index = 0; // for Host::configError
+  std::string file;
+  uint32_t line = 0;
+  std::string section;
+  std::string key;
+  std::string value;
+};
+
+// Thrown from a constructor (or reconfigure) to refuse a configuration at an entry's file:line.
+class ConfigError : public std::exception {
+public:
+  ConfigError(size_t index, std::string message) : index_(index), message_(std::move(message)) {}
+  explicit ConfigError(std::string message) : ConfigError(SIZE_MAX, std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+  size_t index() const { return index_; }
+
+private:
+  size_t index_;
+  std::string message_;
+};
+
+// The host as one plugin instance sees it.
+class Host {
+public:
+  Host(const exaproxy_host_api* api, exaproxy_host* host) : api_(api), host_(host) {}
+
+  void log(Level level, std::string_view message) const {
+    api_->log(host_, static_cast<int32_t>(level), str(message));
+  }
+  // The plugin's settings (during the constructor and reconfigure() only).
+  std::vector<Setting> settings() const {
+    std::vector<Setting> out;
+    size_t n = api_->setting_count(host_);
+    for (size_t i = 0; i < n; ++i) {
+      exaproxy_setting s{};
+      s.size = sizeof s;
+      if (api_->setting_get(host_, i, &s) != EXAPROXY_OK)
+        continue;
+      out.push_back(Setting{i, std::string(view(s.file)), s.line, std::string(view(s.section)),
+                            std::string(view(s.key)), std::string(view(s.value))});
+    }
+    return out;
+  }
+  void configError(size_t index, std::string_view message) const {
+    api_->config_error(host_, index, str(message));
+  }
+  // During the constructor only. Returns the id for add()/set(), or -1.
+  int32_t counter(std::string_view name, std::string_view help) const {
+    return api_->metric_define(host_, EXAPROXY_METRIC_COUNTER, str(name), str(help));
+  }
+  int32_t gauge(std::string_view name, std::string_view help) const {
+    return api_->metric_define(host_, EXAPROXY_METRIC_GAUGE, str(name), str(help));
+  }
+  void add(int32_t id, int64_t delta = 1) const { api_->metric_add(host_, id, delta); }
+  void set(int32_t id, int64_t value) const { api_->metric_set(host_, id, value); }
+
+  // Runs work on the host's worker pool, then done on the transaction's loop (or on the worker
+  // when tx is null). Exceptions in either are caught and logged. False if there is no pool.
+  bool submit(Txn* tx, std::function<void()> work, std::function<void()> done = {}) const {
+    struct Job {
+      const Host* host;
+      std::function<void()> work, done;
+    };
+    auto* job = new (std::nothrow) Job{this, std::move(work), std::move(done)};
+    if (!job)
+      return false;
+    auto run = [](void* arg) {
+      auto* j = static_cast<Job*>(arg);
+      j->host->guard([&] { j->work(); });
+    };
+    auto finish = [](void* arg) {
+      std::unique_ptr<Job> j(static_cast<Job*>(arg));
+      if (j->done)
+        j->host->guard([&] { j->done(); });
+    };
+    if (api_->submit(host_, tx ? tx->raw() : nullptr, run, finish, job) != EXAPROXY_OK) {
+      delete job;
+      return false;
+    }
+    return true;
+  }
+
+  // Runs fn, logging and swallowing any exception. True if it did not throw.
+  template <typename Fn> bool guard(Fn&& fn) const noexcept {
+    try {
+      fn();
+      return true;
+    } catch (const std::exception& e) {
+      logNoThrow(std::string("exception: ") + e.what());
+    } catch (...) {
+      logNoThrow("exception of unknown type");
+    }
+    return false;
+  }
+
+  const exaproxy_host_api* api() const { return api_; }
+  exaproxy_host* raw() const { return host_; }
+
+private:
+  void logNoThrow(const std::string& m) const noexcept {
+    try {
+      log(Level::Error, m);
+    } catch (...) {
+    }
+  }
+  const exaproxy_host_api* api_;
+  exaproxy_host* host_;
+};
+
+struct Summary {
+  int status = 0;
+  Action action = Action::Continue;
+  uint64_t bytesIn = 0, bytesOut = 0, durationUs = 0;
+  std::string_view decidedBy;
+};
+
+// Base class of a C++ plugin. Hooks run on the transaction's loop thread and must not block.
+class Plugin {
+public:
+  explicit Plugin(Host& host) : host_(host) {}
+  virtual ~Plugin() = default;
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  virtual Verdict onAccept(Txn&) { return Verdict::next(); }
+  virtual Verdict onRequest(Txn&) { return Verdict::next(); }
+  // Default: CONNECT requests go to onRequest (url() is "host:port").
+  virtual Verdict onConnect(Txn& tx) { return onRequest(tx); }
+  virtual Verdict onResponse(Txn&) { return Verdict::next(); }
+  virtual void onDone(Txn&, const Summary&) {}
+  // Main thread, while hooks run: re-read host().settings(). Throw ConfigError to refuse.
+  virtual void reconfigure() { throw ConfigError("this plugin cannot be reconfigured in place"); }
+  virtual bool canReconfigure() const { return false; }
+  // Any thread: JSON for the UI.
+  virtual std::string status() const { return ""; }
+
+  Host& host() const { return host_; }
+
+private:
+  Host& host_;
+};
+
+namespace detail {
+
+// One instance: the Host wrapper and the user's object.
+struct Instance {
+  Host host;
+  std::unique_ptr<Plugin> plugin;
+};
+
+template <typename T> void* create(const exaproxy_host_api* a, exaproxy_host* h) noexcept {
+  api() = a;
+  auto* inst = new (std::nothrow) Instance{Host(a, h), nullptr};
+  if (!inst)
+    return nullptr;
+  try {
+    inst->plugin = std::make_unique<T>(inst->host);
+    return inst;
+  } catch (const ConfigError& e) {
+    a->config_error(h, e.index(), str(e.what()));
+  } catch (const std::exception& e) {
+    a->config_error(h, SIZE_MAX, str(std::string("constructor threw: ") + e.what()));
+  } catch (...) {
+    a->config_error(h, SIZE_MAX, str("constructor threw"));
+  }
+  delete inst;
+  return nullptr;
+}
+
+inline int32_t reconfigure(void* instance) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  try {
+    inst->plugin->reconfigure();
+    return 0;
+  } catch (const ConfigError& e) {
+    api()->config_error(inst->host.raw(), e.index(), str(e.what()));
+  } catch (const std::exception& e) {
+    api()->config_error(inst->host.raw(), SIZE_MAX, str(e.what()));
+  } catch (...) {
+    api()->config_error(inst->host.raw(), SIZE_MAX, str("reconfigure threw"));
+  }
+  return 1;
+}
+
+inline void destroy(void* instance) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  try {
+    inst->plugin.reset();
+  } catch (...) {
+  }
+  delete inst;
+}
+
+template <Verdict (Plugin::*Hook)(Txn&)>
+int32_t hook(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  std::string why;
+  try {
+    Txn tx(txn, inst->host.raw());
+    return ((*inst->plugin).*Hook)(tx).fill(v);
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown";
+  }
+  // The host logs the reason with the plugin's name and applies the on_error policy.
+  try {
+    api()->verdict_set_reason(v, str("exception: " + why));
+  } catch (...) {
+  }
+  return EXAPROXY_ERROR;
+}
+
+inline void done(void* instance, exaproxy_txn* txn, const exaproxy_summary* s) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  Txn tx(txn, inst->host.raw());
+  inst->host.guard([&] {
+    Summary sum;
+    sum.status = s->status;
+    sum.action = static_cast<Action>(s->action);
+    sum.bytesIn = s->bytes_in;
+    sum.bytesOut = s->bytes_out;
+    sum.durationUs = s->duration_us;
+    if (EXAPROXY_HAS_FIELD(s, exaproxy_summary, decided_by))
+      sum.decidedBy = view(s->decided_by);
+    inst->plugin->onDone(tx, sum);
+  });
+  // The per-transaction data this layer created is freed here, after onDone saw it.
+  auto* slot = static_cast<SlotBase*>(api()->txn_data(txn, inst->host.raw()));
+  api()->txn_set_data(txn, inst->host.raw(), nullptr);
+  delete slot;
+}
+
+inline size_t status(void* instance, char* buf, size_t len) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  std::string s;
+  inst->host.guard([&] { s = inst->plugin->status(); });
+  if (len > 0) {
+    size_t n = s.size() < len - 1 ? s.size() : len - 1;
+    std::memcpy(buf, s.data(), n);
+    buf[n] = '\0';
+  }
+  return s.size();
+}
+
+} // namespace detail
+} // namespace exaproxy::sdk
+
+// Exports plugin class T (constructible from exaproxy::sdk::Host&) as this library's plugin.
+// `reconfigurable`: pass true if T overrides reconfigure() to swap its settings in place.
+#define EXAPROXY_PLUGIN_EX(T, NAME, VERSION, VENDOR, DESCRIPTION, RECONFIGURABLE)                  \
+  extern "C" EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void) {                  \
+    namespace d = ::exaproxy::sdk::detail;                                                         \
+    using P = ::exaproxy::sdk::Plugin;                                                             \
+    static const exaproxy_plugin descriptor = {                                                    \
+        sizeof(exaproxy_plugin),                                                                   \
+        EXAPROXY_ABI_MAJOR,                                                                        \
+        EXAPROXY_ABI_MINOR,                                                                        \
+        NAME,                                                                                      \
+        VERSION,                                                                                   \
+        VENDOR,                                                                                    \
+        &d::create<T>,                                                                             \
+        (RECONFIGURABLE) ? &d::reconfigure : nullptr,                                              \
+        &d::destroy,                                                                               \
+        &d::hook<&P::onAccept>,                                                                    \
+        &d::hook<&P::onRequest>,                                                                   \
+        &d::hook<&P::onConnect>,                                                                   \
+        &d::hook<&P::onResponse>,                                                                  \
+        &d::done,                                                                                  \
+        &d::status,                                                                                \
+        DESCRIPTION,                                                                               \
+    };                                                                                             \
+    return &descriptor;                                                                            \
+  }
+
+#define EXAPROXY_PLUGIN(T, NAME, VERSION, VENDOR, DESCRIPTION)                                     \
+  EXAPROXY_PLUGIN_EX(T, NAME, VERSION, VENDOR, DESCRIPTION, false)

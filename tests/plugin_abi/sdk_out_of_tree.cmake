@@ -1,0 +1,42 @@
+# ctest -R sdk_out_of_tree: install the SDK component of BUILD_DIR into WORK_DIR/prefix, build each
+# example of EXAMPLES_DIR as a separate CMake project against it, and verify each plugin it built.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --component sdk --prefix ${prefix})
+if(NOT EXISTS ${prefix}/include/exaproxy/abi.h)
+  message(FATAL_ERROR "the sdk component did not install include/exaproxy/abi.h")
+endif()
+
+file(GLOB examples LIST_DIRECTORIES true ${EXAMPLES_DIR}/*)
+set(count 0)
+foreach(example ${examples})
+  if(NOT EXISTS ${example}/CMakeLists.txt)
+    continue()
+  endif()
+  get_filename_component(name ${example} NAME)
+  set(build ${WORK_DIR}/build-${name})
+  # Only the install prefix is visible: nothing from the proxy's source or build tree.
+  run(${CMAKE_COMMAND} -S ${example} -B ${build} -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${prefix}
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DEXAPROXY_EXECUTABLE=EXAPROXY_EXECUTABLE-NOTFOUND)
+  run(${CMAKE_COMMAND} --build ${build})
+  file(GLOB built ${build}/*.so)
+  if(NOT built)
+    message(FATAL_ERROR "${name}: no .so built")
+  endif()
+  foreach(so ${built})
+    run(${VERIFY_TOOL} ${so})
+  endforeach()
+  math(EXPR count "${count} + 1")
+endforeach()
+if(count LESS 2)
+  message(FATAL_ERROR "expected at least 2 examples, built ${count}")
+endif()

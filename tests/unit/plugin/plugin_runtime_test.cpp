@@ -1,0 +1,100 @@
+// The registry: load from HostConfig, refusals visible in plugins(), reload adds / removes /
+// reconfigures while old snapshots keep their plugins alive.
+#include "plugin_test_support.h"
+
+#include "plugin/plugin_runtime.h"
+
+namespace exaproxy::plugin::test {
+namespace {
+
+PluginEntry entry(const std::string& name, const std::string& file, const Settings& s = {}) {
+  PluginEntry e;
+  e.name = name;
+  e.library = pluginPath(file);
+  e.settings = toEntries(s);
+  return e;
+}
+
+class PluginRuntimeTest : public PluginTest {
+protected:
+  HostConfig config(std::vector<PluginEntry> plugins) {
+    HostConfig c;
+    c.plugins = std::move(plugins);
+    return c;
+  }
+  PluginRuntime runtime_{&pool_};
+};
+
+TEST_F(PluginRuntimeTest, LoadsInOrderAndListsRefusals) {
+  auto report = runtime_.load(
+      config({entry("10-a", "scripted", {{"label", "a"}}), entry("20-bad", "major_mismatch"),
+              entry("30-c", "deny_hosts", {{"hosts", "x.test"}})}));
+  EXPECT_EQ(report.loaded, (std::vector<std::string>{"10-a", "30-c"}));
+  ASSERT_EQ(report.refused.size(), 1u);
+  auto chain = runtime_.chain();
+  ASSERT_EQ(chain->links().size(), 2u);
+  EXPECT_EQ(chain->links()[0].plugin->name(), "10-a");
+  EXPECT_EQ(chain->links()[1].plugin->name(), "30-c");
+
+  auto infos = runtime_.plugins();
+  ASSERT_EQ(infos.size(), 3u);
+  EXPECT_EQ(infos[0].state, PluginInfo::State::Loaded);
+  EXPECT_EQ(infos[0].abi, "1.1");
+  EXPECT_EQ(infos[0].vendor, "tests");
+  EXPECT_EQ(infos[0].statusJson, "{\"scripted\":true}");
+  EXPECT_FALSE(infos[0].counters.empty());
+  EXPECT_EQ(infos[1].state, PluginInfo::State::Refused);
+  EXPECT_NE(infos[1].reason.find("major must be 1"), std::string::npos) << infos[1].reason;
+  EXPECT_EQ(infos[2].metrics.size(), 1u);
+  EXPECT_EQ(infos[2].metrics[0].name, "denied");
+}
+
+TEST_F(PluginRuntimeTest, ReloadKeepsUnchangedAddsAndRemoves) {
+  runtime_.load(config({entry("10-a", "scripted"), entry("20-b", "scripted")}));
+  auto before = runtime_.chain();
+  std::weak_ptr<LoadedPlugin> removed = before->links()[1].plugin;
+  auto report = runtime_.reload(config({entry("10-a", "scripted"), entry("30-c", "scripted")}));
+  EXPECT_EQ(report.kept, (std::vector<std::string>{"10-a"}));
+  EXPECT_EQ(report.loaded, (std::vector<std::string>{"30-c"}));
+  EXPECT_EQ(report.unloaded, (std::vector<std::string>{"20-b"}));
+  auto after = runtime_.chain();
+  EXPECT_EQ(after->links()[0].plugin, before->links()[0].plugin) << "unchanged: same instance";
+  EXPECT_FALSE(removed.expired()) << "a transaction's old snapshot still uses it";
+  before.reset();
+  EXPECT_TRUE(removed.expired()) << "destroyed with its last snapshot";
+}
+
+TEST_F(PluginRuntimeTest, ChangedConfigMakesANewInstanceAndABadOneKeepsTheOld) {
+  runtime_.load(config({entry("10-a", "scripted", {{"label", "one"}})}));
+  auto first = runtime_.chain()->links()[0].plugin;
+  auto report = runtime_.reload(config({entry("10-a", "scripted", {{"label", "two"}})}));
+  EXPECT_EQ(report.recreated, (std::vector<std::string>{"10-a"}));
+  auto second = runtime_.chain()->links()[0].plugin;
+  EXPECT_NE(first, second);
+
+  report = runtime_.reload(config({entry("10-a", "scripted", {{"nonsense", "1"}})}));
+  ASSERT_EQ(report.refused.size(), 1u);
+  EXPECT_EQ(runtime_.chain()->links()[0].plugin, second) << "the old instance keeps serving";
+  auto infos = runtime_.plugins();
+  EXPECT_EQ(infos[0].state, PluginInfo::State::Loaded);
+  EXPECT_NE(infos[0].reason.find("old one kept"), std::string::npos) << infos[0].reason;
+  EXPECT_NE(infos[0].reason.find("test.conf:2: [script] nonsense: unknown key"), std::string::npos)
+      << infos[0].reason;
+}
+
+TEST_F(PluginRuntimeTest, PolicyComesFromThePluginEntry) {
+  auto e = entry("10-a", "scripted");
+  e.timeout = std::chrono::milliseconds(250);
+  e.allowOnTimeout = true;
+  // The host's [plugin] section is not offered to the plugin (scripted refuses unknown keys).
+  e.settings.push_back(ConfigEntry{"10-a.conf", 1, "plugin", "timeout", "250ms"});
+  auto report = runtime_.load(config({e}));
+  EXPECT_TRUE(report.refused.empty());
+  const auto& policy = runtime_.chain()->links()[0].policy;
+  EXPECT_EQ(policy.timeout, std::chrono::milliseconds(250));
+  EXPECT_TRUE(policy.allowOnTimeout);
+  EXPECT_FALSE(policy.allowOnError);
+}
+
+} // namespace
+} // namespace exaproxy::plugin::test
