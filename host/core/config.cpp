@@ -13,6 +13,25 @@
 
 namespace exaproxy {
 
+// `[plugin] path`: a bare file name ("xff.so") names a packaged plugin, looked up beside the
+// running binary's build tree (<build>/plugins/, so the repository's conf.d works from a build)
+// and then in the installed plugin directory; any other relative path is relative to conf.d.
+std::filesystem::path resolvePluginPath(const std::string& value, const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  fs::path p(value);
+  if (p.has_parent_path() || value.find('/') != std::string::npos)
+    return (p.is_relative() ? dir / p : p).lexically_normal();
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path built = exe.parent_path().parent_path() / "plugins" / p;
+    if (fs::exists(built, ec))
+      return built;
+  }
+  return fs::path(EXAPROXY_PLUGINDIR) / p;
+}
+
+
 namespace fs = std::filesystem;
 
 std::string ConfigError::toString() const {
@@ -665,7 +684,7 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
       else if (pathEntry && pathEntry->value.empty())
         loader.fail(*pathEntry, "expected the path of the plugin's .so");
       else if (pathEntry)
-        p.library = loader.resolvePath(pathEntry->value);
+        p.library = resolvePluginPath(pathEntry->value, loader.dir);
       else if (!libraries.count(stem)) {
         auto header = std::find_if(doc.sections.begin(), doc.sections.end(),
                                    [](const IniSection& s) { return s.name == "plugin"; });

@@ -133,6 +133,9 @@ struct ConfigLoad {
 // Reads every top-level *.conf of dir in lexical order (never subfolders), applies overrides
 // ("section.key=value"; the section is everything before the last '.' ahead of '=') and validates.
 // Every problem is collected; none stops the reading early.
+// Where `[plugin] path = value` points (see config.cpp).
+std::filesystem::path resolvePluginPath(const std::string& value, const std::filesystem::path& dir);
+
 ConfigLoad loadConfig(const std::filesystem::path& dir, const std::vector<std::string>& overrides);
 
 } // namespace exaproxy
