@@ -3,9 +3,11 @@
 #include "core/access_log.h"
 #include "core/config.h"
 #include "core/logging.h"
+#include "plugin/plugin_runtime.h"
 #include "proxy/server.h"
 #include "ui/static_files.h"
 #include "ui/ui_server.h"
+#include "workers/worker_pool.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -36,6 +38,7 @@ struct Options {
   bool daemon = false;
   std::string readyFile;
   std::string pidFile;
+  std::filesystem::path verifyPlugin;
 };
 
 void usage(std::FILE* to) {
@@ -74,6 +77,12 @@ int parseArgs(int argc, char** argv, Options& o) {
       o.check = true;
     } else if (a == "--daemon") {
       o.daemon = true;
+    } else if (a == "--verify-plugin") {
+      const char* v = value(a.c_str());
+      if (!v)
+        return 2;
+      // The loader's checks plus create()/destroy(), each step printed; no conf dir needed.
+      return plugin::PluginRuntime::verifyPlugin(v);
     } else if (a == "--conf-dir" || a == "--set" || a == "--ready-file" || a == "--pidfile") {
       const char* v = value(a.c_str());
       if (!v)
@@ -153,9 +162,30 @@ void printErrors(const std::vector<ConfigError>& errors) {
     std::fprintf(stderr, "%s\n", e.toString().c_str());
 }
 
-// The web interface reads the proxy through these; plugins and workers are left empty (the page
-// says "no plugin runtime" / "no worker pool") until those modules are wired here.
-ui::UiSources uiSources(const proxy::Server& server) {
+std::vector<ui::PluginInfo> pluginsForUi(const plugin::PluginRuntime& runtime) {
+  std::vector<ui::PluginInfo> out;
+  for (const auto& p : runtime.plugins()) {
+    ui::PluginInfo u;
+    u.name = p.name;
+    u.file = p.file.string();
+    u.version = p.version;
+    u.vendor = p.vendor;
+    u.abi = p.abi;
+    u.description = p.description;
+    u.state = plugin::toString(p.state);
+    u.reason = p.reason;
+    u.counters = p.counters;
+    for (const auto& m : p.metrics)
+      u.counters.emplace_back(m.name, static_cast<uint64_t>(m.value < 0 ? 0 : m.value));
+    u.statusJson = p.statusJson;
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+// The web interface reads the proxy through these.
+ui::UiSources uiSources(const proxy::Server& server, const plugin::PluginRuntime& runtime,
+                        const workers::WorkerPool& pool) {
   ui::UiSources s;
   s.counters = [&server] { return ui::countersFrom(server.counters()); };
   s.firstByteLatency = [&server] { return ui::histogramFrom(server.firstByteLatency()); };
@@ -166,6 +196,8 @@ ui::UiSources uiSources(const proxy::Server& server) {
   s.log = [] { return recentLogRecords(); };
   s.loops = [&server] { return server.loopCount(); };
   s.draining = [&server] { return server.draining(); };
+  s.plugins = [&runtime] { return pluginsForUi(runtime); };
+  s.workers = [&pool] { return std::optional(ui::workersFrom(pool.stats())); };
   // Exactly what the operator's SIGHUP does: main's sigwait loop below picks it up.
   s.reload = [] { ::kill(::getpid(), SIGHUP); };
   return s;
@@ -199,9 +231,6 @@ int main(int argc, char** argv) {
   setupLogging(*config);
   auto log = logger("main");
   AccessLog::instance().configure(config->accessLog);
-  for (const auto& p : config->plugins)
-    log->warn("plugin.skipped name={} file={} reason=\"this build has no plugin runtime yet\"",
-              p.name, p.library.string());
 
   // Signals are taken synchronously by this thread (sigwait); every other thread inherits the mask.
   sigset_t signals;
@@ -211,6 +240,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Declared before the server so that they outlive it: loops hold chain snapshots and post
+  // completions until they stop. Created after --daemon's fork (threads do not survive a fork).
+  std::unique_ptr<workers::WorkerPool> pool;
+  std::unique_ptr<plugin::PluginRuntime> runtime;
   proxy::Server server(config);
   if (auto st = server.bind(); !st) {
     log->critical("startup.failed reason=\"{}\"", st.error().message);
@@ -230,12 +263,17 @@ int main(int argc, char** argv) {
       !writeFileAtomically(opts.pidFile, std::to_string(::getpid()) + "\n"))
     log->warn("pidfile.failed file={} reason=\"{}\"", opts.pidFile, std::strerror(errno));
 
+  pool = std::make_unique<workers::WorkerPool>(workers::poolOptionsFrom(*config));
+  runtime = std::make_unique<plugin::PluginRuntime>(pool.get());
+  runtime->load(*config); // a refused plugin is logged and listed; the proxy serves without it
+  server.attach(runtime.get(), pool.get());
   auto bound = server.start();
   std::unique_ptr<ui::UiServer> webUi;
   if (config->uiEnabled) {
     auto www = ui::resolveWwwDir(config->uiWww);
     webUi = std::make_unique<ui::UiServer>(
-        ui::UiOptions{config->uiListen, config->uiThreads, www, startedUnixMs}, uiSources(server));
+        ui::UiOptions{config->uiListen, config->uiThreads, www, startedUnixMs},
+        uiSources(server, *runtime, *pool));
     // The interface is not the data plane: if it cannot bind, the proxy serves without it.
     if (auto addr = webUi->start(); !addr) {
       log->error("ui.failed reason=\"{}\"", addr.error().message);
@@ -275,6 +313,8 @@ int main(int argc, char** argv) {
       setupLogging(*next.config); // level and log file may have changed
       if (next.config->accessLog != config->accessLog)
         AccessLog::instance().configure(next.config->accessLog);
+      runtime->reload(*next.config); // one log line per plugin; a bad one keeps its old config
+      pool->setOptions(workers::poolOptionsFrom(*next.config));
       for (const auto& what : server.reload(next.config))
         log->warn("reload.needs_restart setting={} (kept the running value)", what);
       if (!sameUiSettings(*config, *next.config))

@@ -3,13 +3,17 @@
 #include "core/access_log.h"
 #include "core/logging.h"
 #include "http/serializer.h"
+#include "plugin/plugin_runtime.h"
 #include "proxy/loop_context.h"
+#include "workers/worker_pool.h"
 
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace exaproxy::proxy {
 
@@ -28,9 +32,9 @@ bool isMethod(std::string_view m, std::string_view want) { return m == want; }
 } // namespace
 
 ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
-                             const ListenerConfig& listener)
+                             const ListenerConfig& listener, const Endpoint& listenerEndpoint)
     : ctx_(ctx), cfg_(ctx.config()), fd_(std::move(fd)), peer_(peer), listener_(listener),
-      timer_(ctx.loop(), [this] { onTimeout(); }),
+      listenerEndpoint_(listenerEndpoint), timer_(ctx.loop(), [this] { onTimeout(); }),
       parser_(http::Limits{cfg_->maxRequestHead, cfg_->maxUri}), respParser_(64 * 1024) {
   connStart_ = ctx_.loop().now();
   bump(ctx_.counters().connections_accepted);
@@ -56,6 +60,16 @@ void ClientSession::start() {
     respondError(503, "Too many connections from your address.", "NONE_NONE", true);
     advance();
     return;
+  }
+  if (auto* runtime = ctx_.shared().runtime) {
+    auto verdict = runtime->chain()->onAccept(plugin::TxInfo{peer_, listenerEndpoint_});
+    if (verdict.kind == plugin::Outcome::Kind::Deny) {
+      bump(ctx_.counters().denied);
+      log()->info("client.refused client={} plugin={} reason=\"{}\"", peer_.toString(),
+                  verdict.plugin, verdict.reason);
+      finish();
+      return;
+    }
   }
   setState(TxState::Idle);
   timer_.arm(cfg_->headerRead);
@@ -427,9 +441,126 @@ void ClientSession::startTransaction() {
       return;
     }
   }
-  if (ctx_.chain().onRequestHead(req_) != Verdict::Continue)
+  runPlugins();
+}
+
+void ClientSession::runPlugins() {
+  destHost_ = req_.host;
+  destPort_ = req_.port;
+  auto* runtime = ctx_.shared().runtime;
+  if (!runtime) {
+    resolveDestination();
     return;
-  resolveDestination();
+  }
+  setState(TxState::Filtering);
+  pluginTx_ = std::make_unique<plugin::PluginTransaction>(runtime->chain(), ctx_.loop(),
+                                                          ctx_.shared().workers,
+                                                          plugin::TxInfo{peer_, listenerEndpoint_});
+  inFilter_ = true;
+  pluginTx_->runRequest(req_, [this](plugin::Outcome o) {
+    onVerdict(std::move(o));
+    if (!inFilter_)
+      advance(); // a PENDING verdict completed later: resume the state machine
+  });
+  inFilter_ = false;
+}
+
+void ClientSession::onVerdict(plugin::Outcome o) {
+  if (closed_)
+    return;
+  using Kind = plugin::Outcome::Kind;
+  if (o.rewritten)
+    note_ = "rewritten";
+  switch (o.kind) {
+  case Kind::Continue:
+    // A REWRITE may have changed where the request goes.
+    destHost_ = req_.host;
+    destPort_ = req_.port;
+    resolveDestination();
+    return;
+  case Kind::Route:
+    destHost_ = o.routeHost;
+    destPort_ = o.routePort ? o.routePort : req_.port;
+    note_ = "routed=" + destHost_ + ":" + std::to_string(destPort_) + " plugin=" + o.plugin;
+    log()->debug("request.routed client={} url={} to={}:{} plugin={}", peer_.toString(), req_.url(),
+                 destHost_, destPort_, o.plugin);
+    resolveDestination();
+    return;
+  default:
+    answerOutcome(o);
+    return;
+  }
+}
+
+void ClientSession::answerOutcome(const plugin::Outcome& o) {
+  using Kind = plugin::Outcome::Kind;
+  bool hasBody = !requestSent_ && req_.framing != http::Framing::None;
+  note_ = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
+  switch (o.kind) {
+  case Kind::Redirect: {
+    auto headers = o.headers;
+    headers.emplace_back("Location", o.location);
+    std::string body = ctx_.errorPages().render(o.status ? o.status : 302,
+                                                "This request is redirected to " + o.location,
+                                                req_.url(), cfg_->name);
+    respondLocal(o.status ? o.status : 302, "text/html; charset=utf-8", body, std::move(headers),
+                 hasBody, "TCP_REDIRECT");
+    return;
+  }
+  case Kind::Respond:
+    if (!o.file.empty()) {
+      respondWithFile(o);
+      return;
+    }
+    respondLocal(o.status ? o.status : 200, o.contentType, o.body, o.headers, hasBody, "TCP_MISS");
+    return;
+  case Kind::Deny:
+  default:
+    bump(ctx_.counters().denied);
+    log()->info("request.denied client={} url={} plugin={} reason=\"{}\"", peer_.toString(),
+                req_.url(), o.plugin, o.reason);
+    respondError(o.status ? o.status : 403,
+                 o.reason.empty() ? "This request is not allowed." : o.reason, "TCP_DENIED",
+                 hasBody);
+    return;
+  }
+}
+
+void ClientSession::respondWithFile(const plugin::Outcome& o) {
+  // Reading a file may block (slow disk, NFS): a worker reads it, the loop answers. The session
+  // may be gone by then: the weak token says so.
+  auto* workers = ctx_.shared().workers;
+  auto content = std::make_shared<std::optional<std::string>>();
+  auto path = o.file;
+  auto read = [content, path] {
+    std::ifstream f(path, std::ios::binary);
+    if (f) {
+      std::ostringstream ss;
+      ss << f.rdbuf();
+      *content = ss.str();
+    }
+  };
+  std::weak_ptr<int> alive = life_;
+  auto answer = [this, alive, content, o] {
+    if (alive.expired() || closed_)
+      return;
+    bool hasBody = !requestSent_ && req_.framing != http::Framing::None;
+    if (!content->has_value()) {
+      log()->warn("plugin.file_unreadable plugin={} file={}", o.plugin, o.file.string());
+      respondError(500, "The content for this request could not be read.", "TCP_MISS", hasBody);
+    } else {
+      respondLocal(o.status ? o.status : 200, o.contentType, **content, o.headers, hasBody,
+                   "TCP_MISS");
+    }
+    advance();
+  };
+  setState(TxState::Filtering);
+  if (workers) {
+    workers->submit(std::move(read), ctx_.loop(), std::move(answer));
+  } else {
+    read();
+    ctx_.loop().post(std::move(answer));
+  }
 }
 
 void ClientSession::answerProxyItself() {
@@ -460,11 +591,11 @@ void ClientSession::answerProxyItself() {
 
 void ClientSession::resolveDestination() {
   setState(TxState::Resolving);
-  if (auto cached = ctx_.resolver().cached(req_.host)) {
+  if (auto cached = ctx_.resolver().cached(destHost_)) {
     onResolved(*cached);
     return;
   }
-  dnsHandle_ = ctx_.resolver().resolve(req_.host, [this](const dns::Answer& a) {
+  dnsHandle_ = ctx_.resolver().resolve(destHost_, [this](const dns::Answer& a) {
     dnsHandle_.reset();
     onResolved(a);
     advance();
@@ -475,24 +606,24 @@ void ClientSession::onResolved(const dns::Answer& answer) {
   bool hasBody = req_.framing != http::Framing::None;
   if (answer.status != dns::DnsStatus::Ok || answer.addresses.empty()) {
     bump(ctx_.counters().dns_errors);
-    log()->info("dns.failed name={} status={} message=\"{}\"", req_.host,
+    log()->info("dns.failed name={} status={} message=\"{}\"", destHost_,
                 dns::toString(answer.status), answer.message);
     int status = answer.status == dns::DnsStatus::Timeout ? 504 : 502;
     std::string detail;
     switch (answer.status) {
     case dns::DnsStatus::NxDomain:
     case dns::DnsStatus::NoData:
-      detail = "The name " + req_.host + " does not exist (" + answer.message + ").";
+      detail = "The name " + destHost_ + " does not exist (" + answer.message + ").";
       break;
     case dns::DnsStatus::ServFail:
     case dns::DnsStatus::Refused:
-      detail = "The DNS server failed to resolve " + req_.host + " (" + answer.message + ").";
+      detail = "The DNS server failed to resolve " + destHost_ + " (" + answer.message + ").";
       break;
     case dns::DnsStatus::Timeout:
-      detail = "The DNS server did not answer in time for " + req_.host + ".";
+      detail = "The DNS server did not answer in time for " + destHost_ + ".";
       break;
     default:
-      detail = "The name " + req_.host + " could not be resolved (" + answer.message + ").";
+      detail = "The name " + destHost_ + " could not be resolved (" + answer.message + ").";
     }
     respondError(status, detail, "TCP_MISS", hasBody);
     return;
@@ -508,7 +639,7 @@ void ClientSession::onResolved(const dns::Answer& answer) {
                    "TCP_DENIED", hasBody);
       return;
     }
-    if (ctx_.shared().isSelf(Endpoint{a, req_.port})) {
+    if (ctx_.shared().isSelf(Endpoint{a, destPort_})) {
       bump(ctx_.counters().denied);
       log()->warn("request.loop client={} url={} reason=\"destination is this proxy\"",
                   peer_.toString(), req_.url());
@@ -518,7 +649,7 @@ void ClientSession::onResolved(const dns::Answer& answer) {
   }
   candidates_.clear();
   for (const auto& a : answer.addresses)
-    candidates_.push_back(Endpoint{a, req_.port});
+    candidates_.push_back(Endpoint{a, destPort_});
   nextCandidate_ = 0;
   connectError_.clear();
   connectNext();
@@ -561,7 +692,7 @@ void ClientSession::connectNext() {
   }
   bool hasBody = req_.framing != http::Framing::None;
   respondError(502,
-               "Could not connect to " + req_.host + ": " +
+               "Could not connect to " + destHost_ + ": " +
                    (connectError_.empty() ? "no address to try" : connectError_) + ".",
                "TCP_MISS", hasBody);
 }
@@ -761,6 +892,14 @@ bool ClientSession::handleResponseHead() {
     timer_.arm(cfg_->tunnelIdle);
     return true;
   }
+  if (pluginTx_) {
+    auto verdict = pluginTx_->runResponse(resp_);
+    if (verdict.kind != plugin::Outcome::Kind::Continue) {
+      closeUpstream(); // the origin's response is replaced: its body is not read
+      answerOutcome(verdict);
+      return true;
+    }
+  }
   status_ = resp_.status;
   ctx_.firstByteLatency().record(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_).count()));
@@ -896,6 +1035,9 @@ void ClientSession::resetTransaction() {
   respSendable_ = 0;
   retried_ = false;
   dechunker_.reset();
+  note_.clear();
+  if (pluginTx_) // may be running one of its own callbacks: destroyed after this dispatch
+    ctx_.loop().deferDestroy(std::move(pluginTx_));
   status_ = 0;
   txBytesToClient_ = 0;
   contentType_.clear();
@@ -1179,6 +1321,16 @@ void ClientSession::logAccess() {
   r.end = std::chrono::system_clock::now();
   r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
   r.client = peer_.address.toString();
+  if (pluginTx_) {
+    const auto& who = pluginTx_->identity();
+    if (!who.address.empty())
+      r.client = who.address;
+    r.user = who.user;
+    pluginTx_->done(plugin::TxSummary{
+        status_, bytesIn_, txBytesToClient_,
+        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop().now() - txStart_)});
+  }
+  r.note = note_;
   r.resultCode = resultCode_.empty() ? "NONE_NONE" : resultCode_;
   r.status = status_;
   r.bytesSent = txBytesToClient_;

@@ -17,6 +17,8 @@
 #include "net/buffer.h"
 #include "net/event_loop.h"
 #include "net/socket.h"
+#include "plugin/outcome.h"
+#include "plugin/plugin_transaction.h"
 #include "proxy/dechunker.h"
 #include "proxy/transaction_state.h"
 
@@ -31,7 +33,8 @@ struct SessionInfo;
 
 class ClientSession {
 public:
-  ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer, const ListenerConfig& listener);
+  ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer, const ListenerConfig& listener,
+                const Endpoint& listenerEndpoint);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -65,6 +68,11 @@ private:
   // Request handling.
   void startTransaction();
   bool targetsProxyItself() const;
+  void runPlugins();
+  void onVerdict(plugin::Outcome outcome);
+  // Answers a plugin's Redirect / Respond / Deny (request or response hook).
+  void answerOutcome(const plugin::Outcome& outcome);
+  void respondWithFile(const plugin::Outcome& outcome);
   bool viaHasLoop() const;
   void resolveDestination();
   void onResolved(const dns::Answer& answer);
@@ -101,6 +109,7 @@ private:
   net::Fd fd_;
   Endpoint peer_;
   const ListenerConfig& listener_; // owned by the LoopContext, outlives every session
+  Endpoint listenerEndpoint_;      // the address the client connected to
   net::IoWatch watch_;
   net::Timer timer_;
   TxState state_ = TxState::Idle;
@@ -123,6 +132,12 @@ private:
   bool logged_ = false;     // this transaction's access-log line is written
   bool closeAfter_ = false; // close the client connection once this response is written
   dns::ResolveHandle dnsHandle_;
+  std::unique_ptr<plugin::PluginTransaction> pluginTx_; // this request's walk through the chain
+  bool inFilter_ = false; // runRequest() is on the stack: its callback must not advance()
+  std::string destHost_;  // where to connect: the request's host, or a plugin's Route
+  uint16_t destPort_ = 0;
+  std::string note_; // appended to the access-log line (plugin decisions)
+  std::shared_ptr<int> life_ = std::make_shared<int>(0); // weak_ptrs tell late completions we left
   std::vector<Endpoint> candidates_;
   size_t nextCandidate_ = 0;
   std::string connectError_;

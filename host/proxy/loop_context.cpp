@@ -49,13 +49,15 @@ void LoopContext::addListener(net::Fd socket, const Endpoint& bound, const Liste
   listenerConfigs_.push_back(std::make_unique<ListenerConfig>(config));
   const ListenerConfig* lc = listenerConfigs_.back().get();
   listeners_.push_back(std::make_unique<net::Listener>(
-      loop_, std::move(socket), bound,
-      [this, lc](net::Fd fd, const Endpoint& peer) { onAccept(std::move(fd), peer, *lc); }));
+      loop_, std::move(socket), bound, [this, lc, bound](net::Fd fd, const Endpoint& peer) {
+        onAccept(std::move(fd), peer, *lc, bound);
+      }));
 }
 
-void LoopContext::onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener) {
+void LoopContext::onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener,
+                           const Endpoint& bound) {
   size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
-  auto session = std::make_unique<ClientSession>(*this, std::move(fd), peer, listener);
+  auto session = std::make_unique<ClientSession>(*this, std::move(fd), peer, listener, bound);
   ClientSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   raw->start();

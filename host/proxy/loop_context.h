@@ -9,7 +9,6 @@
 #include "http/error_pages.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
-#include "proxy/filter_chain.h"
 #include "proxy/proxy_shared.h"
 #include "proxy/transaction_state.h"
 #include "proxy/upstream_pool.h"
@@ -61,7 +60,6 @@ public:
   LatencyHistogram& totalLatency() { return total_; }
   const LatencyHistogram& firstByteLatency() const { return firstByte_; }
   const LatencyHistogram& totalLatency() const { return total_; }
-  FilterChain& chain() { return chain_; }
   ProxyShared& shared() { return shared_; }
   const std::shared_ptr<const HostConfig>& config() const { return config_; }
   const http::ErrorPages& errorPages() const { return *errorPages_; }
@@ -71,7 +69,8 @@ public:
   void release(ClientSession* session);
 
 private:
-  void onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener);
+  void onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener,
+                const Endpoint& bound);
   void pauseListeners();
   void resumeListeners();
 
@@ -83,7 +82,6 @@ private:
   LatencyHistogram total_;     // request head started → transaction logged
   dns::Resolver resolver_;
   UpstreamPool pool_;
-  FilterChain chain_;
   std::shared_ptr<const http::ErrorPages> errorPages_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<std::unique_ptr<ListenerConfig>> listenerConfigs_;

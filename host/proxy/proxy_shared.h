@@ -5,6 +5,13 @@
 
 #include "core/ip_address.h"
 
+namespace exaproxy::plugin {
+class PluginRuntime;
+}
+namespace exaproxy::workers {
+class WorkerPool;
+}
+
 #include <atomic>
 #include <cstddef>
 #include <map>
@@ -18,6 +25,8 @@ struct ProxyShared {
   std::vector<IpAddress> localAddresses; // this host's interface addresses (wildcard listeners)
   std::atomic<size_t> connections{0};    // client connections open, all loops
   std::atomic<bool> draining{false};
+  plugin::PluginRuntime* runtime = nullptr; // the plugin chain snapshots come from here
+  workers::WorkerPool* workers = nullptr;   // blocking work (plugins, file reads)
 
   // Per client address connection counts ([limits] max_connections_per_client).
   bool admitClient(const IpAddress& a, size_t limit) {

@@ -37,6 +37,12 @@ struct DnsSnapshot {
 class Server {
 public:
   explicit Server(std::shared_ptr<const HostConfig> config);
+  // Before start(): the plugin runtime and the worker pool the sessions use. Both outlive the
+  // server (main owns them); without them the chain is empty and files are read on the loop.
+  void attach(plugin::PluginRuntime* runtime, workers::WorkerPool* workers) {
+    shared_.runtime = runtime;
+    shared_.workers = workers;
+  }
   ~Server();
 
   // Binds every listener for every loop. Run before dropping privileges.
