@@ -141,29 +141,69 @@ void AccessLog::reopen() {
     target_ = next;
 }
 
+namespace {
+struct ThreadBatch {
+  bool on = false;
+  std::string pending;
+  uint64_t lines = 0;
+};
+thread_local ThreadBatch tlsBatch;
+constexpr size_t kBatchFlushBytes = 64 * 1024;
+} // namespace
+
+void AccessLog::setThreadBatching(bool on) {
+  if (!on)
+    flushThread();
+  tlsBatch.on = on;
+}
+
+void AccessLog::flushThread() {
+  if (tlsBatch.pending.empty())
+    return;
+  std::string out;
+  out.swap(tlsBatch.pending);
+  uint64_t lines = tlsBatch.lines;
+  tlsBatch.lines = 0;
+  writeLines(out, lines);
+  out.clear();
+  if (tlsBatch.pending.capacity() < kBatchFlushBytes)
+    tlsBatch.pending.swap(out); // keep the capacity for the next batch
+}
+
 void AccessLog::write(const AccessRecord& record) {
   if (!enabled())
     return;
   std::string line = formatSquid(record);
   line += '\n';
+  if (tlsBatch.on) {
+    tlsBatch.pending += line;
+    ++tlsBatch.lines;
+    if (tlsBatch.pending.size() >= kBatchFlushBytes)
+      flushThread();
+    return;
+  }
+  writeLines(line, 1);
+}
+
+void AccessLog::writeLines(const std::string& text, uint64_t lines) {
   auto target = current();
   if (target->fd < 0)
     return;
-  const char* p = line.data();
-  size_t left = line.size();
+  const char* p = text.data();
+  size_t left = text.size();
   while (left > 0) {
     ssize_t n = ::write(target->fd, p, left);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
       // Disk full or a closed stdout: the proxy keeps serving; the UI shows the count.
-      lost_.fetch_add(1, std::memory_order_relaxed);
+      lost_.fetch_add(lines, std::memory_order_relaxed);
       return;
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
-  written_.fetch_add(1, std::memory_order_relaxed);
+  written_.fetch_add(lines, std::memory_order_relaxed);
 }
 
 } // namespace exaproxy

@@ -54,6 +54,11 @@ public:
   // file cannot be opened; the reason is logged.
   bool configure(const std::string& target);
   void write(const AccessRecord& record);
+  // Event-loop threads batch their lines: write() then only appends to a per-thread buffer, and
+  // flushThread() (called once per loop iteration) writes them with one write(2). Other threads
+  // write each line at once.
+  void setThreadBatching(bool on);
+  void flushThread();
   // Reopens the file after rotation; a no-op for stdout and off. On failure the old file stays.
   void reopen();
 
@@ -67,6 +72,7 @@ public:
 private:
   struct Target;
   AccessLog();
+  void writeLines(const std::string& text, uint64_t lines);
   ~AccessLog();
   std::shared_ptr<const Target> current() const;
 

@@ -129,9 +129,18 @@ socklen_t Endpoint::toSockaddr(sockaddr_storage& storage) const {
 }
 
 std::string Endpoint::toString() const {
-  if (address.isV6())
-    return "[" + address.toString() + "]:" + std::to_string(port);
-  return address.toString() + ":" + std::to_string(port);
+  std::string out;
+  out.reserve(48);
+  if (address.isV6()) {
+    out += '[';
+    out += address.toString();
+    out += ']';
+  } else {
+    out += address.toString();
+  }
+  out += ':';
+  out += std::to_string(port);
+  return out;
 }
 
 std::optional<Cidr> Cidr::parse(std::string_view text) {

@@ -51,6 +51,16 @@ void IoWatch::setEvents(uint32_t events) {
     loop_->modifyWatch(slot_, events);
 }
 
+void IoWatch::setCallback(Callback cb) {
+  if (!slot_)
+    return;
+  // The old callback may be the one running now (a connection handed over from its own
+  // callback): it is destroyed after the dispatch batch.
+  if (slot_->cb)
+    loop_->deferDestroy(std::make_unique<Callback>(std::move(slot_->cb)));
+  slot_->cb = std::move(cb);
+}
+
 uint32_t IoWatch::events() const { return slot_ ? slot_->events : 0; }
 
 int IoWatch::fd() const { return slot_ ? slot_->fd : -1; }
@@ -262,6 +272,8 @@ void EventLoop::run() {
         slot->cb(events[i].events); // may remove its own watch: the slot then waits in garbage_
     }
     runTimers();
+    if (iterationHook_)
+      iterationHook_();
     garbage_.clear();
     graveyard_.clear();
   }

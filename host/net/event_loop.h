@@ -36,6 +36,9 @@ public:
   IoWatch(const IoWatch&) = delete;
   IoWatch& operator=(const IoWatch&) = delete;
 
+  // Replaces the callback (no syscall): a connection handed between owners keeps its
+  // registration.
+  void setCallback(Callback cb);
   // Changes the interest set; a no-op when it is unchanged (no syscall).
   void setEvents(uint32_t events);
   uint32_t events() const;
@@ -95,6 +98,9 @@ public:
     graveyard_.push_back(std::shared_ptr<void>(std::move(p)));
   }
 
+  // Runs at the end of every iteration, after I/O and timers (batched work: access-log lines).
+  void setIterationHook(std::function<void()> hook) { iterationHook_ = std::move(hook); }
+
   // The time at the start of the current iteration (cheap; refreshed once per epoll_wait).
   Clock::time_point now() const { return now_; }
   // Loop thread only: true while inside run().
@@ -125,6 +131,7 @@ private:
   std::vector<Timer*> heap_;
   std::vector<std::unique_ptr<IoWatch::Slot>> garbage_; // slots removed during dispatch
   std::vector<std::shared_ptr<void>> graveyard_;        // see deferDestroy()
+  std::function<void()> iterationHook_;
 
   std::mutex mailboxMutex_;
   std::vector<std::function<void()>> mailbox_;

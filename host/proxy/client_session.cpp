@@ -249,7 +249,9 @@ void ClientSession::updateInterest() {
     break;
   case TxState::Forwarding:
   case TxState::Relaying:
-    wantClient = !reqBodyDone_ && in_.size() < kBufferLimit;
+    // Reading on (into the room left) while the response flows costs nothing and saves two
+    // epoll_ctl per request; a pipelined request simply waits in in_.
+    wantClient = in_.size() < (reqBodyDone_ ? cfg_->maxRequestHead : kBufferLimit);
     break;
   case TxState::Tunnelling:
     wantClient = !upShut_ && in_.size() < kBufferLimit;
@@ -659,14 +661,14 @@ void ClientSession::connectNext() {
   setState(TxState::Connecting);
   if (!req_.isConnect() && !req_.upgradeWebsocket && !retried_) {
     for (const auto& c : candidates_) {
-      if (auto fd = ctx_.pool().take(c); fd.valid()) {
-        up_ = std::move(fd);
+      if (auto conn = ctx_.pool().take(c); conn.fd.valid()) {
+        up_ = std::move(conn.fd);
         upRemote_ = c;
         upReused_ = true;
         upConnected_ = true;
         bump(ctx_.counters().upstream_reused);
-        upWatch_ =
-            net::IoWatch(ctx_.loop(), up_.get(), 0, [this](uint32_t e) { onUpstreamEvent(e); });
+        upWatch_ = std::move(conn.watch);
+        upWatch_.setCallback([this](uint32_t e) { onUpstreamEvent(e); });
         startForwarding();
         return;
       }
@@ -1002,9 +1004,8 @@ void ClientSession::finishTransaction() {
   bool reusable = up_.valid() && resp_.keepAlive && resp_.framing != http::Framing::UntilClose &&
                   requestSent_ && upIn_.empty() && !upEof_;
   if (reusable) {
-    upWatch_.reset();
     ctx_.pool().setLimits(cfg_->poolPerDestination, cfg_->upstreamIdle);
-    ctx_.pool().put(upRemote_, std::move(up_));
+    ctx_.pool().put(upRemote_, UpstreamPool::Conn{std::move(up_), std::move(upWatch_)});
   }
   closeUpstream();
   if (!requestSent_)
@@ -1181,6 +1182,10 @@ bool ClientSession::readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, 
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
     return true;
   if (side == Side::Client) {
+    if (state_ == TxState::Idle && in_.empty()) {
+      finish(); // a keep-alive client that reset instead of closing: nothing was in flight
+      return false;
+    }
     abort(std::string("client read error: ") + std::strerror(errno));
     return false;
   }

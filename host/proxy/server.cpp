@@ -1,5 +1,6 @@
 #include "proxy/server.h"
 
+#include "core/access_log.h"
 #include "core/logging.h"
 
 #include <ifaddrs.h>
@@ -86,9 +87,13 @@ std::vector<Endpoint> Server::start() {
                          config_->listeners[j]);
     l.loop->post([&up] { up.countDown(); });
     net::EventLoop* loop = l.loop.get();
+    // Access-log lines of one loop iteration go out in one write(2).
+    loop->setIterationHook([] { AccessLog::instance().flushThread(); });
     l.thread = std::thread([loop, i] {
       pthread_setname_np(pthread_self(), ("exaproxy-loop" + std::to_string(i)).c_str());
+      AccessLog::instance().setThreadBatching(true);
       loop->run();
+      AccessLog::instance().setThreadBatching(false); // flushes what is left
     });
     loops_.push_back(std::move(l));
   }

@@ -14,7 +14,7 @@ void UpstreamPool::clear() {
   idle_lists_.clear();
 }
 
-net::Fd UpstreamPool::take(const Endpoint& to) {
+UpstreamPool::Conn UpstreamPool::take(const Endpoint& to) {
   auto found = idle_lists_.find(to.toString());
   if (found == idle_lists_.end())
     return {};
@@ -28,25 +28,27 @@ net::Fd UpstreamPool::take(const Endpoint& to) {
     char probe;
     ssize_t n = ::recv(entry->fd.get(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return std::move(entry->fd); // alive and quiet; watch and timer go with the entry
+      return Conn{std::move(entry->fd), std::move(entry->watch)}; // alive and quiet
   }
   idle_lists_.erase(found);
   return {};
 }
 
-void UpstreamPool::put(const Endpoint& to, net::Fd fd) {
+void UpstreamPool::put(const Endpoint& to, Conn conn) {
   if (perDestination_ == 0)
     return;
   std::string key = to.toString();
   auto& list = idle_lists_[key];
   if (list.size() >= perDestination_)
-    return; // fd closes here
-  list.push_back(std::make_unique<Entry>(loop_, std::move(fd)));
+    return; // the connection closes here
+  list.push_back(std::make_unique<Entry>(loop_, std::move(conn)));
   auto it = std::prev(list.end());
   Entry& e = **it;
   // Anything readable on an idle connection (EOF, or bytes nobody asked for) makes it unusable.
-  e.watch = net::IoWatch(loop_, e.fd.get(), EPOLLIN | EPOLLRDHUP,
-                         [this, key, it](uint32_t) { drop(key, it); });
+  if (!e.watch.active())
+    e.watch = net::IoWatch(loop_, e.fd.get(), EPOLLIN, {});
+  e.watch.setCallback([this, key, it](uint32_t) { drop(key, it); });
+  e.watch.setEvents(EPOLLIN);
   e.timer.setCallback([this, key, it] { drop(key, it); });
   e.timer.arm(idle_);
   ++total_;

@@ -26,16 +26,24 @@ public:
     perDestination_ = perDestination;
     idle_ = idle;
   }
-  // Takes an idle connection to `to`, or an invalid Fd.
-  net::Fd take(const Endpoint& to);
+  // An idle connection and its epoll registration, handed over as one so that parking and reusing
+  // a connection costs no epoll_ctl.
+  struct Conn {
+    net::Fd fd;
+    net::IoWatch watch;
+  };
+  // Takes an idle connection to `to` (its watch still carries the pool's callback: set yours), or
+  // one with an invalid fd.
+  Conn take(const Endpoint& to);
   // Parks a healthy connection (its response fully read, nothing unread).
-  void put(const Endpoint& to, net::Fd fd);
+  void put(const Endpoint& to, Conn conn);
   size_t size() const { return total_; }
   void clear();
 
 private:
   struct Entry {
-    Entry(net::EventLoop& loop, net::Fd f) : fd(std::move(f)), timer(loop) {}
+    Entry(net::EventLoop& loop, Conn c)
+        : fd(std::move(c.fd)), watch(std::move(c.watch)), timer(loop) {}
     net::Fd fd;
     net::IoWatch watch; // EOF or stray bytes while idle: drop
     net::Timer timer;   // upstream_idle
