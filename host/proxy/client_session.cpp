@@ -34,8 +34,7 @@ bool isMethod(std::string_view m, std::string_view want) { return m == want; }
 ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
                              const ListenerConfig& listener, const Endpoint& listenerEndpoint)
     : ctx_(ctx), cfg_(ctx.config()), fd_(std::move(fd)), peer_(peer), listener_(listener),
-      listenerEndpoint_(listenerEndpoint), timer_(ctx.loop(), [this] { onTimeout(); }),
-      parser_(http::Limits{cfg_->maxRequestHead, cfg_->maxUri}), respParser_(64 * 1024) {
+      listenerEndpoint_(listenerEndpoint), timer_(ctx.loop(), [this] { onTimeout(); }) {
   connStart_ = ctx_.loop().now();
   bump(ctx_.counters().connections_accepted);
   bump(ctx_.counters().connections_active);
@@ -90,8 +89,8 @@ SessionInfo ClientSession::info() const {
   i.client = peer_.toString();
   i.state = state_;
   if (haveRequest_) {
-    i.method = std::string(req_.method);
-    i.target = req_.url();
+    i.method = std::string(tx_->req.method);
+    i.target = tx_->req.url();
   }
   if (up_.valid())
     i.upstream = upRemote_.toString();
@@ -135,7 +134,7 @@ void ClientSession::onUpstreamEvent(uint32_t events) {
       int err = net::socketError(up_.get());
       if (err != 0) {
         bump(ctx_.counters().upstream_connect_errors);
-        connectError_ = std::string(std::strerror(err)) + " (" + upRemote_.toString() + ")";
+        tx_->connectError = std::string(std::strerror(err)) + " (" + upRemote_.toString() + ")";
         log()->info("upstream.connect_failed to={} error=\"{}\"", upRemote_.toString(),
                     std::strerror(err));
         closeUpstream();
@@ -172,13 +171,13 @@ void ClientSession::onTimeout() {
     break;
   case TxState::Connecting:
     bump(ctx_.counters().upstream_connect_errors);
-    connectError_ = "connect timeout (" + upRemote_.toString() + ")";
+    tx_->connectError = "connect timeout (" + upRemote_.toString() + ")";
     closeUpstream();
-    if (nextCandidate_ < candidates_.size()) {
+    if (nextCandidate_ < tx_->candidates.size()) {
       connectNext();
     } else {
       bump(ctx_.counters().upstream_timeouts);
-      respondError(504, "The server did not accept the connection in time: " + connectError_,
+      respondError(504, "The server did not accept the connection in time: " + tx_->connectError,
                    "TCP_MISS", !reqBodyDone_);
     }
     break;
@@ -296,13 +295,15 @@ bool ClientSession::stepHead() {
     in_.releaseIfEmpty();
     return false;
   }
+  if (!tx_)
+    tx_ = std::make_unique<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
   if (state_ == TxState::Idle) {
     setState(TxState::ReadingHead);
     timer_.arm(cfg_->headerRead);
     txStarted_ = true;
     txStart_ = ctx_.loop().now();
   }
-  auto st = parser_.parse(in_.view(), req_);
+  auto st = tx_->parser.parse(in_.view(), tx_->req);
   if (st == http::ParseState::NeedMore) {
     if (clientEof_) {
       respondError(400, "The request ended before its head was complete.", "NONE_NONE", true);
@@ -312,13 +313,13 @@ bool ClientSession::stepHead() {
   }
   if (st == http::ParseState::Error) {
     bump(ctx_.counters().parse_errors);
-    const auto& e = parser_.error();
+    const auto& e = tx_->parser.error();
     log()->info("request.rejected client={} status={} reason=\"{}\"", peer_.toString(), e.status,
                 e.reason);
     respondError(e.status, e.reason, "NONE_NONE", true);
     return true;
   }
-  in_.consume(parser_.consumed());
+  in_.consume(tx_->parser.consumed());
   haveRequest_ = true;
   startTransaction();
   return true;
@@ -326,7 +327,7 @@ bool ClientSession::stepHead() {
 
 bool ClientSession::viaHasLoop() const {
   // Via: 1.1 exaproxy, 1.0 other (comment)  -- the second word of each element is the pseudonym.
-  for (const auto& f : req_.headers.fields()) {
+  for (const auto& f : tx_->req.headers.fields()) {
     if (!http::iequals(f.name, "via"))
       continue;
     std::string_view v = f.value;
@@ -354,20 +355,20 @@ bool ClientSession::viaHasLoop() const {
 }
 
 bool ClientSession::targetsProxyItself() const {
-  if (req_.form != http::TargetForm::Origin)
+  if (tx_->req.form != http::TargetForm::Origin)
     return false;
-  if (req_.host.empty())
+  if (tx_->req.host.empty())
     return true; // HTTP/1.0 without Host: it can only mean us
-  if (http::iequals(req_.host, cfg_->name))
+  if (http::iequals(tx_->req.host, cfg_->name))
     return true;
-  auto ip = IpAddress::parse(req_.host);
+  auto ip = IpAddress::parse(tx_->req.host);
   if (!ip) {
-    if (http::iequals(req_.host, "localhost"))
-      return ctx_.shared().isSelf(Endpoint{*IpAddress::parse("127.0.0.1"), req_.port}) ||
-             ctx_.shared().isSelf(Endpoint{*IpAddress::parse("::1"), req_.port});
+    if (http::iequals(tx_->req.host, "localhost"))
+      return ctx_.shared().isSelf(Endpoint{*IpAddress::parse("127.0.0.1"), tx_->req.port}) ||
+             ctx_.shared().isSelf(Endpoint{*IpAddress::parse("::1"), tx_->req.port});
     return false;
   }
-  return ctx_.shared().isSelf(Endpoint{*ip, req_.port});
+  return ctx_.shared().isSelf(Endpoint{*ip, tx_->req.port});
 }
 
 void ClientSession::startTransaction() {
@@ -378,44 +379,44 @@ void ClientSession::startTransaction() {
   timer_.cancel();
   setState(TxState::Filtering);
 
-  bool hasBody = req_.framing != http::Framing::None;
+  bool hasBody = tx_->req.framing != http::Framing::None;
   if (!cfg_->allowClients.contains(peer_.address)) {
     bump(ctx_.counters().denied);
     log()->warn("client.denied client={} url={} reason=\"not in allow_clients\"",
-                peer_.address.toString(), req_.url());
+                peer_.address.toString(), tx_->req.url());
     respondError(403, "Your address is not allowed to use this proxy.", "TCP_DENIED", hasBody);
     return;
   }
   if (viaHasLoop()) {
     bump(ctx_.counters().denied);
     log()->warn("request.loop client={} url={} reason=\"Via carries our name\"", peer_.toString(),
-                req_.url());
+                tx_->req.url());
     respondError(403, "Forwarding loop detected: this request already went through this proxy.",
                  "TCP_DENIED", hasBody);
     return;
   }
-  if (cfg_->maxRequestBody && req_.framing == http::Framing::ContentLength &&
-      req_.contentLength > cfg_->maxRequestBody) {
+  if (cfg_->maxRequestBody && tx_->req.framing == http::Framing::ContentLength &&
+      tx_->req.contentLength > cfg_->maxRequestBody) {
     respondError(413, "The request body is larger than this proxy accepts.", "TCP_DENIED", true);
     return;
   }
-  bool isTrace = isMethod(req_.method, "TRACE");
-  bool isOptions = isMethod(req_.method, "OPTIONS");
+  bool isTrace = isMethod(tx_->req.method, "TRACE");
+  bool isOptions = isMethod(tx_->req.method, "OPTIONS");
   if (isTrace && !cfg_->allowTrace) {
-    respondLocal(
-        405, "text/html; charset=utf-8",
-        ctx_.errorPages().render(405, "TRACE is disabled on this proxy.", req_.url(), cfg_->name),
-        {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
-        "TCP_DENIED");
+    respondLocal(405, "text/html; charset=utf-8",
+                 ctx_.errorPages().render(405, "TRACE is disabled on this proxy.", tx_->req.url(),
+                                          cfg_->name),
+                 {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
+                 "TCP_DENIED");
     return;
   }
-  if ((isTrace || isOptions) && req_.maxForwards && *req_.maxForwards == 0) {
+  if ((isTrace || isOptions) && tx_->req.maxForwards && *tx_->req.maxForwards == 0) {
     if (isOptions) {
       respondLocal(200, "", "",
                    {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
                    "TCP_MISS");
     } else {
-      respondLocal(200, "message/http", req_.raw, {}, hasBody, "TCP_MISS");
+      respondLocal(200, "message/http", tx_->req.raw, {}, hasBody, "TCP_MISS");
     }
     return;
   }
@@ -423,22 +424,22 @@ void ClientSession::startTransaction() {
     answerProxyItself();
     return;
   }
-  if (req_.form == http::TargetForm::Origin && !listener_.routeByHost) {
+  if (tx_->req.form == http::TargetForm::Origin && !listener_.routeByHost) {
     respondError(400, "This listener accepts only absolute-form (proxy) requests.", "NONE_NONE",
                  hasBody);
     return;
   }
-  if (req_.form == http::TargetForm::Asterisk) {
+  if (tx_->req.form == http::TargetForm::Asterisk) {
     respondError(400, "OPTIONS * is answered by origin servers, not by this proxy.", "NONE_NONE",
                  hasBody);
     return;
   }
-  if (req_.isConnect()) {
+  if (tx_->req.isConnect()) {
     const auto& ports = cfg_->connectPorts;
-    if (std::find(ports.begin(), ports.end(), req_.port) == ports.end()) {
+    if (std::find(ports.begin(), ports.end(), tx_->req.port) == ports.end()) {
       bump(ctx_.counters().denied);
       log()->warn("connect.denied client={} target={} reason=\"port not in connect_ports\"",
-                  peer_.toString(), req_.url());
+                  peer_.toString(), tx_->req.url());
       respondError(403, "CONNECT to this port is not allowed.", "TCP_DENIED", true);
       return;
     }
@@ -447,8 +448,8 @@ void ClientSession::startTransaction() {
 }
 
 void ClientSession::runPlugins() {
-  destHost_ = req_.host;
-  destPort_ = req_.port;
+  tx_->destHost = tx_->req.host;
+  destPort_ = tx_->req.port;
   auto* runtime = ctx_.shared().runtime;
   if (!runtime) {
     resolveDestination();
@@ -459,7 +460,7 @@ void ClientSession::runPlugins() {
                                                           ctx_.shared().workers,
                                                           plugin::TxInfo{peer_, listenerEndpoint_});
   inFilter_ = true;
-  pluginTx_->runRequest(req_, [this](plugin::Outcome o) {
+  pluginTx_->runRequest(tx_->req, [this](plugin::Outcome o) {
     onVerdict(std::move(o));
     if (!inFilter_)
       advance(); // a PENDING verdict completed later: resume the state machine
@@ -472,20 +473,20 @@ void ClientSession::onVerdict(plugin::Outcome o) {
     return;
   using Kind = plugin::Outcome::Kind;
   if (o.rewritten)
-    note_ = "rewritten";
+    tx_->note = "rewritten";
   switch (o.kind) {
   case Kind::Continue:
     // A REWRITE may have changed where the request goes.
-    destHost_ = req_.host;
-    destPort_ = req_.port;
+    tx_->destHost = tx_->req.host;
+    destPort_ = tx_->req.port;
     resolveDestination();
     return;
   case Kind::Route:
-    destHost_ = o.routeHost;
-    destPort_ = o.routePort ? o.routePort : req_.port;
-    note_ = "routed=" + destHost_ + ":" + std::to_string(destPort_) + " plugin=" + o.plugin;
-    log()->debug("request.routed client={} url={} to={}:{} plugin={}", peer_.toString(), req_.url(),
-                 destHost_, destPort_, o.plugin);
+    tx_->destHost = o.routeHost;
+    destPort_ = o.routePort ? o.routePort : tx_->req.port;
+    tx_->note = "routed=" + tx_->destHost + ":" + std::to_string(destPort_) + " plugin=" + o.plugin;
+    log()->debug("request.routed client={} url={} to={}:{} plugin={}", peer_.toString(),
+                 tx_->req.url(), tx_->destHost, destPort_, o.plugin);
     resolveDestination();
     return;
   default:
@@ -496,15 +497,15 @@ void ClientSession::onVerdict(plugin::Outcome o) {
 
 void ClientSession::answerOutcome(const plugin::Outcome& o) {
   using Kind = plugin::Outcome::Kind;
-  bool hasBody = !requestSent_ && req_.framing != http::Framing::None;
-  note_ = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
+  bool hasBody = !requestSent_ && tx_->req.framing != http::Framing::None;
+  tx_->note = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
   switch (o.kind) {
   case Kind::Redirect: {
     auto headers = o.headers;
     headers.emplace_back("Location", o.location);
     std::string body = ctx_.errorPages().render(o.status ? o.status : 302,
                                                 "This request is redirected to " + o.location,
-                                                req_.url(), cfg_->name);
+                                                tx_->req.url(), cfg_->name);
     respondLocal(o.status ? o.status : 302, "text/html; charset=utf-8", body, std::move(headers),
                  hasBody, "TCP_REDIRECT");
     return;
@@ -520,7 +521,7 @@ void ClientSession::answerOutcome(const plugin::Outcome& o) {
   default:
     bump(ctx_.counters().denied);
     log()->info("request.denied client={} url={} plugin={} reason=\"{}\"", peer_.toString(),
-                req_.url(), o.plugin, o.reason);
+                tx_->req.url(), o.plugin, o.reason);
     respondError(o.status ? o.status : 403,
                  o.reason.empty() ? "This request is not allowed." : o.reason, "TCP_DENIED",
                  hasBody);
@@ -542,11 +543,13 @@ void ClientSession::respondWithFile(const plugin::Outcome& o) {
       *content = ss.str();
     }
   };
+  if (!life_)
+    life_ = std::make_shared<int>(0);
   std::weak_ptr<int> alive = life_;
   auto answer = [this, alive, content, o] {
     if (alive.expired() || closed_)
       return;
-    bool hasBody = !requestSent_ && req_.framing != http::Framing::None;
+    bool hasBody = !requestSent_ && tx_->req.framing != http::Framing::None;
     if (!content->has_value()) {
       log()->warn("plugin.file_unreadable plugin={} file={}", o.plugin, o.file.string());
       respondError(500, "The content for this request could not be read.", "TCP_MISS", hasBody);
@@ -567,8 +570,8 @@ void ClientSession::respondWithFile(const plugin::Outcome& o) {
 
 void ClientSession::answerProxyItself() {
   hierarchy_ = "HIER_NONE";
-  bool hasBody = req_.framing != http::Framing::None;
-  std::string_view path = req_.pathAndQuery;
+  bool hasBody = tx_->req.framing != http::Framing::None;
+  std::string_view path = tx_->req.pathAndQuery;
   path = path.substr(0, path.find('?'));
   if (path == "/healthz") {
     bool draining = ctx_.shared().draining.load(std::memory_order_relaxed);
@@ -593,11 +596,11 @@ void ClientSession::answerProxyItself() {
 
 void ClientSession::resolveDestination() {
   setState(TxState::Resolving);
-  if (auto cached = ctx_.resolver().cached(destHost_)) {
+  if (auto cached = ctx_.resolver().cached(tx_->destHost)) {
     onResolved(*cached);
     return;
   }
-  dnsHandle_ = ctx_.resolver().resolve(destHost_, [this](const dns::Answer& a) {
+  dnsHandle_ = ctx_.resolver().resolve(tx_->destHost, [this](const dns::Answer& a) {
     dnsHandle_.reset();
     onResolved(a);
     advance();
@@ -605,27 +608,27 @@ void ClientSession::resolveDestination() {
 }
 
 void ClientSession::onResolved(const dns::Answer& answer) {
-  bool hasBody = req_.framing != http::Framing::None;
+  bool hasBody = tx_->req.framing != http::Framing::None;
   if (answer.status != dns::DnsStatus::Ok || answer.addresses.empty()) {
     bump(ctx_.counters().dns_errors);
-    log()->info("dns.failed name={} status={} message=\"{}\"", destHost_,
+    log()->info("dns.failed name={} status={} message=\"{}\"", tx_->destHost,
                 dns::toString(answer.status), answer.message);
     int status = answer.status == dns::DnsStatus::Timeout ? 504 : 502;
     std::string detail;
     switch (answer.status) {
     case dns::DnsStatus::NxDomain:
     case dns::DnsStatus::NoData:
-      detail = "The name " + destHost_ + " does not exist (" + answer.message + ").";
+      detail = "The name " + tx_->destHost + " does not exist (" + answer.message + ").";
       break;
     case dns::DnsStatus::ServFail:
     case dns::DnsStatus::Refused:
-      detail = "The DNS server failed to resolve " + destHost_ + " (" + answer.message + ").";
+      detail = "The DNS server failed to resolve " + tx_->destHost + " (" + answer.message + ").";
       break;
     case dns::DnsStatus::Timeout:
-      detail = "The DNS server did not answer in time for " + destHost_ + ".";
+      detail = "The DNS server did not answer in time for " + tx_->destHost + ".";
       break;
     default:
-      detail = "The name " + destHost_ + " could not be resolved (" + answer.message + ").";
+      detail = "The name " + tx_->destHost + " could not be resolved (" + answer.message + ").";
     }
     respondError(status, detail, "TCP_MISS", hasBody);
     return;
@@ -635,8 +638,8 @@ void ClientSession::onResolved(const dns::Answer& answer) {
   for (const auto& a : answer.addresses) {
     if (cfg_->denyDestinations.contains(a)) {
       bump(ctx_.counters().denied);
-      log()->warn("destination.denied client={} url={} address={}", peer_.toString(), req_.url(),
-                  a.toString());
+      log()->warn("destination.denied client={} url={} address={}", peer_.toString(),
+                  tx_->req.url(), a.toString());
       respondError(403, "The destination address " + a.toString() + " is not allowed.",
                    "TCP_DENIED", hasBody);
       return;
@@ -644,23 +647,23 @@ void ClientSession::onResolved(const dns::Answer& answer) {
     if (ctx_.shared().isSelf(Endpoint{a, destPort_})) {
       bump(ctx_.counters().denied);
       log()->warn("request.loop client={} url={} reason=\"destination is this proxy\"",
-                  peer_.toString(), req_.url());
+                  peer_.toString(), tx_->req.url());
       respondError(403, "Forwarding loop: the destination is this proxy.", "TCP_DENIED", hasBody);
       return;
     }
   }
-  candidates_.clear();
+  tx_->candidates.clear();
   for (const auto& a : answer.addresses)
-    candidates_.push_back(Endpoint{a, destPort_});
+    tx_->candidates.push_back(Endpoint{a, destPort_});
   nextCandidate_ = 0;
-  connectError_.clear();
+  tx_->connectError.clear();
   connectNext();
 }
 
 void ClientSession::connectNext() {
   setState(TxState::Connecting);
-  if (!req_.isConnect() && !req_.upgradeWebsocket && !retried_) {
-    for (const auto& c : candidates_) {
+  if (!tx_->req.isConnect() && !tx_->req.upgradeWebsocket && !retried_) {
+    for (const auto& c : tx_->candidates) {
       if (auto conn = ctx_.pool().take(c); conn.fd.valid()) {
         up_ = std::move(conn.fd);
         upRemote_ = c;
@@ -674,13 +677,13 @@ void ClientSession::connectNext() {
       }
     }
   }
-  while (nextCandidate_ < candidates_.size()) {
-    const Endpoint& to = candidates_[nextCandidate_++];
+  while (nextCandidate_ < tx_->candidates.size()) {
+    const Endpoint& to = tx_->candidates[nextCandidate_++];
     const auto& source = to.address.isV6() ? cfg_->bind6 : cfg_->bind4;
     auto fd = net::startConnect(to, source);
     if (!fd) {
       bump(ctx_.counters().upstream_connect_errors);
-      connectError_ = fd.error().message;
+      tx_->connectError = fd.error().message;
       continue;
     }
     up_ = std::move(*fd);
@@ -692,10 +695,10 @@ void ClientSession::connectNext() {
     timer_.arm(cfg_->connect);
     return;
   }
-  bool hasBody = req_.framing != http::Framing::None;
+  bool hasBody = tx_->req.framing != http::Framing::None;
   respondError(502,
-               "Could not connect to " + destHost_ + ": " +
-                   (connectError_.empty() ? "no address to try" : connectError_) + ".",
+               "Could not connect to " + tx_->destHost + ": " +
+                   (tx_->connectError.empty() ? "no address to try" : tx_->connectError) + ".",
                "TCP_MISS", hasBody);
 }
 
@@ -703,7 +706,7 @@ void ClientSession::onConnected() {
   upConnected_ = true;
   bump(ctx_.counters().upstream_connects);
   hierarchy_ = "HIER_DIRECT";
-  if (req_.isConnect()) {
+  if (tx_->req.isConnect()) {
     bump(ctx_.counters().tunnels);
     status_ = 200;
     resultCode_ = "TCP_TUNNEL";
@@ -724,26 +727,26 @@ void ClientSession::startForwarding() {
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = true;
-  http::writeRequestHead(req_, opts, head);
+  http::writeRequestHead(tx_->req, opts, head);
   upOut_.append(head);
   requestSent_ = false;
   reqSendable_ = 0;
-  switch (req_.framing) {
+  switch (tx_->req.framing) {
   case http::Framing::ContentLength:
-    reqLeft_ = req_.contentLength;
+    reqLeft_ = tx_->req.contentLength;
     reqBodyDone_ = reqLeft_ == 0;
     break;
   case http::Framing::Chunked:
-    reqChunks_ = http::ChunkedDecoder();
+    tx_->reqChunks = http::ChunkedDecoder();
     if (cfg_->maxRequestBody)
-      reqChunks_.setLimit(cfg_->maxRequestBody);
+      tx_->reqChunks.setLimit(cfg_->maxRequestBody);
     reqBodyDone_ = false;
     break;
   default:
     reqBodyDone_ = true;
     break;
   }
-  respParser_.reset();
+  tx_->respParser.reset();
   respHeadDone_ = false;
   respBodyDone_ = false;
   respSendable_ = 0;
@@ -760,14 +763,14 @@ void ClientSession::markRequestSendable() {
   size_t fresh = in_.size() - reqSendable_;
   if (fresh == 0)
     return;
-  if (req_.framing == http::Framing::ContentLength) {
+  if (tx_->req.framing == http::Framing::ContentLength) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(reqLeft_, fresh));
     reqSendable_ += n;
     reqLeft_ -= n;
     reqBodyDone_ = reqLeft_ == 0;
     return;
   }
-  auto r = reqChunks_.feed(in_.view().substr(reqSendable_));
+  auto r = tx_->reqChunks.feed(in_.view().substr(reqSendable_));
   if (!r) {
     // The upstream already has part of this body: it cannot be told apart from a complete one
     // unless we cut the connection.
@@ -779,12 +782,12 @@ void ClientSession::markRequestSendable() {
     return;
   }
   reqSendable_ += *r;
-  reqBodyDone_ = reqChunks_.done();
+  reqBodyDone_ = tx_->reqChunks.done();
 }
 
 bool ClientSession::markResponseSendable() {
   size_t fresh = upIn_.size() - respSendable_;
-  switch (resp_.framing) {
+  switch (tx_->resp.framing) {
   case http::Framing::ContentLength: {
     size_t n = static_cast<size_t>(std::min<uint64_t>(respLeft_, fresh));
     respSendable_ += n;
@@ -799,23 +802,23 @@ bool ClientSession::markResponseSendable() {
   }
   case http::Framing::Chunked: {
     if (fresh) {
-      auto r = respChunks_.feed(upIn_.view().substr(respSendable_));
+      auto r = tx_->respChunks.feed(upIn_.view().substr(respSendable_));
       if (!r) {
         bump(ctx_.counters().upstream_bad_responses);
         abort("invalid chunked body from upstream: " + r.error().message);
         return false;
       }
-      if (dechunker_) {
+      if (tx_->dechunker) {
         // HTTP/1.0 client: the data goes out through out_, the framing is dropped.
-        dechunker_->feed(upIn_.view().substr(respSendable_, *r), out_);
+        tx_->dechunker->feed(upIn_.view().substr(respSendable_, *r), out_);
         upIn_.consume(respSendable_ + *r); // respSendable_ stays 0 in this mode
       } else {
         respSendable_ += *r;
       }
     }
-    if (respChunks_.done())
+    if (tx_->respChunks.done())
       respBodyDone_ = true;
-    else if (upEof_ && respSendable_ == upIn_.size() && (!dechunker_ || upIn_.empty())) {
+    else if (upEof_ && respSendable_ == upIn_.size() && (!tx_->dechunker || upIn_.empty())) {
       abort("upstream closed in the middle of a chunked body");
       return false;
     }
@@ -834,12 +837,12 @@ bool ClientSession::markResponseSendable() {
 }
 
 bool ClientSession::handleResponseHead() {
-  auto st = respParser_.parse(upIn_.view(), req_.method, resp_);
+  auto st = tx_->respParser.parse(upIn_.view(), tx_->req.method, tx_->resp);
   if (st == http::ParseState::NeedMore) {
     if (!upEof_)
       return false;
     if (upReused_ && respBytesFromUpstream_ == 0 && !retried_ &&
-        req_.framing == http::Framing::None) {
+        tx_->req.framing == http::Framing::None) {
       // A pooled connection the server closed just as we reused it: once, on a fresh one.
       log()->debug("upstream.stale to={} retrying", upRemote_.toString());
       retried_ = true;
@@ -853,30 +856,30 @@ bool ClientSession::handleResponseHead() {
     bump(ctx_.counters().upstream_bad_responses);
     closeUpstream();
     respondError(502, "The server closed the connection without sending a response.", "TCP_MISS",
-                 !reqBodyDone_ || req_.framing != http::Framing::None);
+                 !reqBodyDone_ || tx_->req.framing != http::Framing::None);
     return true;
   }
   if (st == http::ParseState::Error) {
     bump(ctx_.counters().upstream_bad_responses);
     log()->info("upstream.bad_response to={} reason=\"{}\"", upRemote_.toString(),
-                respParser_.error().reason);
+                tx_->respParser.error().reason);
     closeUpstream();
-    respondError(502, "The server sent an invalid response: " + respParser_.error().reason,
+    respondError(502, "The server sent an invalid response: " + tx_->respParser.error().reason,
                  "TCP_MISS", true);
     return true;
   }
-  upIn_.consume(respParser_.consumed());
-  if (resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) {
+  upIn_.consume(tx_->respParser.consumed());
+  if (tx_->resp.status >= 100 && tx_->resp.status < 200 && tx_->resp.status != 101) {
     bump(ctx_.counters().responses_1xx);
     // Interim responses go to HTTP/1.1 clients only; then wait for the final one.
-    if (req_.versionMinor >= 1 && resp_.status == 100) {
+    if (tx_->req.versionMinor >= 1 && tx_->resp.status == 100) {
       out_.append("HTTP/1.1 100 Continue\r\n\r\n");
     }
-    respParser_.reset();
+    tx_->respParser.reset();
     return true;
   }
-  if (resp_.status == 101) {
-    if (!req_.upgradeWebsocket) {
+  if (tx_->resp.status == 101) {
+    if (!tx_->req.upgradeWebsocket) {
       bump(ctx_.counters().upstream_bad_responses);
       closeUpstream();
       respondError(502, "The server switched protocols without being asked to.", "TCP_MISS", true);
@@ -886,7 +889,7 @@ bool ClientSession::handleResponseHead() {
     std::string head;
     http::ForwardOptions opts;
     opts.viaName = cfg_->name;
-    http::writeResponseHead(resp_, opts, head);
+    http::writeResponseHead(tx_->resp, opts, head);
     out_.append(head);
     reqSendable_ = in_.size();
     respHeadDone_ = true;
@@ -895,22 +898,22 @@ bool ClientSession::handleResponseHead() {
     return true;
   }
   if (pluginTx_) {
-    auto verdict = pluginTx_->runResponse(resp_);
+    auto verdict = pluginTx_->runResponse(tx_->resp);
     if (verdict.kind != plugin::Outcome::Kind::Continue) {
       closeUpstream(); // the origin's response is replaced: its body is not read
       answerOutcome(verdict);
       return true;
     }
   }
-  status_ = resp_.status;
+  status_ = tx_->resp.status;
   ctx_.firstByteLatency().record(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_).count()));
-  if (auto ct = resp_.headers.get("content-type"))
-    contentType_ = std::string(*ct);
+  if (auto ct = tx_->resp.headers.get("content-type"))
+    tx_->contentType = std::string(*ct);
   // An HTTP/1.0 client cannot read chunked framing: it gets the data, delimited by the close.
-  bool dechunk = resp_.framing == http::Framing::Chunked && req_.versionMinor == 0;
-  bool keep = req_.keepAlive && !closeAfter_ && resp_.framing != http::Framing::UntilClose &&
-              !dechunk && !ctx_.draining();
+  bool dechunk = tx_->resp.framing == http::Framing::Chunked && tx_->req.versionMinor == 0;
+  bool keep = tx_->req.keepAlive && !closeAfter_ &&
+              tx_->resp.framing != http::Framing::UntilClose && !dechunk && !ctx_.draining();
   if (!keep)
     closeAfter_ = true;
   std::string head;
@@ -918,22 +921,22 @@ bool ClientSession::handleResponseHead() {
   opts.viaName = cfg_->name;
   opts.keepAlive = keep;
   if (dechunk) {
-    dechunker_ = std::make_unique<Dechunker>();
-    resp_.framing = http::Framing::UntilClose; // the head we write has no chunked framing
-    http::writeResponseHead(resp_, opts, head);
-    resp_.framing = http::Framing::Chunked;
+    tx_->dechunker = std::make_unique<Dechunker>();
+    tx_->resp.framing = http::Framing::UntilClose; // the head we write has no chunked framing
+    http::writeResponseHead(tx_->resp, opts, head);
+    tx_->resp.framing = http::Framing::Chunked;
   } else {
-    http::writeResponseHead(resp_, opts, head);
+    http::writeResponseHead(tx_->resp, opts, head);
   }
   out_.append(head);
   respHeadDone_ = true;
-  switch (resp_.framing) {
+  switch (tx_->resp.framing) {
   case http::Framing::ContentLength:
-    respLeft_ = resp_.contentLength;
+    respLeft_ = tx_->resp.contentLength;
     respBodyDone_ = respLeft_ == 0;
     break;
   case http::Framing::Chunked:
-    respChunks_ = http::ChunkedDecoder();
+    tx_->respChunks = http::ChunkedDecoder();
     break;
   case http::Framing::UntilClose:
     break;
@@ -1001,8 +1004,9 @@ bool ClientSession::stepHttp() {
 
 void ClientSession::finishTransaction() {
   // The upstream connection goes back to the pool only if both messages ended cleanly.
-  bool reusable = up_.valid() && resp_.keepAlive && resp_.framing != http::Framing::UntilClose &&
-                  requestSent_ && upIn_.empty() && !upEof_;
+  bool reusable = up_.valid() && tx_->resp.keepAlive &&
+                  tx_->resp.framing != http::Framing::UntilClose && requestSent_ && upIn_.empty() &&
+                  !upEof_;
   if (reusable) {
     ctx_.pool().setLimits(cfg_->poolPerDestination, cfg_->upstreamIdle);
     ctx_.pool().put(upRemote_, UpstreamPool::Conn{std::move(up_), std::move(upWatch_)});
@@ -1024,9 +1028,7 @@ void ClientSession::resetTransaction() {
   haveRequest_ = false;
   txStarted_ = false;
   logged_ = false;
-  parser_.reset();
   dnsHandle_.reset();
-  candidates_.clear();
   nextCandidate_ = 0;
   reqBodyDone_ = true;
   reqSendable_ = 0;
@@ -1035,19 +1037,18 @@ void ClientSession::resetTransaction() {
   respBodyDone_ = false;
   respSendable_ = 0;
   retried_ = false;
-  dechunker_.reset();
-  note_.clear();
-  if (pluginTx_) // may be running one of its own callbacks: destroyed after this dispatch
+  // Either may be running one of its own callbacks (or be referenced by the other): both are
+  // destroyed after this dispatch, the plugin transaction first.
+  if (pluginTx_)
     ctx_.loop().deferDestroy(std::move(pluginTx_));
+  if (tx_)
+    ctx_.loop().deferDestroy(std::move(tx_));
   status_ = 0;
   txBytesToClient_ = 0;
-  contentType_.clear();
   upIn_ = net::Buffer();
   upOut_ = net::Buffer();
   upEof_ = upBlocked_ = upShut_ = false;
-  // An idle keep-alive connection keeps no heap memory: heads, header lists and buffers go.
-  req_ = http::RequestHead{};
-  resp_ = http::ResponseHead{};
+  // An idle keep-alive connection keeps no heap memory: the transaction and both buffers go.
   out_.releaseIfEmpty();
   in_.releaseIfEmpty();
 }
@@ -1105,18 +1106,20 @@ void ClientSession::respondLocal(int status, std::string_view contentType, std::
   }
   closeUpstream();
   dnsHandle_.reset();
+  if (!tx_) // an answer before any request byte (refused connection)
+    tx_ = std::make_unique<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
   bump(ctx_.counters().local_responses);
   status_ = status;
   resultCode_ = std::string(resultCode);
-  contentType_ = std::string(contentType);
-  if (!haveRequest_ || !req_.keepAlive || ctx_.draining())
+  tx_->contentType = std::string(contentType);
+  if (!haveRequest_ || !tx_->req.keepAlive || ctx_.draining())
     close = true;
   closeAfter_ = closeAfter_ || close;
   std::string bytes;
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = !closeAfter_;
-  bool headOnly = haveRequest_ && req_.isHead();
+  bool headOnly = haveRequest_ && tx_->req.isHead();
   http::writeLocalResponse(status, contentType, headOnly ? std::string_view{} : body, extra, opts,
                            bytes);
   out_.append(bytes);
@@ -1126,7 +1129,7 @@ void ClientSession::respondLocal(int status, std::string_view contentType, std::
 
 void ClientSession::respondError(int status, std::string_view detail, std::string_view resultCode,
                                  bool close) {
-  std::string url = haveRequest_ ? req_.url() : std::string("-");
+  std::string url = haveRequest_ ? tx_->req.url() : std::string("-");
   std::string page = ctx_.errorPages().render(status, detail, url, cfg_->name);
   respondLocal(status, "text/html; charset=utf-8", page, {}, close, resultCode);
 }
@@ -1281,7 +1284,7 @@ void ClientSession::abort(std::string_view why) {
   if (closed_)
     return;
   log()->info("session.abort client={} state={} url={} reason=\"{}\"", peer_.toString(),
-              toString(state_), haveRequest_ ? req_.url() : std::string("-"), why);
+              toString(state_), haveRequest_ ? tx_->req.url() : std::string("-"), why);
   if (txStarted_) {
     if (!resultCode_.ends_with("_ABORTED") && resultCode_ != "TCP_TUNNEL")
       resultCode_ += "_ABORTED";
@@ -1335,16 +1338,16 @@ void ClientSession::logAccess() {
         status_, bytesIn_, txBytesToClient_,
         std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop().now() - txStart_)});
   }
-  r.note = note_;
+  r.note = tx_->note;
   r.resultCode = resultCode_.empty() ? "NONE_NONE" : resultCode_;
   r.status = status_;
   r.bytesSent = txBytesToClient_;
   // A request rejected by the parser is logged as Squid does: NONE error:invalid-request.
-  r.method = haveRequest_ ? req_.method : std::string_view("NONE");
-  r.url = haveRequest_ ? req_.url() : std::string("error:invalid-request");
+  r.method = haveRequest_ ? tx_->req.method : std::string_view("NONE");
+  r.url = haveRequest_ ? tx_->req.url() : std::string("error:invalid-request");
   r.hierarchy = hierarchy_;
   r.upstream = hierarchy_ == "HIER_DIRECT" ? upRemote_.address.toString() : "-";
-  r.contentType = contentType_;
+  r.contentType = tx_->contentType;
   ctx_.totalLatency().record(static_cast<uint64_t>(r.elapsed.count()));
   AccessLog::instance().write(r);
 }

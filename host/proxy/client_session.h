@@ -125,8 +125,25 @@ private:
   net::Clock::time_point connStart_;
 
   // The current transaction.
-  http::RequestParser parser_;
-  http::RequestHead req_;
+
+  // Everything that exists only while a request is in flight: allocated when its first byte
+  // arrives, freed when it is done, so an idle keep-alive connection costs only the session.
+  struct Tx {
+    explicit Tx(const http::Limits& limits) : parser(limits) {}
+    http::RequestParser parser;
+    http::RequestHead req;
+    http::ResponseParser respParser{64 * 1024};
+    http::ResponseHead resp;
+    http::ChunkedDecoder reqChunks;
+    http::ChunkedDecoder respChunks;
+    std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
+    std::vector<Endpoint> candidates;
+    std::string connectError;
+    std::string destHost; // where to connect: the request's host, or a plugin's Route
+    std::string note;     // appended to the access-log line (plugin decisions)
+    std::string contentType;
+  };
+  std::unique_ptr<Tx> tx_;
   bool haveRequest_ = false;
   bool txStarted_ = false;  // the first byte of a request arrived
   bool logged_ = false;     // this transaction's access-log line is written
@@ -134,18 +151,13 @@ private:
   dns::ResolveHandle dnsHandle_;
   std::unique_ptr<plugin::PluginTransaction> pluginTx_; // this request's walk through the chain
   bool inFilter_ = false; // runRequest() is on the stack: its callback must not advance()
-  std::string destHost_;  // where to connect: the request's host, or a plugin's Route
   uint16_t destPort_ = 0;
-  std::string note_; // appended to the access-log line (plugin decisions)
-  std::shared_ptr<int> life_ = std::make_shared<int>(0); // weak_ptrs tell late completions we left
-  std::vector<Endpoint> candidates_;
+  std::shared_ptr<int> life_; // made on first use; weak_ptrs tell late completions we left
   size_t nextCandidate_ = 0;
-  std::string connectError_;
 
   // Request body (client → upstream).
   bool reqBodyDone_ = true; // every body byte has been marked sendable
   uint64_t reqLeft_ = 0;
-  http::ChunkedDecoder reqChunks_;
   size_t reqSendable_ = 0; // bytes at the front of in_ validated and waiting to go upstream
   bool requestSent_ = false;
 
@@ -163,14 +175,10 @@ private:
   bool retried_ = false;
 
   // Response (upstream → client).
-  http::ResponseParser respParser_;
-  http::ResponseHead resp_;
   bool respHeadDone_ = false;
   bool respBodyDone_ = false;
   uint64_t respLeft_ = 0;
-  http::ChunkedDecoder respChunks_;
   size_t respSendable_ = 0;
-  std::unique_ptr<Dechunker> dechunker_; // only for HTTP/1.0 clients of a chunked response
   uint64_t respBytesFromUpstream_ = 0;
 
   // Access log.
@@ -181,7 +189,6 @@ private:
   int status_ = 0;
   std::string resultCode_;
   std::string hierarchy_ = "HIER_NONE";
-  std::string contentType_;
 };
 
 } // namespace exaproxy::proxy
