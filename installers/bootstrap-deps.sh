@@ -11,7 +11,8 @@ build_pkgs=(build-essential cmake pkg-config ninja-build
   libpoco-dev libc-ares-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev)
 test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3
-  chromium chromium-driver)
+  libbenchmark-dev
+  chromium chromium-driver squidguard squid haproxy)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -57,7 +57,7 @@ constexpr const char* kBoolForm = "expected yes/no, true/false, on/off or 1/0";
 const std::map<std::string, std::vector<std::string>, std::less<>>& hostSections() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> kSections = {
       {"server", {"loops", "user", "name", "templates"}},
-      {"listener", {"address", "route_by_host"}},
+      {"listener", {"address", "route_by_host", "proxy_protocol", "proxy_trusted"}},
       {"acl", {"allow_clients", "deny_destinations", "connect_ports", "allow_trace"}},
       {"dns",
        {"servers", "hosts_file", "prefer", "timeout", "tries", "min_ttl", "max_ttl", "negative_ttl",
@@ -120,6 +120,9 @@ struct Loader {
   std::vector<std::pair<std::string, int>> listenerOrigin; // file, line of first mention
   // The entry that last set each host "section\nkey", for cross-field messages.
   std::map<std::string, ConfigEntry> lastSet;
+  // Listener name -> the entry that last set its proxy_protocol (proxy_trusted is checked there).
+  std::map<std::string, ConfigEntry> listenerProxyEntry;
+  std::set<std::string> listenerProxyTrustedBad; // already reported: no second message
 
   void fail(const ConfigEntry& e, std::string message) {
     errors.push_back(ConfigError{e.file, e.line, e.section, e.key, std::move(message)});
@@ -286,6 +289,27 @@ std::string Loader::setListener(const ConfigEntry& e) {
     l.address = *ep;
     listenerHasAddress[listenerIndex[name]] = true;
     return "";
+  }
+  if (e.key == "proxy_protocol") {
+    static const std::map<std::string, ProxyProtocol, std::less<>> kModes = {
+        {"off", ProxyProtocol::Off},
+        {"v1", ProxyProtocol::V1},
+        {"v2", ProxyProtocol::V2},
+        {"any", ProxyProtocol::Any}};
+    auto it = kModes.find(e.value);
+    if (it == kModes.end())
+      return "expected off, v1, v2 or any";
+    l.proxyProtocol = it->second;
+    listenerProxyEntry[name] = e;
+    return "";
+  }
+  if (e.key == "proxy_trusted") {
+    auto problem = cidrsInto(e.value, l.proxyTrusted, true);
+    if (problem.empty())
+      listenerProxyTrustedBad.erase(name);
+    else
+      listenerProxyTrustedBad.insert(name);
+    return problem;
   }
   return boolInto(e.value, l.routeByHost);
 }
@@ -540,6 +564,15 @@ void Loader::crossCheck() {
 
   for (size_t i = 0; i < cfg.listeners.size(); ++i) {
     const auto& l = cfg.listeners[i];
+    // A PROXY header lets its sender choose the client address: someone must be trusted to send
+    // it, and nobody is by default. Reported where proxy_protocol was switched on.
+    if (l.proxyProtocol != ProxyProtocol::Off && l.proxyTrusted.empty() &&
+        !listenerProxyTrustedBad.count(l.name)) {
+      auto it = listenerProxyEntry.find(l.name);
+      if (it != listenerProxyEntry.end())
+        fail(it->second, "needs proxy_trusted = the load balancers' addresses or prefixes "
+                         "(nobody is trusted to send a PROXY header by default)");
+    }
     ConfigError err{listenerOrigin[i].first, listenerOrigin[i].second, "listener " + l.name,
                     "address", ""};
     if (!listenerHasAddress[i]) {

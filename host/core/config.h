@@ -35,11 +35,20 @@ struct ConfigError {
   std::string toString() const;
 };
 
+// Whether a listener requires a PROXY protocol header (haproxy's, v1 text or v2 binary) before any
+// HTTP byte. net/proxy_protocol.h maps it to its parser's mode (core cannot include net).
+enum class ProxyProtocol { Off, V1, V2, Any };
+
 struct ListenerConfig {
   std::string name;       // from "[listener NAME]"
   Endpoint address;       // port 0 = ephemeral (tests)
   bool routeByHost = true; // origin-form requests for other hosts are routed by their Host header
   std::string source;     // file:line of the section, for messages
+  // proxy_protocol = off | v1 | v2 | any: when not off the header is required on every connection.
+  ProxyProtocol proxyProtocol = ProxyProtocol::Off;
+  // proxy_trusted: peers allowed to send that header (the load balancers). Empty = nobody; it must
+  // not be empty when proxy_protocol is on (checked at load).
+  CidrSet proxyTrusted;
 };
 
 // A plugin found in conf.d (NN-name.so, or NN-name.conf with [plugin] path = ...). The host core
@@ -84,7 +93,7 @@ struct HostConfig {
   // [upstream]
   std::optional<IpAddress> bind4; // source address for IPv4 connections
   std::optional<IpAddress> bind6; // source address for IPv6 connections
-  size_t poolPerDestination = 16; // idle keep-alive connections kept per upstream address
+  size_t poolPerDestination = 128; // idle keep-alive connections kept per upstream address
 
   // [limits]
   size_t maxConnections = 10000;

@@ -14,6 +14,8 @@ namespace exaproxy {
   X(connections_accepted, counter, "client connections accepted")                                  \
   X(connections_active, gauge, "client connections open")                                          \
   X(connections_refused, counter, "client connections refused (limits)")                           \
+  X(proxy_protocol_errors, counter,                                                                \
+    "connections closed: PROXY header missing, invalid or untrusted")                              \
   X(requests, counter, "requests parsed")                                                          \
   X(responses_1xx, counter, "interim responses relayed")                                           \
   X(responses_2xx, counter, "responses 2xx")                                                       \

@@ -33,8 +33,9 @@ bool isMethod(std::string_view m, std::string_view want) { return m == want; }
 
 ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
                              const ListenerConfig& listener, const Endpoint& listenerEndpoint)
-    : ctx_(ctx), cfg_(ctx.config()), fd_(std::move(fd)), peer_(peer), listener_(listener),
-      listenerEndpoint_(listenerEndpoint), timer_(ctx.loop(), [this] { onTimeout(); }) {
+    : ctx_(ctx), cfg_(ctx.config()), fd_(std::move(fd)), peer_(peer), tcpPeer_(peer),
+      listener_(listener), listenerEndpoint_(listenerEndpoint),
+      timer_(ctx.loop(), [this] { onTimeout(); }) {
   connStart_ = ctx_.loop().now();
   bump(ctx_.counters().connections_accepted);
   bump(ctx_.counters().connections_active);
@@ -45,20 +46,43 @@ ClientSession::~ClientSession() {
   if (state_ == TxState::Tunnelling)
     exaproxy::drop(ctx_.counters().tunnels_active);
   if (counted_)
-    ctx_.shared().releaseClient(peer_.address);
+    ctx_.shared().releaseClient(tcpPeer_.address);
   ctx_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ClientSession::start() {
-  counted_ = ctx_.shared().admitClient(peer_.address, cfg_->maxConnectionsPerClient);
+  counted_ = ctx_.shared().admitClient(tcpPeer_.address, cfg_->maxConnectionsPerClient);
   watch_ = net::IoWatch(ctx_.loop(), fd_.get(), EPOLLIN, [this](uint32_t e) { onClientEvent(e); });
+  if (listener_.proxyProtocol != ProxyProtocol::Off) {
+    // The header comes first, from a load balancer we trust, or the connection is closed without
+    // a word (there is no HTTP client to answer yet).
+    if (!listener_.proxyTrusted.contains(tcpPeer_.address)) {
+      bump(ctx_.counters().proxy_protocol_errors);
+      log()->warn("proxy_protocol.refused peer={} reason=\"not in proxy_trusted\"",
+                  tcpPeer_.toString());
+      finish();
+      return;
+    }
+    proxyHeader_ =
+        std::make_unique<net::ProxyProtocolParser>(net::proxyProtocolMode(listener_.proxyProtocol));
+    setState(TxState::ReadingHead);
+    timer_.arm(std::min<net::Millis>(cfg_->headerRead, net::Millis(5000)));
+    return;
+  }
+  if (!admitConnection())
+    return;
+  setState(TxState::Idle);
+  timer_.arm(cfg_->headerRead);
+}
+
+bool ClientSession::admitConnection() {
   if (!counted_) {
     bump(ctx_.counters().connections_refused);
     log()->warn("client.refused client={} reason=\"too many connections from this address\"",
-                peer_.address.toString());
+                tcpPeer_.address.toString());
     respondError(503, "Too many connections from your address.", "NONE_NONE", true);
     advance();
-    return;
+    return false;
   }
   if (auto* runtime = ctx_.shared().runtime) {
     auto verdict = runtime->chain()->onAccept(plugin::TxInfo{peer_, listenerEndpoint_});
@@ -67,11 +91,41 @@ void ClientSession::start() {
       log()->info("client.refused client={} plugin={} reason=\"{}\"", peer_.toString(),
                   verdict.plugin, verdict.reason);
       finish();
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+bool ClientSession::stepProxyHeader() {
+  auto st = proxyHeader_->parse(in_.view());
+  if (st == net::ProxyParseState::NeedMore) {
+    if (clientEof_) {
+      bump(ctx_.counters().proxy_protocol_errors);
+      log()->warn("proxy_protocol.failed peer={} reason=\"closed before the header ended\"",
+                  tcpPeer_.toString());
+      finish();
+    }
+    return false;
+  }
+  if (st == net::ProxyParseState::Error) {
+    bump(ctx_.counters().proxy_protocol_errors);
+    log()->warn("proxy_protocol.failed peer={} reason=\"{}\"", tcpPeer_.toString(),
+                proxyHeader_->error());
+    finish();
+    return false;
+  }
+  const auto& h = proxyHeader_->header();
+  if (!h.local && h.source)
+    peer_ = *h.source; // the real client, for the ACL, the plugins and the access log
+  proxyAuthority_ = h.authority;
+  in_.consume(proxyHeader_->consumed());
+  proxyHeader_.reset();
+  if (!admitConnection())
+    return false;
   setState(TxState::Idle);
   timer_.arm(cfg_->headerRead);
+  return true;
 }
 
 void ClientSession::setState(TxState s) {
@@ -158,6 +212,12 @@ void ClientSession::onUpstreamEvent(uint32_t events) {
 void ClientSession::onTimeout() {
   if (closed_)
     return;
+  if (proxyHeader_) {
+    bump(ctx_.counters().proxy_protocol_errors);
+    log()->warn("proxy_protocol.timeout peer={}", tcpPeer_.toString());
+    finish();
+    return;
+  }
   switch (state_) {
   case TxState::Idle:
     if (in_.empty()) {
@@ -213,7 +273,7 @@ void ClientSession::advance() {
     switch (state_) {
     case TxState::Idle:
     case TxState::ReadingHead:
-      progressed = stepHead();
+      progressed = proxyHeader_ ? stepProxyHeader() : stepHead();
       break;
     case TxState::Forwarding:
     case TxState::Relaying:

@@ -16,6 +16,7 @@
 #include "http/response_parser.h"
 #include "net/buffer.h"
 #include "net/event_loop.h"
+#include "net/proxy_protocol.h"
 #include "net/socket.h"
 #include "plugin/outcome.h"
 #include "plugin/plugin_transaction.h"
@@ -60,7 +61,9 @@ private:
   void updateInterest();
 
   // Steps; each returns true when it made progress (advance() loops while they do).
+  bool stepProxyHeader();
   bool stepHead();
+  bool admitConnection(); // the accept hook, once the client's address is known
   bool stepHttp();
   bool stepTunnel();
   bool stepLocal();
@@ -107,7 +110,10 @@ private:
   LoopContext& ctx_;
   std::shared_ptr<const HostConfig> cfg_; // the configuration this transaction started with
   net::Fd fd_;
-  Endpoint peer_;
+  Endpoint peer_;    // the client: the TCP peer, or the address a PROXY header carried
+  Endpoint tcpPeer_; // the TCP peer itself (a load balancer behind PROXY protocol)
+  std::unique_ptr<net::ProxyProtocolParser> proxyHeader_; // until the PROXY header is read
+  std::string proxyAuthority_;                            // its AUTHORITY TLV, for the UI
   const ListenerConfig& listener_; // owned by the LoopContext, outlives every session
   Endpoint listenerEndpoint_;      // the address the client connected to
   net::IoWatch watch_;

@@ -512,3 +512,84 @@ TEST(ShippedConfig, DefaultConfDirLoads) {
   EXPECT_EQ(cfg.denyDestinations.toString(), "169.254.0.0/16 fe80::/10");
   EXPECT_TRUE(cfg.plugins.empty());
 }
+
+// ---- PROXY protocol on listeners (issue 6) ----
+
+TEST_F(ConfigTest, ProxyProtocolIsOffAndNobodyTrustedByDefault) {
+  dir_.write("00-x.conf", kListener);
+  auto cfg = good();
+  ASSERT_EQ(cfg->listeners.size(), 1u);
+  EXPECT_EQ(cfg->listeners[0].proxyProtocol, ProxyProtocol::Off);
+  EXPECT_TRUE(cfg->listeners[0].proxyTrusted.empty());
+}
+
+TEST_F(ConfigTest, ProxyProtocolModesAndTrustedPrefixes) {
+  dir_.write("00-x.conf", "[listener a]\naddress = 127.0.0.1:0\nproxy_protocol = v1\n"
+                          "proxy_trusted = 10.0.0.0/8, 127.0.0.1 ::1\n"
+                          "[listener b]\naddress = 127.0.0.1:0\nproxy_protocol = v2\n"
+                          "proxy_trusted = 192.0.2.0/24\n"
+                          "[listener c]\naddress = 127.0.0.1:0\nproxy_protocol = any\n"
+                          "proxy_trusted = 2001:db8::/32\n"
+                          "[listener d]\naddress = 127.0.0.1:0\nproxy_protocol = off\n"
+                          "proxy_trusted = 10.0.0.1\n");
+  auto cfg = good();
+  ASSERT_EQ(cfg->listeners.size(), 4u);
+  const auto& a = cfg->listeners[0];
+  EXPECT_EQ(a.proxyProtocol, ProxyProtocol::V1);
+  EXPECT_EQ(a.proxyTrusted.toString(), "10.0.0.0/8 127.0.0.1/32 ::1/128");
+  EXPECT_TRUE(a.proxyTrusted.contains(*IpAddress::parse("10.2.3.4")));
+  EXPECT_FALSE(a.proxyTrusted.contains(*IpAddress::parse("192.0.2.1")));
+  EXPECT_EQ(cfg->listeners[1].proxyProtocol, ProxyProtocol::V2);
+  EXPECT_EQ(cfg->listeners[2].proxyProtocol, ProxyProtocol::Any);
+  EXPECT_TRUE(cfg->listeners[2].proxyTrusted.contains(*IpAddress::parse("2001:db8::7")));
+  // Off with a trusted list is fine (prepared for later).
+  EXPECT_EQ(cfg->listeners[3].proxyProtocol, ProxyProtocol::Off);
+  EXPECT_FALSE(cfg->listeners[3].proxyTrusted.empty());
+}
+
+TEST_F(ConfigTest, ProxyProtocolBadModeNamesFileLine) {
+  dir_.write("00-x.conf", std::string(kListener) + "proxy_protocol = yes\n");
+  auto text = oneError();
+  EXPECT_THAT(text, HasSubstr(file("00-x.conf") + ":3: [listener main] proxy_protocol: "));
+  EXPECT_THAT(text, HasSubstr("off, v1, v2 or any"));
+}
+
+TEST_F(ConfigTest, ProxyTrustedBadPrefixNamesFileLine) {
+  dir_.write("00-x.conf", std::string(kListener) + "proxy_protocol = v2\n"
+                                                   "proxy_trusted = 10.0.0.0/8 lb.example\n");
+  auto text = oneError();
+  EXPECT_THAT(text, HasSubstr(file("00-x.conf") + ":4: [listener main] proxy_trusted: "));
+  EXPECT_THAT(text, HasSubstr("'lb.example'"));
+}
+
+TEST_F(ConfigTest, ProxyProtocolOnNeedsTrustedPeers) {
+  dir_.write("00-x.conf", std::string(kListener) + "proxy_protocol = any\n");
+  auto text = oneError();
+  EXPECT_THAT(text, HasSubstr(file("00-x.conf") + ":3: [listener main] proxy_protocol: "));
+  EXPECT_THAT(text, HasSubstr("needs proxy_trusted"));
+
+  dir_.write("00-x.conf", std::string(kListener) + "proxy_protocol = v1\nproxy_trusted =\n");
+  EXPECT_THAT(oneError(), HasSubstr("needs proxy_trusted"));
+}
+
+TEST_F(ConfigTest, ProxyProtocolTrustedMayComeFromALaterFileOrOverride) {
+  dir_.write("00-x.conf", std::string(kListener) + "proxy_protocol = v2\n");
+  dir_.write("50-local.conf", "[listener main]\nproxy_trusted = 10.0.0.0/8\n");
+  auto cfg = good();
+  EXPECT_EQ(cfg->listeners[0].proxyProtocol, ProxyProtocol::V2);
+  EXPECT_TRUE(cfg->listeners[0].proxyTrusted.contains(*IpAddress::parse("10.9.9.9")));
+
+  dir_.write("50-local.conf", "");
+  auto over = good({"listener main.proxy_trusted=127.0.0.1"});
+  EXPECT_TRUE(over->listeners[0].proxyTrusted.contains(*IpAddress::parse("127.0.0.1")));
+  // An override can switch it on; then the error names the --set option.
+  dir_.write("00-x.conf", kListener);
+  EXPECT_THAT(oneError({"listener main.proxy_protocol=v1"}), HasSubstr("--set:1: "));
+}
+
+TEST(ShippedConfig, ProxyProtocolOffInTheShippedListener) {
+  auto result = loadConfig(std::filesystem::path(EXAPROXY_SOURCE_DIR) / "conf.d", {});
+  ASSERT_TRUE(result.errors.empty()) << allErrors(result);
+  EXPECT_EQ(result.config->listeners[0].proxyProtocol, ProxyProtocol::Off);
+  EXPECT_TRUE(result.config->listeners[0].proxyTrusted.empty());
+}
