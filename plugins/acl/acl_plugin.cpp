@@ -1,0 +1,118 @@
+// acl: ABI glue. The rules, lists and decisions are in acl_policy / domain_list / cidr_set.
+//
+// Every request (CONNECT included) is checked against the policy: allow lets the chain continue
+// (later plugins still run), deny answers the host's error page with the rule's reason, redirect
+// answers 3xx. The client is the identity as earlier plugins left it (xff, PROXY protocol).
+#include "acl_policy.h"
+
+#include <exaproxy/plugin.hpp>
+
+#include <atomic>
+#include <ctime>
+#include <memory>
+
+namespace sdk = exaproxy::sdk;
+namespace acl = exaproxy::acl;
+
+namespace {
+
+class AclPlugin : public sdk::Plugin {
+public:
+  explicit AclPlugin(sdk::Host& host) : Plugin(host) {
+    policy_.store(load());
+    allowed_ = host.counter("allowed", "requests allowed (by a rule or the default)");
+    denied_ = host.counter("denied", "requests denied");
+    redirected_ = host.counter("redirected", "requests redirected");
+    byDefault_ = host.counter("default_decisions", "requests no rule matched");
+    reloads_ = host.counter("reloads", "configurations and lists swapped in by a reload");
+    domains_ = host.gauge("list_domains", "domain names in the loaded lists");
+    publishSizes(*policy_.load());
+  }
+
+  // Loop thread. Local time is read only when some rule has days/time.
+  sdk::Verdict onRequest(sdk::Txn& tx) override {
+    auto policy = policy_.load();
+    acl::RequestInfo r;
+    r.client = tx.clientAddress();
+    r.user = tx.user();
+    r.method = tx.method();
+    r.url = tx.url();
+    r.host = tx.host();
+    r.port = tx.port();
+    r.connect = tx.isConnect();
+    if (policy->usesTime()) {
+      std::time_t now = std::time(nullptr);
+      std::tm local{};
+      localtime_r(&now, &local);
+      r.weekday = local.tm_wday;
+      r.minuteOfDay = local.tm_hour * 60 + local.tm_min;
+    }
+    acl::Decision d = policy->decide(r);
+    if (!d.rule)
+      host().add(byDefault_);
+    switch (d.action) {
+    case acl::Action::Allow:
+      host().add(allowed_);
+      return sdk::Verdict::next();
+    case acl::Action::Deny:
+      host().add(denied_);
+      return sdk::Verdict::deny(std::move(d.reason), d.status);
+    case acl::Action::Redirect:
+      host().add(redirected_);
+      return sdk::Verdict::redirect(std::move(d.location), d.status).reason(std::move(d.reason));
+    }
+    return sdk::Verdict::next();
+  }
+
+  // Main thread, while hooks run: the whole new policy (lists included) is built first, then
+  // replaces the old one in one atomic store. A refused configuration leaves the old one.
+  void reconfigure() override {
+    auto next = load();
+    publishSizes(*next);
+    policy_.store(std::move(next));
+    host().add(reloads_);
+  }
+  bool canReconfigure() const override { return true; }
+
+  std::string status() const override { return policy_.load()->statusJson(); }
+
+private:
+  std::shared_ptr<const acl::AclPolicy> load() const {
+    std::vector<acl::Setting> settings;
+    for (auto& s : host().settings())
+      settings.push_back(acl::Setting{s.index, s.file, s.line, s.section, s.key, s.value});
+    std::vector<acl::ConfigProblem> problems;
+    auto policy = acl::AclPolicy::load(settings, problems);
+    if (!policy) {
+      // Every problem is reported at its file:line; the last one refuses the configuration.
+      for (size_t i = 0; i + 1 < problems.size(); ++i)
+        host().configError(problems[i].index, problems[i].message);
+      throw sdk::ConfigError(problems.back().index, problems.back().message);
+    }
+    std::string line = "acl.loaded rules=";
+    line.append(std::to_string(policy->rules().size()))
+        .append(" lists=")
+        .append(std::to_string(policy->lists().size()))
+        .append(" load_ms=")
+        .append(std::to_string(policy->loadMillis()));
+    host().log(sdk::Level::Info, line);
+    return std::shared_ptr<const acl::AclPolicy>(std::move(policy));
+  }
+
+  void publishSizes(const acl::AclPolicy& policy) const {
+    size_t names = 0;
+    for (const auto& l : policy.lists())
+      names += l->domains.size();
+    host().set(domains_, static_cast<int64_t>(names));
+  }
+
+  std::atomic<std::shared_ptr<const acl::AclPolicy>> policy_;
+  int32_t allowed_ = -1, denied_ = -1, redirected_ = -1, byDefault_ = -1, reloads_ = -1,
+          domains_ = -1;
+};
+
+} // namespace
+
+EXAPROXY_PLUGIN_EX(AclPlugin, "acl", "1.0.0", "ExaProxy",
+                   "access rules: client networks, domain lists, URL regex, method, port, time",
+                   true)
