@@ -14,16 +14,15 @@ namespace exaproxy {
 
 namespace {
 
-// Appends a field, '-' if empty; bytes that would split or break the line become %XX. In the
-// bracketed note, spaces are kept but brackets are escaped so that the note stays one [...] group.
-void appendField(std::string& out, std::string_view field, bool note = false) {
+// Appends a field, '-' if empty; bytes that would split or break the line become %XX.
+void appendField(std::string& out, std::string_view field) {
   if (field.empty()) {
     out += '-';
     return;
   }
   for (char c : field) {
     auto u = static_cast<unsigned char>(c);
-    bool escape = u < 0x20 || u == 0x7f || (note ? (c == '[' || c == ']') : u == ' ');
+    bool escape = u < 0x20 || u == 0x7f || u == ' ';
     if (escape) {
       static constexpr char kHex[] = "0123456789ABCDEF";
       out += '%';
@@ -63,13 +62,11 @@ std::string formatSquid(const AccessRecord& r) {
   appendField(out, r.upstream);
   out += ' ';
   appendField(out, r.contentType);
-  if (!r.note.empty()) {
-    // Squid's own extra data (log_mime_hdrs) is " [...]" after the 10 fields; tools that know
-    // that form (calamaris -f squid-extended) drop it, so the note is written the same way.
-    out += " [";
-    appendField(out, r.note, true);
-    out += ']';
-  }
+  // An 11th field on every line: the plugins' decision (one token, '-' when none). calamaris
+  // decides the layout from the first line, so the field count must never vary between lines;
+  // the 10 leading fields stay Squid's.
+  out += ' ';
+  appendField(out, r.note);
   return out;
 }
 

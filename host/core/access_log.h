@@ -25,16 +25,16 @@ struct AccessRecord {
   std::string hierarchy;   // HIER_DIRECT, HIER_NONE
   std::string upstream;    // address or "-"
   std::string contentType; // empty -> "-"
-  std::string note;        // optional, appended after the 10 fields
+  std::string note;        // the plugins' decision; the 11th field ("-" when empty)
 };
 
-// `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`, without a newline, then
-// ` [note]` when there is a note. Log tools split on whitespace, so whitespace and control bytes
-// inside a field are written as %XX (a URL with a raw space is invalid anyway); the note keeps
-// its spaces but not control bytes or brackets. An empty field is written as "-" (an empty
-// result code as NONE_NONE, an empty hierarchy as HIER_NONE, status 0 as 000, as Squid does).
-// A line with a note has more than 10 fields: calamaris reads it with `-f squid-extended`
-// (which drops " [...]" groups, as for Squid's log_mime_hdrs), not with its strict `-f squid`.
+// `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt` then one more field, the note
+// (the plugins' decision), without a newline. Every line has the same 11 fields: calamaris takes
+// the layout from the first line and rejects lines whose field count differs, and Squid's tools
+// read the 10 leading fields. Log tools split on whitespace, so whitespace and control bytes
+// inside a field are written as %XX (a URL with a raw space is invalid anyway). An empty field
+// is written as "-" (an empty result code as NONE_NONE, an empty hierarchy as HIER_NONE, status
+// 0 as 000, as Squid does).
 std::string formatSquid(const AccessRecord& record);
 
 // Process-wide access log writer, used from every event loop thread.

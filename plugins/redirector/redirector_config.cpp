@@ -1,0 +1,219 @@
+#include "redirector_config.h"
+
+#include "exaproxy_url_protocol.h"
+#include "icap_protocol.h"
+#include "squid_protocol.h"
+
+#include <charconv>
+
+namespace exaproxy::redirector {
+
+namespace {
+
+bool parseCount(const std::string& v, size_t& out) {
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && p == v.data() + v.size() && !v.empty();
+}
+
+// "3s", "250ms", "1m", or a bare number of seconds.
+bool parseDuration(const std::string& v, std::chrono::milliseconds& out) {
+  size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p == v.data())
+    return false;
+  std::string unit(p, v.data() + v.size());
+  if (unit.empty() || unit == "s")
+    out = std::chrono::seconds(n);
+  else if (unit == "ms")
+    out = std::chrono::milliseconds(n);
+  else if (unit == "m")
+    out = std::chrono::minutes(n);
+  else
+    return false;
+  return true;
+}
+
+bool parseBool(const std::string& v, bool& out) {
+  if (v == "on" || v == "true" || v == "yes" || v == "1") {
+    out = true;
+    return true;
+  }
+  if (v == "off" || v == "false" || v == "no" || v == "0") {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
+bool parsePolicy(const std::string& v, bool& allow) {
+  if (v == "allow") {
+    allow = true;
+    return true;
+  }
+  if (v == "deny") {
+    allow = false;
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
+const char* toString(ProtocolKind p) {
+  switch (p) {
+  case ProtocolKind::Squid:
+    return "squid";
+  case ProtocolKind::ExaproxyUrl:
+    return "exaproxy-url";
+  case ProtocolKind::ExaproxyIcap:
+    return "exaproxy-icap";
+  }
+  return "?";
+}
+
+bool splitCommandLine(const std::string& line, std::vector<std::string>& argv) {
+  argv.clear();
+  std::string cur;
+  bool inWord = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote) {
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < line.size())
+        cur += line[++i];
+      else
+        cur += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      inWord = true;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      cur += line[++i];
+      inWord = true;
+    } else if (c == ' ' || c == '\t') {
+      if (inWord)
+        argv.push_back(std::move(cur));
+      cur.clear();
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote)
+    return false;
+  if (inWord)
+    argv.push_back(std::move(cur));
+  return true;
+}
+
+bool parseConfig(const std::vector<ConfigEntry>& entries, Config& out, ConfigProblem& problem) {
+  Config c;
+  bool queueGiven = false;
+  size_t concurrencyIndex = SIZE_MAX;
+  auto fail = [&](const ConfigEntry& e, std::string msg) {
+    problem = ConfigProblem{e.index, std::move(msg)};
+    return false;
+  };
+  for (const auto& e : entries) {
+    const std::string& k = e.key;
+    const std::string& v = e.value;
+    if (k == "program") {
+      if (!splitCommandLine(v, c.program))
+        return fail(e, "unterminated quote");
+      if (c.program.empty())
+        return fail(e, "empty command line");
+    } else if (k == "protocol") {
+      if (v == "squid")
+        c.protocol = ProtocolKind::Squid;
+      else if (v == "exaproxy-url" || v == "url")
+        c.protocol = ProtocolKind::ExaproxyUrl;
+      else if (v == "exaproxy-icap" || v == "icap")
+        c.protocol = ProtocolKind::ExaproxyIcap;
+      else
+        return fail(e, "expected squid, exaproxy-url or exaproxy-icap");
+    } else if (k == "children") {
+      if (!parseCount(v, c.children) || c.children == 0 || c.children > 1000)
+        return fail(e, "expected a number of processes from 1 to 1000");
+    } else if (k == "startup") {
+      if (!parseCount(v, c.startup))
+        return fail(e, "expected a number");
+    } else if (k == "idle") {
+      if (!parseCount(v, c.idle))
+        return fail(e, "expected a number");
+    } else if (k == "concurrency") {
+      if (!parseCount(v, c.concurrency) || c.concurrency > 10000)
+        return fail(e, "expected a number from 0 to 10000");
+      concurrencyIndex = e.index;
+    } else if (k == "queue_size") {
+      if (!parseCount(v, c.queueSize))
+        return fail(e, "expected a number");
+      queueGiven = true;
+    } else if (k == "timeout") {
+      if (!parseDuration(v, c.timeout) || c.timeout.count() <= 0)
+        return fail(e, "expected a duration such as 3s or 500ms");
+    } else if (k == "on_timeout") {
+      if (!parsePolicy(v, c.allowOnTimeout))
+        return fail(e, "expected allow or deny");
+    } else if (k == "on_error") {
+      if (!parsePolicy(v, c.allowOnError))
+        return fail(e, "expected allow or deny");
+    } else if (k == "bypass") {
+      if (!parseBool(v, c.bypass))
+        return fail(e, "expected on or off");
+    } else if (k == "canary") {
+      if (v.find_first_of(" \t\r\n") != std::string::npos)
+        return fail(e, "a URL may not contain white space");
+      c.canary = v;
+    } else if (k == "canary_client") {
+      if (v.empty() || v.find_first_of(" \t\r\n") != std::string::npos)
+        return fail(e, "expected an address");
+      c.canaryClient = v;
+    } else if (k == "canary_interval") {
+      if (!parseDuration(v, c.canaryInterval) || c.canaryInterval.count() <= 0)
+        return fail(e, "expected a duration");
+    } else if (k == "files") {
+      c.files = v;
+    } else if (k == "icap_service") {
+      if (v.empty() || v.find_first_of(" \t\r\n/") != std::string::npos)
+        return fail(e, "expected a name without spaces or '/'");
+      c.icapService = v;
+    } else {
+      return fail(e, "unknown key (known: program, protocol, children, startup, idle, "
+                     "concurrency, queue_size, timeout, on_timeout, on_error, bypass, canary, "
+                     "canary_client, canary_interval, files, icap_service)");
+    }
+  }
+  if (c.program.empty()) {
+    problem = ConfigProblem{SIZE_MAX, "`program` is required (the helper's command line)"};
+    return false;
+  }
+  if (c.concurrency > 0 && c.protocol != ProtocolKind::Squid) {
+    problem = ConfigProblem{concurrencyIndex,
+                            "only the squid protocol has channel IDs: use concurrency = 0"};
+    return false;
+  }
+  if (c.startup > c.children)
+    c.startup = c.children;
+  if (c.idle > c.children)
+    c.idle = c.children;
+  if (!queueGiven)
+    c.queueSize = 2 * c.children * (c.concurrency ? c.concurrency : 1);
+  out = std::move(c);
+  return true;
+}
+
+HelperProtocolPtr makeProtocol(const Config& config) {
+  switch (config.protocol) {
+  case ProtocolKind::Squid:
+    return std::make_unique<SquidProtocol>();
+  case ProtocolKind::ExaproxyUrl:
+    return std::make_unique<ExaproxyUrlProtocol>(config.files);
+  case ProtocolKind::ExaproxyIcap:
+    return std::make_unique<IcapProtocol>(config.icapService, config.files);
+  }
+  return std::make_unique<SquidProtocol>();
+}
+
+} // namespace exaproxy::redirector

@@ -1,0 +1,59 @@
+// The redirector's settings (every key of its .conf section), parsed once per instance into an
+// immutable Config. README.md documents each key.
+#pragma once
+
+#include "helper_protocol.h"
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace exaproxy::redirector {
+
+enum class ProtocolKind { Squid, ExaproxyUrl, ExaproxyIcap };
+
+const char* toString(ProtocolKind p);
+
+struct Config {
+  std::vector<std::string> program; // argv; argv[0] is looked up in PATH
+  ProtocolKind protocol = ProtocolKind::Squid;
+  size_t children = 5;    // most helper processes at once
+  size_t startup = 1;     // started when the plugin starts
+  size_t idle = 1;        // spare (idle) processes kept when below `children`
+  size_t concurrency = 0; // requests in flight per process; 0 = one at a time, no channel IDs
+  size_t queueSize = 0;   // most requests waiting for a helper (default 2 * children)
+  std::chrono::milliseconds timeout{3000}; // a helper's answer deadline (from arrival)
+  bool allowOnTimeout = false;             // on_timeout = allow | deny
+  bool allowOnError = false;               // on_error = allow | deny (BH x3, crash, garbage)
+  bool bypass = false;                     // all helpers busy: pass without asking
+  std::string canary;                      // a URL every helper must rewrite ("" = no canary)
+  std::string canaryClient = "127.0.0.1";  // the client address sent with the canary
+  std::chrono::milliseconds canaryInterval{10000}; // re-check while the canary fails
+  std::filesystem::path files;                     // where file:// answers are served from
+  std::string icapService = "exaproxy";            // icap://<service> in the ICAP dialect
+};
+
+// One setting as the plugin received it (index: for the host's file:line error report).
+struct ConfigEntry {
+  size_t index = 0;
+  std::string key;
+  std::string value;
+};
+
+struct ConfigProblem {
+  size_t index = SIZE_MAX; // SIZE_MAX: not about one entry
+  std::string message;
+};
+
+// Parses the entries into `out`. False with `problem` filled on the first bad entry.
+bool parseConfig(const std::vector<ConfigEntry>& entries, Config& out, ConfigProblem& problem);
+
+// Splits a command line into argv: whitespace separates, '...' and "..." quote, \ escapes.
+bool splitCommandLine(const std::string& line, std::vector<std::string>& argv);
+
+// The dialect's codec for a configuration.
+HelperProtocolPtr makeProtocol(const Config& config);
+
+} // namespace exaproxy::redirector
