@@ -1,0 +1,250 @@
+"""Shared by bench/run and bench/report: workload metadata, target evaluation and table rendering.
+Everything here works on the results JSON that bench/run writes (schema 1)."""
+
+PEER_ORDER = ["direct", "exaproxy", "exaproxy-bare", "squid", "haproxy", "tinyproxy"]
+
+PROXY_DESC = {
+    "direct": "wrk/curl straight to the nginx origin (the ceiling; for workloads 1-3, 5-7 nginx runs "
+              "alone on the proxy core, for the CONNECT ceiling it stays on the load core with curl)",
+    "exaproxy": "the repo's conf.d as shipped (UI on, access log on stdout to a file) + port, "
+                "loops=1, connect_ports, limits and DNS-server overrides",
+    "exaproxy-bare": "same binary and conf.d with the UI off and the access log off (the bare chain)",
+    "squid": "squid, workers 1, no cache, no access log",
+    "haproxy": "haproxy, nbthread 1, forward proxy via set-dst/url_ip (no CONNECT)",
+    "tinyproxy": "tinyproxy, default threading, no Via",
+}
+
+# key, title, description, main metric key, unit, higher_is_better
+WORKLOADS = {
+    "1": dict(title="1 KiB keep-alive", metric="rps", unit="req/s", higher=True,
+              desc="GET of a 1 KiB file, 50 keep-alive client connections, wrk (1 thread) with "
+                   "absolute-form request lines (`GET http://127.0.0.1:ORIGIN/1k.bin`)."),
+    "2": dict(title="100 KiB keep-alive", metric="rps", unit="req/s", higher=True,
+              desc="Same as 1 with a 100 KiB file (throughput of the relay; MB/s also shown)."),
+    "3": dict(title="new connection per request", metric="rps", unit="req/s", higher=True,
+              desc="Same as 1 with `Connection: close`: every request opens a new client connection "
+                   "(accept + parse + pooled upstream)."),
+    "4": dict(title="CONNECT 1 GiB", metric="mbps", unit="MB/s", higher=True,
+              desc="`curl --proxytunnel` downloads a 1 GiB file through a CONNECT tunnel to the origin's "
+                   "plain-HTTP port; the ceiling is the same download straight from nginx with the same "
+                   "pinning (curl and nginx on the load core). Proxy CPU is shown as seconds per GiB."),
+    "5": dict(title="idle keep-alive connections", metric="bytes_per_conn_idle", unit="B/conn", higher=False,
+              desc="8,000 client connections each make one keep-alive request and then stay idle; the "
+                   "proxy's RSS growth divided by the connection count (RSS before: after one request)."),
+    "6": dict(title="latency at equal load", metric="p99_us", unit="p99 µs", higher=False,
+              desc="wrk paced with a random 0.5-1.5x think time per connection to a fixed rate of 50% of "
+                   "squid's workload-1 maximum (same rate for every proxy), so latency is compared at equal, "
+                   "moderate load, not at saturation. The achieved rate is shown."),
+    "7": dict(title="1,000 host names (DNS)", metric="rps", unit="req/s warm", higher=True,
+              desc="Requests to 1,000 distinct host names (hR-1..hR-1000.bench.test → 127.0.0.1, served by "
+                   "dnsmasq): cold = each name once, fresh names per run, 50 connections, by the harness's "
+                   "own asyncio client (python, so its ceiling is the direct row); warm = wrk cycling the "
+                   "same 1,000 names for the run duration."),
+}
+
+TARGETS = [
+    dict(id="w1-squid", text="1 KiB keep-alive: req/s ≥ 3× squid"),
+    dict(id="w1-haproxy", text="1 KiB keep-alive: req/s ≥ 1.0× haproxy"),
+    dict(id="w1-cpu", text="1 KiB keep-alive: proxy CPU per request ≤ 0.8× haproxy's"),
+    dict(id="w2-haproxy", text="100 KiB keep-alive: req/s ≥ 1.0× haproxy"),
+    dict(id="w3-haproxy", text="new connection per request: req/s ≥ 1.0× haproxy"),
+    dict(id="w4-direct", text="CONNECT 1 GiB: ≥ 0.9× the direct download rate"),
+    dict(id="w5-rss", text="idle connections: ≤ 2 KiB RSS per idle keep-alive client connection"),
+    dict(id="w6-p99", text="latency at equal load: p99 ≤ haproxy's p99"),
+    dict(id="errors", text="zero errors: no failed or reset request in any workload"),
+]
+
+
+def med(res, wl, proxy, key):
+    try:
+        v = res["workloads"][wl]["results"][proxy]["median"].get(key)
+    except (KeyError, TypeError):
+        return None
+    return v
+
+
+def evaluate_targets(res, subject="exaproxy"):
+    out = []
+
+    def ratio_target(tid, wl, key, peer, op, bound):
+        a, b = med(res, wl, subject, key), med(res, wl, peer, key)
+        if a is None or b is None or not b:
+            return dict(value=None, pass_=None, detail=f"not measured ({subject}={a}, {peer}={b})")
+        r = a / b
+        ok = r >= bound if op == ">=" else r <= bound
+        return dict(value=round(r, 3), pass_=ok, detail=f"{r:.2f}× (need {op} {bound}×)")
+
+    for t in TARGETS:
+        tid = t["id"]
+        if tid == "w1-squid":
+            e = ratio_target(tid, "1", "rps", "squid", ">=", 3.0)
+        elif tid == "w1-haproxy":
+            e = ratio_target(tid, "1", "rps", "haproxy", ">=", 1.0)
+        elif tid == "w1-cpu":
+            e = ratio_target(tid, "1", "cpu_ms_per_10k", "haproxy", "<=", 0.8)
+        elif tid == "w2-haproxy":
+            e = ratio_target(tid, "2", "rps", "haproxy", ">=", 1.0)
+        elif tid == "w3-haproxy":
+            e = ratio_target(tid, "3", "rps", "haproxy", ">=", 1.0)
+        elif tid == "w4-direct":
+            e = ratio_target(tid, "4", "mbps", "direct", ">=", 0.9)
+        elif tid == "w6-p99":
+            e = ratio_target(tid, "6", "p99_us", "haproxy", "<=", 1.0)
+        elif tid == "w5-rss":
+            v = med(res, "5", subject, "bytes_per_conn_idle")
+            e = (dict(value=None, pass_=None, detail="not measured") if v is None else
+                 dict(value=round(v), pass_=v <= 2048, detail=f"{v / 1024:.2f} KiB/conn (need ≤ 2 KiB)"))
+        elif tid == "errors":
+            total, where = 0, []
+            for wl, w in res.get("workloads", {}).items():
+                r = w.get("results", {}).get(subject)
+                if not r:
+                    continue
+                n = sum((run.get("errors") or 0) for run in r.get("runs", [])) + (r.get("extra_errors") or 0)
+                if n:
+                    where.append(f"w{wl}: {n}")
+                total += n
+            crashes = [a for a in res.get("anomalies", []) if a.get("proxy") == subject and a.get("kind") == "exit"]
+            ok = total == 0 and not crashes
+            detail = "0 errors" if ok else (f"{total} errors ({', '.join(where)})" +
+                                             (f"; {len(crashes)} unexpected exit(s)" if crashes else ""))
+            e = dict(value=total, pass_=ok, detail=detail)
+        out.append(dict(id=tid, text=t["text"], value=e["value"], passed=e["pass_"], detail=e["detail"]))
+    return out
+
+
+def fmt_num(v, nd=0):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and nd == 0:
+        return f"{v:,.0f}"
+    if nd:
+        return f"{v:,.{nd}f}"
+    return f"{v:,}"
+
+
+def fmt_us(v):
+    return "–" if v is None else f"{v / 1000:.2f}"
+
+
+def fmt_ratio(v):
+    return "–" if v is None else f"{v:.2f}×"
+
+
+def columns_for(wl):
+    """(header, function(median_dict, ratios_dict) -> str) for one workload's table."""
+    m = lambda k, nd=0: (lambda d, r: fmt_num(d.get(k), nd))
+    us = lambda k: (lambda d, r: fmt_us(d.get(k)))
+    rd = lambda d, r: fmt_ratio(r.get("direct"))
+    lat = [("p50 ms", us("p50_us")), ("p99 ms", us("p99_us")), ("p99.9 ms", us("p999_us"))]
+    errs = [("non-2xx", m("non2xx")), ("sock err", m("sock_errors"))]
+    cpu = [("CPU ms/10k req", m("cpu_ms_per_10k", 1)), ("CPU %", m("cpu_pct")), ("RSS MiB", m("rss_mib", 1))]
+    if wl in ("1", "3"):
+        return [("req/s", m("rps")), ("×direct", rd)] + cpu + lat + errs
+    if wl == "2":
+        return [("req/s", m("rps")), ("MB/s", m("mbps")), ("×direct", rd)] + cpu + lat + errs
+    if wl == "4":
+        return [("MB/s", m("mbps")), ("×direct", rd), ("CPU s/GiB", m("cpu_s_per_gib", 2)),
+                ("CPU %", m("cpu_pct")), ("RSS MiB", m("rss_mib", 1)), ("errors", m("errors"))]
+    if wl == "5":
+        return [("B/conn idle", m("bytes_per_conn_idle")), ("B/conn connected", m("bytes_per_conn_connected")),
+                ("×direct", rd), ("RSS MiB after", m("rss_mib", 1)), ("ok", m("ok")),
+                ("still open", m("still_open")), ("errors", m("errors"))]
+    if wl == "6":
+        return [("target req/s", m("target_rps")), ("achieved req/s", m("rps"))] + lat + \
+               [("×direct p99", rd), ("CPU ms/10k req", m("cpu_ms_per_10k", 1))] + errs
+    if wl == "7":
+        return [("cold req/s", m("cold_rps")), ("cold p50 ms", us("cold_p50_us")), ("cold p99 ms", us("cold_p99_us")),
+                ("warm req/s", m("rps")), ("×direct warm", rd), ("warm p99 ms", us("p99_us")),
+                ("CPU ms/10k warm", m("cpu_ms_per_10k", 1)), ("errors", m("errors"))]
+    return []
+
+
+def workload_rows(res, wl):
+    w = res["workloads"][wl]
+    cols = columns_for(wl)
+    rows = []
+    for p in PEER_ORDER:
+        r = w["results"].get(p)
+        if not r or not r.get("median"):
+            continue
+        rows.append([p] + [f(r["median"], w.get("ratios", {}).get(p, {})) for _, f in cols])
+    return ["proxy"] + [h for h, _ in cols], rows
+
+
+def peer_ratio_line(res, wl, subject="exaproxy"):
+    w = res["workloads"][wl]
+    r = w.get("ratios", {}).get(subject, {})
+    parts = [f"{p} {r[p]:.2f}×" for p in PEER_ORDER if p != subject and r.get(p) is not None]
+    if not parts:
+        return ""
+    meta = WORKLOADS[wl]
+    better = "higher is better" if meta["higher"] else "lower is better"
+    return f"{subject} ÷ other ({meta['unit']}, {better}): " + ", ".join(parts)
+
+
+def text_table(header, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
+    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["--:"] * (len(header) - 1)) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def scale_rows(res):
+    s = res.get("scale") or {}
+    header = ["workload", "proxy", "req/s", "CPU ms/10k req", "CPU %", "p99 ms", "errors", "÷ haproxy"]
+    rows = []
+    for wl in ("1", "3"):
+        block = s.get(wl) or {}
+        for p in ("exaproxy-loops2", "haproxy-nbthread2"):
+            d = (block.get(p) or {}).get("median")
+            if not d:
+                continue
+            ratio = block.get("ratio") if p == "exaproxy-loops2" else None
+            rows.append([f"{wl}. {WORKLOADS[wl]['title']}", p, fmt_num(d.get("rps")), fmt_num(d.get("cpu_ms_per_10k"), 1),
+                         fmt_num(d.get("cpu_pct")), fmt_us(d.get("p99_us")), fmt_num(d.get("errors")), fmt_ratio(ratio)])
+    return header, rows
+
+
+def render(res, markdown=False):
+    """The whole result table (every workload, then the scaling table) as text or markdown."""
+    tab = md_table if markdown else text_table
+    out = []
+    for wl in sorted(res.get("workloads", {})):
+        w = res["workloads"][wl]
+        meta = WORKLOADS[wl]
+        title = f"{wl}. {meta['title']}"
+        extra = w.get("info") or ""
+        out.append((f"#### {title}" if markdown else f"[{title}]") + (f" — {extra}" if extra else ""))
+        if markdown:
+            out.append("")
+        h, rows = workload_rows(res, wl)
+        out.append(tab(h, rows))
+        line = peer_ratio_line(res, wl)
+        if line:
+            out.append(("\n" if markdown else "") + line)
+        for p, why in sorted((w.get("skipped") or {}).items()):
+            out.append(("- " if markdown else "  ") + f"{p}: not run ({why})")
+        out.append("")
+    if res.get("scale"):
+        out.append("#### Scaling: exaproxy loops=2 vs haproxy nbthread 2, both unpinned" if markdown
+                   else "[Scaling: exaproxy loops=2 vs haproxy nbthread 2, both unpinned]")
+        if markdown:
+            out.append("")
+        h, rows = scale_rows(res)
+        out.append(tab(h, rows))
+        out.append("")
+    return "\n".join(out)
+
+
+def render_targets(res, markdown=False):
+    ts = res.get("targets") or evaluate_targets(res)
+    mark = lambda t: "PASS" if t["passed"] else ("MISS" if t["passed"] is False else "n/a")
+    h = ["target", "result", "measured"]
+    rows = [[t["text"], mark(t), t["detail"]] for t in ts]
+    return (md_table if markdown else text_table)(h, rows)
