@@ -1,0 +1,307 @@
+#include "local_config.h"
+
+#include "page_template.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace exaproxy::local {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == ',') {
+      if (!cur.empty())
+        out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(std::move(cur));
+  return out;
+}
+
+bool parseBool(const ConfigEntry& e) {
+  std::string v = lower(e.value);
+  if (v == "yes" || v == "true" || v == "on" || v == "1")
+    return true;
+  if (v == "no" || v == "false" || v == "off" || v == "0")
+    return false;
+  throw ConfigFailure(e, "expected yes or no");
+}
+
+// Host names and addresses that may appear inside the PAC's JavaScript strings.
+bool pacSafe(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+           c == '[' || c == ']' || c == '*' || c == '_';
+  });
+}
+
+// A path as written, relative to the directory of the file it was written in.
+std::string resolvePath(const ConfigEntry& e) {
+  if (e.value.empty())
+    throw ConfigFailure(e, "a path is required");
+  if (e.value.front() == '/' || e.file.empty() || e.file.front() == '-')
+    return e.value;
+  size_t slash = e.file.rfind('/');
+  return slash == std::string::npos ? e.value : e.file.substr(0, slash + 1) + e.value;
+}
+
+std::string realPath(const ConfigEntry& e, const std::string& path, bool wantDirectory) {
+  char* p = ::realpath(path.c_str(), nullptr);
+  if (!p)
+    throw ConfigFailure(e, "'" + path + "' does not exist");
+  std::string real(p);
+  std::free(p);
+  struct stat st {};
+  if (::stat(real.c_str(), &st) == -1 ||
+      (wantDirectory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
+    throw ConfigFailure(e, "'" + path + "' is not a " +
+                               std::string(wantDirectory ? "directory" : "regular file"));
+  return real;
+}
+
+std::string readFile(const ConfigEntry& e, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ConfigFailure(e, "cannot read '" + path + "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A rule under construction, with the entries later checks refer to.
+struct Pending {
+  LocalRule rule;
+  const ConfigEntry* first = nullptr;
+  const ConfigEntry* action = nullptr;
+  const ConfigEntry* templateEntry = nullptr;
+};
+
+void setAction(Pending& p, const ConfigEntry& e, RuleAction a) {
+  if (p.action)
+    throw ConfigFailure(e, "a rule has one action; '" + p.action->key +
+                               "' is already set at line " + std::to_string(p.action->line));
+  p.action = &e;
+  p.rule.action = a;
+}
+
+void parseRuleEntry(const ConfigEntry& e, Pending& p) {
+  LocalRule& r = p.rule;
+  const std::string& k = e.key;
+  if (k == "host") {
+    for (const auto& w : words(e.value)) {
+      HostPattern h;
+      if (!HostPattern::parse(w, h))
+        throw ConfigFailure(e, "'" + w + "' is not a host name, '*.domain', '*' or '@listener'");
+      r.hosts.push_back(std::move(h));
+    }
+  } else if (k == "prefix") {
+    r.prefix = e.value;
+    if (lower(r.prefix.substr(0, 7)) == "http://") {
+      r.prefixIsUrl = true;
+      size_t slash = r.prefix.find('/', 7);
+      r.prefix = lower(r.prefix.substr(0, slash)) +
+                 (slash == std::string::npos ? "/" : r.prefix.substr(slash));
+    } else if (r.prefix.empty() || r.prefix.front() != '/') {
+      throw ConfigFailure(e, "a prefix is a path ('/docs/') or a URL ('http://host/docs/')");
+    }
+  } else if (k == "regex") {
+    try {
+      r.regex = std::regex(e.value, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& err) {
+      throw ConfigFailure(e, std::string("invalid regular expression: ") + err.what());
+    }
+    r.hasRegex = true;
+    r.regexText = e.value;
+  } else if (k == "file") {
+    setAction(p, e, RuleAction::File);
+    r.root = realPath(e, resolvePath(e), false);
+  } else if (k == "directory") {
+    setAction(p, e, RuleAction::Directory);
+    r.root = realPath(e, resolvePath(e), true);
+  } else if (k == "template") {
+    setAction(p, e, RuleAction::Template);
+    p.templateEntry = &e;
+  } else if (k == "generate") {
+    setAction(p, e, RuleAction::Generate);
+    std::string v = lower(e.value);
+    if (v == "pac")
+      r.generator = Generator::Pac;
+    else if (v == "status")
+      r.generator = Generator::Status;
+    else
+      throw ConfigFailure(e, "expected 'pac' or 'status'");
+  } else if (k == "deny") {
+    setAction(p, e, RuleAction::Deny);
+    r.reason = e.value;
+  } else if (k == "status") {
+    char* end = nullptr;
+    long v = std::strtol(e.value.c_str(), &end, 10);
+    if (e.value.empty() || *end != '\0' || v < 200 || v > 599)
+      throw ConfigFailure(e, "expected an HTTP status from 200 to 599");
+    r.status = static_cast<int>(v);
+  } else if (k == "reason") {
+    r.reason = e.value;
+  } else if (k == "index") {
+    if (e.value.empty() || e.value.find('/') != std::string::npos || e.value == "..")
+      throw ConfigFailure(e, "expected a file name");
+    r.index = e.value;
+  } else if (k == "content_type") {
+    if (e.value.empty() || e.value.find_first_of("\r\n") != std::string::npos)
+      throw ConfigFailure(e, "expected a media type, e.g. 'text/html; charset=utf-8'");
+    r.contentType = e.value;
+  } else {
+    throw ConfigFailure(e, "unknown key (known: host, prefix, regex, file, directory, template, "
+                           "generate, deny, status, reason, index, content_type)");
+  }
+}
+
+void parseGlobal(const ConfigEntry& e, LocalConfig& cfg) {
+  const std::string& k = e.key;
+  if (k == "name") {
+    cfg.proxyName = e.value;
+  } else if (k == "templates") {
+    cfg.templatesDir = realPath(e, resolvePath(e), true);
+  } else if (k == "pac_proxy") {
+    if (!pacSafe(e.value) || e.value.find(':') == std::string::npos)
+      throw ConfigFailure(e, "expected host:port, e.g. 'proxy.example.net:3128'");
+    cfg.pacProxy = e.value;
+  } else if (k == "pac_direct") {
+    for (const auto& w : words(e.value)) {
+      if (!pacSafe(w) || (w.find('*') != std::string::npos &&
+                          (w.rfind("*.", 0) != 0 || w.find('*', 1) != std::string::npos)))
+        throw ConfigFailure(e, "'" + w + "' is not a host name or '*.domain'");
+      cfg.pacDirect.push_back(lower(w));
+    }
+  } else if (k == "pac_plain_direct") {
+    cfg.pacPlainDirect = parseBool(e);
+  } else if (k == "pac_fallback") {
+    std::string v = lower(e.value);
+    if (v != "direct" && v != "none")
+      throw ConfigFailure(e, "expected 'direct' or 'none'");
+    cfg.pacFallbackDirect = v == "direct";
+  } else {
+    throw ConfigFailure(e, "unknown key (known: name, templates, pac_proxy, pac_direct, "
+                           "pac_plain_direct, pac_fallback)");
+  }
+}
+
+void loadTemplate(const LocalConfig& cfg, Pending& p) {
+  const ConfigEntry& e = *p.templateEntry;
+  const std::string& name = e.value;
+  bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  if (!ok)
+    throw ConfigFailure(e, "a template is named by letters, digits, '-' and '_' (NAME.html in "
+                           "the templates directory)");
+  if (cfg.templatesDir.empty()) {
+    if (name != "error")
+      throw ConfigFailure(e, "no templates directory: set [local] templates = DIR (only the "
+                             "built-in 'error' template exists without one)");
+    p.rule.templateText = std::string(builtinTemplate());
+    return;
+  }
+  p.rule.templateText = readFile(e, cfg.templatesDir + "/" + name + ".html");
+}
+
+} // namespace
+
+ConfigFailure::ConfigFailure(const ConfigEntry& at, const std::string& message)
+    : std::runtime_error(at.file + ":" + std::to_string(at.line) + ": [" + at.section + "] " +
+                         at.key + ": " + message),
+      index_(at.index), message_(message) {}
+
+bool HostPattern::parse(std::string_view text, HostPattern& out) {
+  out = HostPattern();
+  out.text_ = lower(text);
+  if (out.text_ == "*") {
+    out.kind_ = Kind::Any;
+    return true;
+  }
+  if (out.text_ == "@listener") {
+    out.kind_ = Kind::Listener;
+    return true;
+  }
+  std::string name = out.text_;
+  if (name.rfind("*.", 0) == 0) {
+    out.kind_ = Kind::Wildcard;
+    out.text_ = name.substr(1); // ".domain"
+    name = name.substr(2);
+  }
+  if (name.empty() || name.front() == '.' || name.back() == '.')
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == ':';
+  });
+}
+
+bool HostPattern::matches(std::string_view host, std::string_view hostPort,
+                          std::string_view listener) const {
+  switch (kind_) {
+  case Kind::Any:
+    return true;
+  case Kind::Listener:
+    return !listener.empty() && hostPort == listener;
+  case Kind::Wildcard:
+    return host.size() > text_.size() && host.substr(host.size() - text_.size()) == text_;
+  case Kind::Exact:
+    return host == text_;
+  }
+  return false;
+}
+
+LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries) {
+  auto cfg = std::make_shared<LocalConfig>();
+  std::vector<Pending> rules;
+  std::map<std::string, size_t> bySection;
+  for (const auto& e : entries) {
+    if (e.section == "local") {
+      parseGlobal(e, *cfg);
+      continue;
+    }
+    if (e.section.rfind("local ", 0) != 0)
+      throw ConfigFailure(e, "unknown section (the plugin reads [local] and [local NAME])");
+    auto [it, fresh] = bySection.emplace(e.section, rules.size());
+    if (fresh) {
+      Pending p;
+      p.rule.name = e.section.substr(6);
+      p.rule.where = e.file + ":" + std::to_string(e.line);
+      p.first = &e;
+      rules.push_back(std::move(p));
+    }
+    parseRuleEntry(e, rules[it->second]);
+  }
+  for (auto& p : rules) {
+    if (!p.action)
+      throw ConfigFailure(*p.first, "the rule has no action (file, directory, template, "
+                                    "generate or deny)");
+    if (p.rule.hosts.empty() && p.rule.prefix.empty() && !p.rule.hasRegex)
+      throw ConfigFailure(*p.action, "the rule matches nothing: give host, prefix or regex");
+    if (p.templateEntry)
+      loadTemplate(*cfg, p);
+    cfg->rules.push_back(std::move(p.rule));
+  }
+  return cfg;
+}
+
+} // namespace exaproxy::local

@@ -1,0 +1,102 @@
+// The local plugin's configuration: rules parsed once (templates read, roots resolved) into an
+// immutable LocalConfig shared by every hook and worker job (STYLE.md convention 3). No ABI here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace exaproxy::local {
+
+// One setting as the host hands it over.
+struct ConfigEntry {
+  size_t index = 0; // the host's setting index, for config_error()
+  std::string file;
+  uint32_t line = 0;
+  std::string section;
+  std::string key;
+  std::string value;
+};
+
+// A refused setting: what() is "file:line: [section] key: message"; message() is the bare reason
+// (config_error() adds the location itself).
+class ConfigFailure : public std::runtime_error {
+public:
+  ConfigFailure(const ConfigEntry& at, const std::string& message);
+  size_t index() const { return index_; }
+  const std::string& message() const { return message_; }
+
+private:
+  size_t index_;
+  std::string message_;
+};
+
+// "name" (exactly), "*.domain" (names below it), "*" (any), "@listener" (the request names the
+// address:port it reached the proxy on: the proxy's own host, e.g. GET /proxy.pac).
+class HostPattern {
+public:
+  static bool parse(std::string_view text, HostPattern& out);
+  // host lower case (as req_host gives it); hostPort "host:port" of the request; listener the
+  // "ip:port" the request came in on.
+  bool matches(std::string_view host, std::string_view hostPort, std::string_view listener) const;
+
+private:
+  enum class Kind { Exact, Wildcard, Any, Listener };
+  Kind kind_ = Kind::Exact;
+  std::string text_;
+};
+
+enum class RuleAction {
+  File,      // one file, whatever the path
+  Directory, // a tree: the path below the matched prefix names the file
+  Template,  // a page rendered from a template (block page)
+  Generate,  // built-in content: PAC file or JSON status
+  Deny,      // the host's own error page (it owns its look) with this reason
+};
+
+enum class Generator { Pac, Status };
+
+struct LocalRule {
+  std::string name;  // [local NAME]
+  std::string where; // "file:line" of its first entry
+  // Matching: every criterion given must match; at least one is required.
+  std::vector<HostPattern> hosts;
+  std::string prefix; // "/path" (path prefix) or "http://host/path" (URL prefix)
+  bool prefixIsUrl = false;
+  bool hasRegex = false;
+  std::regex regex; // searched in the full URL
+  std::string regexText;
+  // What it answers.
+  RuleAction action = RuleAction::Deny;
+  std::string root; // File: the file; Directory: the tree (both canonical, real paths)
+  std::string index = "index.html";
+  std::string templateText; // Template: the template, read at configuration time
+  Generator generator = Generator::Pac;
+  int status = 0;          // 0: the action's default (200; 403 for Template and Deny)
+  std::string reason;      // Template {{detail}}, Deny reason
+  std::string contentType; // overrides the type by extension (File, Directory, Template)
+};
+
+struct LocalConfig {
+  std::string proxyName = "ExaProxy"; // {{proxy}}
+  std::string templatesDir;           // where `template = NAME` finds NAME.html
+  std::string pacProxy;               // "host:port" named in the PAC; empty: the listener's
+  std::vector<std::string> pacDirect; // names ("a.test", "*.corp.test") the PAC sends DIRECT
+  bool pacPlainDirect = true;         // dotless names DIRECT
+  bool pacFallbackDirect = true;      // "PROXY p; DIRECT" rather than "PROXY p"
+  std::vector<LocalRule> rules;       // in file order; the first match answers
+};
+using LocalConfigPtr = std::shared_ptr<const LocalConfig>;
+
+// [local] holds the global keys (name, templates, pac_proxy, pac_direct, pac_plain_direct,
+// pac_fallback); each [local NAME] one rule (README.md). Relative paths are relative to the
+// directory of the file they appear in. Reads templates and checks roots: call at configuration
+// time only. Throws ConfigFailure naming the entry.
+LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries);
+
+} // namespace exaproxy::local
