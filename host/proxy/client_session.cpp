@@ -481,10 +481,15 @@ void ClientSession::startTransaction() {
     return;
   }
   if (targetsProxyItself()) {
-    answerProxyItself();
-    return;
+    // /healthz is the load balancer's and answers even with a broken plugin; any other page of
+    // ours may come from a plugin (a PAC file, a status page) before our own answer.
+    if (tx_->req.pathAndQuery.starts_with("/healthz")) {
+      answerProxyItself();
+      return;
+    }
+    tx_->selfTarget = true;
   }
-  if (tx_->req.form == http::TargetForm::Origin && !listener_.routeByHost) {
+  if (tx_->req.form == http::TargetForm::Origin && !listener_.routeByHost && !tx_->selfTarget) {
     respondError(400, "This listener accepts only absolute-form (proxy) requests.", "NONE_NONE",
                  hasBody);
     return;
@@ -512,7 +517,7 @@ void ClientSession::runPlugins() {
   destPort_ = tx_->req.port;
   auto* runtime = ctx_.shared().runtime;
   if (!runtime) {
-    resolveDestination();
+    onVerdict(plugin::Outcome{});
     return;
   }
   setState(TxState::Filtering);
@@ -536,6 +541,10 @@ void ClientSession::onVerdict(plugin::Outcome o) {
     tx_->note = "rewritten";
   switch (o.kind) {
   case Kind::Continue:
+    if (tx_->selfTarget) {
+      answerProxyItself(); // no plugin answered a request for the proxy's own pages
+      return;
+    }
     // A REWRITE may have changed where the request goes.
     tx_->destHost = tx_->req.host;
     destPort_ = tx_->req.port;
@@ -1179,9 +1188,9 @@ void ClientSession::respondLocal(int status, std::string_view contentType, std::
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = !closeAfter_;
-  bool headOnly = haveRequest_ && tx_->req.isHead();
-  http::writeLocalResponse(status, contentType, headOnly ? std::string_view{} : body, extra, opts,
-                           bytes);
+  http::writeLocalResponse(status, contentType, body, extra, opts, bytes);
+  if (haveRequest_ && tx_->req.isHead())
+    bytes.resize(bytes.size() - body.size()); // HEAD: the same head (Content-Length too), no body
   out_.append(bytes);
   setState(TxState::Responding);
   timer_.arm(cfg_->relayIdle);

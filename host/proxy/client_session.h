@@ -148,6 +148,7 @@ private:
     std::string destHost; // where to connect: the request's host, or a plugin's Route
     std::string note;     // appended to the access-log line (plugin decisions)
     std::string contentType;
+    bool selfTarget = false; // addressed to the proxy itself (answered here unless a plugin does)
   };
   std::unique_ptr<Tx> tx_;
   bool haveRequest_ = false;
