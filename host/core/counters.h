@@ -13,6 +13,7 @@ namespace exaproxy {
 #define EXAPROXY_COUNTERS(X)                                                                       \
   X(connections_accepted, counter, "client connections accepted")                                  \
   X(connections_active, gauge, "client connections open")                                          \
+  X(connections_idle, gauge, "client connections idle between keep-alive requests")                \
   X(connections_refused, counter, "client connections refused (limits)")                           \
   X(proxy_protocol_errors, counter,                                                                \
     "connections closed: PROXY header missing, invalid or untrusted")                              \
@@ -37,7 +38,11 @@ namespace exaproxy {
   X(bytes_from_clients, counter, "bytes read from clients")                                        \
   X(bytes_to_clients, counter, "bytes written to clients")                                         \
   X(bytes_from_upstream, counter, "bytes read from upstream servers")                              \
-  X(bytes_to_upstream, counter, "bytes written to upstream servers")
+  X(bytes_to_upstream, counter, "bytes written to upstream servers")                               \
+  X(bytes_from_clients_v6, counter, "bytes read from IPv6 clients (the rest came over IPv4)")      \
+  X(bytes_to_clients_v6, counter, "bytes written to IPv6 clients")                                 \
+  X(bytes_from_upstream_v6, counter, "bytes read from IPv6 upstream servers")                      \
+  X(bytes_to_upstream_v6, counter, "bytes written to IPv6 upstream servers")
 
 struct alignas(64) Counters {
 #define EXAPROXY_COUNTER_FIELD(name, kind, help) std::atomic<uint64_t> name{0};

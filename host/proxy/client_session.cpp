@@ -43,6 +43,8 @@ ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
 
 ClientSession::~ClientSession() {
   exaproxy::drop(ctx_.counters().connections_active);
+  if (state_ == TxState::Idle)
+    exaproxy::drop(ctx_.counters().connections_idle);
   if (state_ == TxState::Tunnelling)
     exaproxy::drop(ctx_.counters().tunnels_active);
   if (counted_)
@@ -131,6 +133,10 @@ bool ClientSession::stepProxyHeader() {
 void ClientSession::setState(TxState s) {
   if (state_ == s)
     return;
+  if (s == TxState::Idle)
+    bump(ctx_.counters().connections_idle);
+  else if (state_ == TxState::Idle)
+    exaproxy::drop(ctx_.counters().connections_idle);
   if (s == TxState::Tunnelling)
     bump(ctx_.counters().tunnels_active);
   else if (state_ == TxState::Tunnelling)
@@ -1238,12 +1244,17 @@ bool ClientSession::readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, 
   ssize_t n = ::recv(fd, buf.prepare(want), want, 0);
   if (n > 0) {
     buf.commit(static_cast<size_t>(n));
+    auto bytes = static_cast<uint64_t>(n);
     if (side == Side::Client) {
-      bytesIn_ += static_cast<uint64_t>(n);
-      bump(ctx_.counters().bytes_from_clients, static_cast<uint64_t>(n));
+      bytesIn_ += bytes;
+      bump(ctx_.counters().bytes_from_clients, bytes);
+      if (tcpPeer_.address.isV6())
+        bump(ctx_.counters().bytes_from_clients_v6, bytes);
     } else {
-      respBytesFromUpstream_ += static_cast<uint64_t>(n);
-      bump(ctx_.counters().bytes_from_upstream, static_cast<uint64_t>(n));
+      respBytesFromUpstream_ += bytes;
+      bump(ctx_.counters().bytes_from_upstream, bytes);
+      if (upRemote_.address.isV6())
+        bump(ctx_.counters().bytes_from_upstream_v6, bytes);
     }
     return true;
   }
@@ -1292,8 +1303,12 @@ size_t ClientSession::writeFrom(int fd, const char* data, size_t len, bool& bloc
     bytesOut_ += done;
     txBytesToClient_ += done;
     bump(ctx_.counters().bytes_to_clients, done);
+    if (tcpPeer_.address.isV6())
+      bump(ctx_.counters().bytes_to_clients_v6, done);
   } else {
     bump(ctx_.counters().bytes_to_upstream, done);
+    if (upRemote_.address.isV6())
+      bump(ctx_.counters().bytes_to_upstream_v6, done);
   }
   return done;
 }

@@ -133,6 +133,7 @@ json ApiHandlers::stats() const {
                       {"3xx", c.responses_3xx}, {"4xx", c.responses_4xx},
                       {"5xx", c.responses_5xx}, {"local", c.local_responses}};
   out["connections"] = {{"active", c.connections_active},
+                        {"idle", c.connections_idle},
                         {"accepted", c.connections_accepted},
                         {"refused", c.connections_refused}};
   out["upstream"] = {{"connects", c.upstream_connects},
@@ -144,6 +145,18 @@ json ApiHandlers::stats() const {
       {"fromClients", c.bytes_from_clients},       {"toClients", c.bytes_to_clients},
       {"fromUpstream", c.bytes_from_upstream},     {"toUpstream", c.bytes_to_upstream},
       {"fromClientsPerSecond", fromClientsPerSec}, {"toClientsPerSecond", toClientsPerSec}};
+  // Per address family: IPv6 counted, IPv4 the rest.
+  auto v4 = [](uint64_t all, uint64_t v6) { return all >= v6 ? all - v6 : 0; };
+  out["bytesByFamily"] = {{"ipv4",
+                           {{"fromClients", v4(c.bytes_from_clients, c.bytes_from_clients_v6)},
+                            {"toClients", v4(c.bytes_to_clients, c.bytes_to_clients_v6)},
+                            {"fromUpstream", v4(c.bytes_from_upstream, c.bytes_from_upstream_v6)},
+                            {"toUpstream", v4(c.bytes_to_upstream, c.bytes_to_upstream_v6)}}},
+                          {"ipv6",
+                           {{"fromClients", c.bytes_from_clients_v6},
+                            {"toClients", c.bytes_to_clients_v6},
+                            {"fromUpstream", c.bytes_from_upstream_v6},
+                            {"toUpstream", c.bytes_to_upstream_v6}}}};
   out["errors"] = {{"parse", c.parse_errors},
                    {"denied", c.denied},
                    {"connectionsRefused", c.connections_refused},
