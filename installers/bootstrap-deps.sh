@@ -12,7 +12,8 @@ build_pkgs=(build-essential cmake pkg-config ninja-build
   libgtest-dev libgmock-dev)
 test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3
   libbenchmark-dev
-  chromium chromium-driver squidguard squid haproxy)
+  chromium chromium-driver squidguard squid haproxy
+  lintian rpm)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
