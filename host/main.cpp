@@ -336,6 +336,9 @@ int main(int argc, char** argv) {
   if (webUi)
     webUi->stop(); // before the loops go: its sources read them
   server.stop();
+  // Join the workers while the loops they post completions to still exist (destroyed with the
+  // server): a plugin job finishing during shutdown must not post into freed memory.
+  pool.reset();
   log->info("exaproxy.stopped");
   if (!opts.pidFile.empty())
     ::unlink(opts.pidFile.c_str());

@@ -49,7 +49,10 @@ Server::Server(std::shared_ptr<const HostConfig> config) : config_(std::move(con
   loopCount_ = config_->loops ? config_->loops : std::max(1u, std::thread::hardware_concurrency());
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+  loops_.clear();
+}
 
 Status Server::bind() {
   sockets_.clear();
@@ -257,10 +260,11 @@ void Server::stop() {
   for (auto& l : loops_)
     if (l.thread.joinable())
       l.thread.join();
-  // Contexts before loops: sessions unregister from their loop as they go.
+  // Contexts (and their sessions) now; the EventLoop objects live until the Server goes: a worker
+  // still finishing a job posts its completion to its loop's mailbox, which must still exist
+  // (it is never run). main joins the worker pool between stop() and the Server's destruction.
   for (auto& l : loops_)
     l.ctx.reset();
-  loops_.clear();
 }
 
 } // namespace exaproxy::proxy

@@ -510,7 +510,10 @@ TEST(ShippedConfig, DefaultConfDirLoads) {
   EXPECT_EQ(cfg.name, defaults.name);
   EXPECT_EQ(cfg.allowClients.toString(), "127.0.0.0/8 ::1/128");
   EXPECT_EQ(cfg.denyDestinations.toString(), "169.254.0.0/16 fe80::/10");
-  EXPECT_TRUE(cfg.plugins.empty());
+  // The shipped conf.d enables one plugin, xff, by its bare packaged name.
+  ASSERT_EQ(cfg.plugins.size(), 1u);
+  EXPECT_EQ(cfg.plugins[0].name, "10-xff");
+  EXPECT_EQ(cfg.plugins[0].library.filename(), "xff.so");
 }
 
 // ---- PROXY protocol on listeners (issue 6) ----
