@@ -336,9 +336,10 @@ int main(int argc, char** argv) {
   if (webUi)
     webUi->stop(); // before the loops go: its sources read them
   server.stop();
-  // Join the workers while the loops they post completions to still exist (destroyed with the
-  // server): a plugin job finishing during shutdown must not post into freed memory.
+  // Join the workers while the loops they post completions to still exist, then run those
+  // completions (a plugin job finishing during shutdown frees its memory there).
   pool.reset();
+  server.release();
   log->info("exaproxy.stopped");
   if (!opts.pidFile.empty())
     ::unlink(opts.pidFile.c_str());

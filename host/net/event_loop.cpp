@@ -249,6 +249,12 @@ void EventLoop::drainMailbox() {
     fn();
 }
 
+void EventLoop::runPosted() {
+  drainMailbox();
+  garbage_.clear();
+  graveyard_.clear();
+}
+
 void EventLoop::run() {
   running_ = true;
   stopRequested_ = false;

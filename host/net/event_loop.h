@@ -91,6 +91,9 @@ public:
   void stop();
   // Any thread: runs fn on the loop thread soon (FIFO). Wakes the loop through an eventfd.
   void post(std::function<void()> fn);
+  // After run() returned, on the thread that owns the loop now: runs what was posted since (e.g.
+  // completions of worker jobs that finished during shutdown), so nothing posted is left unrun.
+  void runPosted();
 
   // Destroys p after the current dispatch batch, so that an object may end its own life from one
   // of its callbacks (its IoWatch and Timer callbacks are never destroyed while they run).

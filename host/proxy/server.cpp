@@ -51,6 +51,7 @@ Server::Server(std::shared_ptr<const HostConfig> config) : config_(std::move(con
 
 Server::~Server() {
   stop();
+  release();
   loops_.clear();
 }
 
@@ -260,11 +261,20 @@ void Server::stop() {
   for (auto& l : loops_)
     if (l.thread.joinable())
       l.thread.join();
-  // Contexts (and their sessions) now; the EventLoop objects live until the Server goes: a worker
-  // still finishing a job posts its completion to its loop's mailbox, which must still exist
-  // (it is never run). main joins the worker pool between stop() and the Server's destruction.
-  for (auto& l : loops_)
+}
+
+void Server::release() {
+  // The loop threads are gone: this thread owns the loops now. Completions posted by worker jobs
+  // that finished during shutdown run first, while their sessions still exist (a completion for
+  // a transaction that is gone is a no-op by design), then the sessions go, then anything their
+  // destruction posted.
+  for (auto& l : loops_) {
+    if (!l.ctx)
+      continue;
+    l.loop->runPosted();
     l.ctx.reset();
+    l.loop->runPosted();
+  }
 }
 
 } // namespace exaproxy::proxy

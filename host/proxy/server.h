@@ -55,8 +55,12 @@ public:
   // SIGTERM: stops accepting and waits up to the drain time for in-flight transactions.
   // Returns true if everything finished in time.
   bool drain();
-  // Stops the loops now and joins their threads.
+  // Stops the loops now and joins their threads; sessions stay until release().
   void stop();
+  // After stop() (and after the worker pool is joined, so no job can post any more): runs what
+  // was posted to the loops meanwhile (plugin completions free the plugins' memory), then
+  // destroys the sessions. The destructor does it too.
+  void release();
 
   const std::vector<Endpoint>& endpoints() const { return shared_.listenEndpoints; }
 
