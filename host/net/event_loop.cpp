@@ -242,8 +242,10 @@ void EventLoop::drainMailbox() {
   {
     std::lock_guard lock(mailboxMutex_);
     work.swap(mailbox_);
-    if (stopFlag_)
+    if (stopFlag_) { // consumed once: a later run() must not stop at its first post
       stopRequested_ = true;
+      stopFlag_ = false;
+    }
   }
   for (auto& fn : work)
     fn();

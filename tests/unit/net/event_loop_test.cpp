@@ -92,6 +92,27 @@ TEST_F(EventLoopTest, StopFromAnotherThread) {
   stopper.join();
 }
 
+// A stop() is consumed by the run() it ends: the next run() must keep going through posts until
+// it is stopped again (tests and shutdown run the same loop several times).
+TEST_F(EventLoopTest, AStopIsConsumedByTheRunItEnds) {
+  Timer first(loop_, [&] { loop_.stop(); });
+  first.arm(Millis(1));
+  run();
+  int posts = 0;
+  std::thread poster([&] {
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(Millis(5));
+      loop_.post([&] {
+        if (++posts == 3)
+          loop_.stop();
+      });
+    }
+  });
+  run();
+  poster.join();
+  EXPECT_EQ(posts, 3) << "the second run() ended at its first post";
+}
+
 TEST_F(EventLoopTest, WatchReportsReadabilityAndCanRemoveItself) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
