@@ -63,15 +63,21 @@ ReloadReport PluginRuntime::reload(const HostConfig& config) {
     bool sameFile = old && old->plugin && old->config.library == pe.library;
 
     const auto& settings = entry.config.settings;
-    if (sameFile && sameSettings(old->config.settings, settings)) {
-      entry.plugin = old->plugin; // policy changes need no plugin call
+    bool unchanged = sameFile && sameSettings(old->config.settings, settings);
+    if (unchanged && !old->plugin->canReconfigure()) {
+      // Nothing to tell it (policy changes need no plugin call); a new instance would lose
+      // its state.
+      entry.plugin = old->plugin;
       report.kept.push_back(pe.name);
     } else if (sameFile && old->plugin->canReconfigure()) {
+      // Also with unchanged settings: the plugin re-reads what it reads from disk (lists,
+      // rules, templates), as an operator editing those files and sending SIGHUP expects.
       std::string why;
       entry.plugin = old->plugin;
       if (old->plugin->reconfigure(settings, why)) {
-        report.reconfigured.push_back(pe.name);
-        log->info("plugin.reconfigured name={} file={}", pe.name, pe.library.string());
+        (unchanged ? report.refreshed : report.reconfigured).push_back(pe.name);
+        log->info("plugin.{} name={} file={}", unchanged ? "refreshed" : "reconfigured", pe.name,
+                  pe.library.string());
       } else {
         entry.config.settings = old->config.settings;
         entry.reason = why;

@@ -61,8 +61,15 @@ struct PluginInfo {
 const char* toString(PluginInfo::State state);
 
 // What one load/reload did (also logged, one line per plugin).
+//   loaded        new in conf.d, created
+//   reconfigured  settings changed, reconfigure() accepted them
+//   refreshed     settings unchanged, reconfigure() called anyway (it re-reads its files)
+//   recreated     settings or library changed, no reconfigure(): a new instance
+//   unloaded      gone from conf.d (destroyed after its last transaction)
+//   kept          settings unchanged and no reconfigure(): the same instance, no call
+//   refused       "name: reason" (a plugin that was loaded keeps its old instance and settings)
 struct ReloadReport {
-  std::vector<std::string> loaded, reconfigured, recreated, unloaded, kept, refused;
+  std::vector<std::string> loaded, reconfigured, refreshed, recreated, unloaded, kept, refused;
 };
 
 class PluginRuntime {
@@ -77,7 +84,9 @@ public:
   ReloadReport load(const HostConfig& config);
   // Main thread (SIGHUP). Adds new plugins, drops removed ones (destroyed and unloaded after
   // their last transaction), reconfigures changed ones (reconfigure(), or a new instance; if that
-  // fails the old instance keeps serving and the reason shows in plugins()), keeps the others.
+  // fails the old instance keeps serving and the reason shows in plugins()). A plugin whose
+  // settings did not change gets reconfigure() too when it has one (so it re-reads the files it
+  // reads: lists, rules, templates; a refusal keeps its old state); without one it is kept.
   ReloadReport reload(const HostConfig& config);
 
   // Any thread: the current snapshot (never null; empty chain when nothing is loaded).

@@ -66,8 +66,11 @@ public:
 
   // Main thread, while hooks run: the whole new policy (lists included) is built first, then
   // replaces the old one in one atomic store. A refused configuration leaves the old one.
+  // The host calls this on every reload, settings changed or not (that is how edited list files
+  // are read again); the hit counts of the status page carry over, rule by name.
   void reconfigure() override {
     auto next = load();
+    keepHits(*policy_.load(), *next);
     publishSizes(*next);
     policy_.store(std::move(next));
     host().add(reloads_);
@@ -97,6 +100,18 @@ private:
         .append(std::to_string(policy->loadMillis()));
     host().log(sdk::Level::Info, line);
     return std::shared_ptr<const acl::AclPolicy>(std::move(policy));
+  }
+
+  // Requests the old policy decides after this copy are not carried over (a few at most).
+  static void keepHits(const acl::AclPolicy& from, const acl::AclPolicy& to) {
+    auto relaxed = std::memory_order_relaxed;
+    to.defaultHits.fetch_add(from.defaultHits.load(relaxed), relaxed);
+    for (const auto& rule : to.rules())
+      for (const auto& old : from.rules())
+        if (old->name == rule->name) {
+          rule->hits.fetch_add(old->hits.load(relaxed), relaxed);
+          break;
+        }
   }
 
   void publishSizes(const acl::AclPolicy& policy) const {

@@ -49,9 +49,11 @@ public:
   }
 
   // Main thread, while hooks run: the new rules replace the old ones in one atomic store;
-  // a hook that loaded the old pointer finishes with it.
+  // a hook that loaded the old pointer finishes with it. The host calls this on every reload,
+  // settings changed or not: the hit counts of the status page carry over, rule by pattern.
   void reconfigure() override {
     auto next = load();
+    keepHits(*rules_.load(), *next);
     host().set(rulesGauge_, static_cast<int64_t>(next->size()));
     rules_.store(std::move(next));
   }
@@ -60,6 +62,17 @@ public:
   std::string status() const override { return rules_.load()->statusJson(); }
 
 private:
+  // Requests the old rules route after this copy are not carried over (a few at most).
+  static void keepHits(const sub::SubstituteRules& from, const sub::SubstituteRules& to) {
+    for (const auto& rule : to.rules())
+      for (const auto& old : from.rules())
+        if (old->pattern == rule->pattern) {
+          rule->hits.fetch_add(old->hits.load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
+          break;
+        }
+  }
+
   std::shared_ptr<const sub::SubstituteRules> load() const {
     std::vector<sub::Setting> settings;
     for (auto& s : host().settings())

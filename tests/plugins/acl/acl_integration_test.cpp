@@ -1,10 +1,12 @@
 // acl through the real binary with curl: deny by domain list with the reason on the block page,
-// other names allowed, CONNECT denied, redirects, reload (SIGHUP) swapping the lists, decisions
-// for two client identities arriving through a trusted XFF hop, and a 1,000,000-name list.
+// other names allowed, CONNECT denied, redirects, reload (SIGHUP) swapping the lists (a changed
+// .conf, or only an edited list file), decisions for two client identities arriving through a
+// trusted XFF hop, and a 1,000,000-name list.
 #include "itest.h"
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 
 using namespace itest;
@@ -165,6 +167,58 @@ TEST(AclIntegrationTest, ReloadSwapsListsAndKeepsOldOnError) {
       << proxy.stderrText();
   EXPECT_EQ(status("two.example.test"), 403);
   EXPECT_EQ(status("fine.example.test"), 200);
+  EXPECT_TRUE(proxy.alive());
+}
+
+// The operator edits a list file and sends SIGHUP, the .conf untouched (Squid's -k reconfigure):
+// the list is read again. A list that then breaks keeps the decisions of the last good one.
+TEST(AclIntegrationTest, ReloadRereadsAnEditedListFile) {
+  auto dns = localDns();
+  ASSERT_TRUE(dns.start()) << dns.error();
+  OriginServer origin;
+  ListDir lists;
+  auto list = lists.write("blocked.txt", "one.example.test\n");
+  ProxyProcess proxy(options(dns, "[acl_lists]\nblocked = " + list +
+                                      "\n[acl_rule b]\nlists = blocked\naction = deny\n"));
+  ASSERT_TRUE(proxy.start());
+  auto status = [&](const std::string& host) {
+    return runCurl({"-x", proxy.proxyArg(), url(origin, host)}).status;
+  };
+  EXPECT_EQ(status("one.example.test"), 403);
+  EXPECT_EQ(status("two.example.test"), 200);
+
+  // Only the list changes on disk.
+  lists.write("blocked.txt", "# one is fine now\ntwo.example.test\n");
+  proxy.sendSignal(SIGHUP);
+  EXPECT_TRUE(waitFor([&] { return status("two.example.test") == 403; }, 5s)) << proxy.stderrText();
+  EXPECT_EQ(status("one.example.test"), 200);
+  EXPECT_EQ(status("www.two.example.test"), 403);
+
+  // A bad line: the reload is refused at file:line, the decisions stay those of the last list.
+  lists.write("blocked.txt", "three.example.test\nnot valid\n");
+  proxy.sendSignal(SIGHUP);
+  EXPECT_TRUE(
+      waitFor([&] { return proxy.stderrText().find(list + ":2:") != std::string::npos; }, 5s))
+      << proxy.stderrText();
+  EXPECT_EQ(status("two.example.test"), 403);
+  EXPECT_EQ(status("three.example.test"), 200);
+  EXPECT_EQ(status("one.example.test"), 200);
+
+  // The file is gone: refused too (cannot open), the old list still decides.
+  std::filesystem::remove(list);
+  proxy.sendSignal(SIGHUP);
+  EXPECT_TRUE(waitFor(
+      [&] { return proxy.stderrText().find(list + ": cannot open") != std::string::npos; }, 5s))
+      << proxy.stderrText();
+  EXPECT_EQ(status("two.example.test"), 403);
+  EXPECT_EQ(status("one.example.test"), 200);
+
+  // Fixed: the next SIGHUP takes it.
+  lists.write("blocked.txt", "three.example.test\n");
+  proxy.sendSignal(SIGHUP);
+  EXPECT_TRUE(waitFor([&] { return status("three.example.test") == 403; }, 5s))
+      << proxy.stderrText();
+  EXPECT_EQ(status("two.example.test"), 200);
   EXPECT_TRUE(proxy.alive());
 }
 

@@ -4,6 +4,9 @@
 
 #include "plugin/plugin_runtime.h"
 
+#include <fstream>
+#include <unistd.h>
+
 namespace exaproxy::plugin::test {
 namespace {
 
@@ -54,7 +57,8 @@ TEST_F(PluginRuntimeTest, ReloadKeepsUnchangedAddsAndRemoves) {
   auto before = runtime_.chain();
   std::weak_ptr<LoadedPlugin> removed = before->links()[1].plugin;
   auto report = runtime_.reload(config({entry("10-a", "scripted"), entry("30-c", "scripted")}));
-  EXPECT_EQ(report.kept, (std::vector<std::string>{"10-a"}));
+  EXPECT_EQ(report.kept, (std::vector<std::string>{"10-a"})) << "no reconfigure(): no call";
+  EXPECT_TRUE(report.refreshed.empty());
   EXPECT_EQ(report.loaded, (std::vector<std::string>{"30-c"}));
   EXPECT_EQ(report.unloaded, (std::vector<std::string>{"20-b"}));
   auto after = runtime_.chain();
@@ -95,6 +99,78 @@ TEST_F(PluginRuntimeTest, PolicyComesFromThePluginEntry) {
   EXPECT_TRUE(policy.allowOnTimeout);
   EXPECT_FALSE(policy.allowOnError);
 }
+
+#ifdef EXAPROXY_RECONFIGURABLE_PLUGIN
+// A reload whose settings did not change still calls reconfigure() when the plugin has one, so
+// that it re-reads what it reads from disk. acl (the reconfigurable plugin the tests get, see
+// tests/plugins/acl/CMakeLists.txt) counts its reconfigure() calls in its "reloads" counter and
+// the names of its lists in the "list_domains" gauge.
+TEST_F(PluginRuntimeTest, UnchangedSettingsStillCallReconfigure) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("plugin-runtime-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto list = (dir / "blocked.txt").string();
+  auto writeList = [&](const std::string& text) { std::ofstream(list, std::ios::trunc) << text; };
+  writeList("one.test\n");
+  PluginEntry acl;
+  acl.name = "10-acl";
+  acl.library = EXAPROXY_RECONFIGURABLE_PLUGIN;
+  acl.settings = {ConfigEntry{"10-acl.conf", 2, "acl_lists", "blocked", list}};
+  auto both = config({acl, entry("20-s", "scripted")});
+
+  auto report = runtime_.load(both);
+  ASSERT_EQ(report.loaded, (std::vector<std::string>{"10-acl", "20-s"}));
+  auto first = runtime_.chain()->links()[0].plugin;
+  auto scripted = runtime_.chain()->links()[1].plugin;
+  EXPECT_EQ(metric(*first, "reloads"), 0);
+  EXPECT_EQ(metric(*first, "list_domains"), 1);
+
+  // The list file changes on disk, the settings do not.
+  writeList("one.test\ntwo.test\n");
+  report = runtime_.reload(both);
+  EXPECT_EQ(report.refreshed, (std::vector<std::string>{"10-acl"}));
+  EXPECT_EQ(report.kept, (std::vector<std::string>{"20-s"})) << "no reconfigure(): kept";
+  EXPECT_TRUE(report.reconfigured.empty());
+  EXPECT_TRUE(report.recreated.empty());
+  EXPECT_TRUE(report.refused.empty());
+  EXPECT_EQ(runtime_.chain()->links()[0].plugin, first) << "the same instance, reconfigured";
+  EXPECT_EQ(runtime_.chain()->links()[1].plugin, scripted) << "not recreated (state kept)";
+  EXPECT_EQ(metric(*first, "reloads"), 1) << "reconfigure() was called once";
+  EXPECT_EQ(metric(*first, "list_domains"), 2) << "the list was read again";
+
+  // The file breaks: reconfigure() refuses, the old state stays, the reason names file:line.
+  writeList("one.test\nnot valid\n");
+  report = runtime_.reload(both);
+  ASSERT_EQ(report.refused.size(), 1u);
+  EXPECT_NE(report.refused[0].find(list + ":2:"), std::string::npos) << report.refused[0];
+  EXPECT_TRUE(report.refreshed.empty());
+  EXPECT_EQ(runtime_.chain()->links()[0].plugin, first);
+  EXPECT_EQ(metric(*first, "reloads"), 1);
+  EXPECT_EQ(metric(*first, "list_domains"), 2);
+  auto infos = runtime_.plugins();
+  EXPECT_EQ(infos[0].state, PluginInfo::State::Loaded);
+  EXPECT_NE(infos[0].reason.find("old configuration kept"), std::string::npos) << infos[0].reason;
+
+  // Fixed: the next reload takes it, and the reason goes away.
+  writeList("three.test\n");
+  report = runtime_.reload(both);
+  EXPECT_EQ(report.refreshed, (std::vector<std::string>{"10-acl"}));
+  EXPECT_EQ(metric(*first, "reloads"), 2);
+  EXPECT_EQ(metric(*first, "list_domains"), 1);
+  EXPECT_TRUE(runtime_.plugins()[0].reason.empty());
+
+  // Changed settings are still "reconfigured".
+  auto changed = both;
+  changed.plugins[0].settings.push_back(
+      ConfigEntry{"10-acl.conf", 4, "acl_policy", "default", "allow"});
+  report = runtime_.reload(changed);
+  EXPECT_EQ(report.reconfigured, (std::vector<std::string>{"10-acl"}));
+  EXPECT_TRUE(report.refreshed.empty());
+  EXPECT_EQ(metric(*first, "reloads"), 3);
+
+  std::filesystem::remove_all(dir);
+}
+#endif
 
 } // namespace
 } // namespace exaproxy::plugin::test
