@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <set>
 #include <system_error>
 
@@ -16,7 +17,8 @@ namespace exaproxy {
 // `[plugin] path`: a bare file name ("xff.so") names a packaged plugin, looked up beside the
 // running binary's build tree (<build>/plugins/, so the repository's conf.d works from a build)
 // and then in the installed plugin directory; any other relative path is relative to conf.d.
-std::filesystem::path resolvePluginPath(const std::string& value, const std::filesystem::path& dir) {
+std::filesystem::path resolvePluginPath(const std::string& value,
+                                        const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   fs::path p(value);
   if (p.has_parent_path() || value.find('/') != std::string::npos)
@@ -30,7 +32,6 @@ std::filesystem::path resolvePluginPath(const std::string& value, const std::fil
   }
   return fs::path(EXAPROXY_PLUGINDIR) / p;
 }
-
 
 namespace fs = std::filesystem;
 
@@ -789,8 +790,24 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
     result.errors = std::move(loader.errors);
     return result;
   }
+  setRunningTemplatesDirectory(loader.cfg.templates);
   result.config = std::make_shared<const HostConfig>(std::move(loader.cfg));
   return result;
+}
+
+namespace {
+std::mutex gTemplatesMutex;
+std::optional<std::filesystem::path> gTemplatesDir; // guarded by gTemplatesMutex
+} // namespace
+
+std::optional<std::filesystem::path> runningTemplatesDirectory() {
+  std::lock_guard lock(gTemplatesMutex);
+  return gTemplatesDir;
+}
+
+void setRunningTemplatesDirectory(std::optional<std::filesystem::path> dir) {
+  std::lock_guard lock(gTemplatesMutex);
+  gTemplatesDir = std::move(dir);
 }
 
 } // namespace exaproxy

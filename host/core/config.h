@@ -1,6 +1,6 @@
 // The host's configuration: conf.d read into (file, line, section, key, value) entries, then
-// validated into a typed, immutable HostConfig. Loops share it as std::shared_ptr<const HostConfig>;
-// SIGHUP builds a new one and swaps it in only if it validates.
+// validated into a typed, immutable HostConfig. Loops share it as std::shared_ptr<const
+// HostConfig>; SIGHUP builds a new one and swaps it in only if it validates.
 #pragma once
 
 #include "core/ip_address.h"
@@ -40,10 +40,10 @@ struct ConfigError {
 enum class ProxyProtocol { Off, V1, V2, Any };
 
 struct ListenerConfig {
-  std::string name;       // from "[listener NAME]"
-  Endpoint address;       // port 0 = ephemeral (tests)
+  std::string name;        // from "[listener NAME]"
+  Endpoint address;        // port 0 = ephemeral (tests)
   bool routeByHost = true; // origin-form requests for other hosts are routed by their Host header
-  std::string source;     // file:line of the section, for messages
+  std::string source;      // file:line of the section, for messages
   // proxy_protocol = off | v1 | v2 | any: when not off the header is required on every connection.
   ProxyProtocol proxyProtocol = ProxyProtocol::Off;
   // proxy_trusted: peers allowed to send that header (the load balancers). Empty = nobody; it must
@@ -66,23 +66,23 @@ struct PluginEntry {
 
 struct HostConfig {
   // [server]
-  unsigned loops = 0;        // 0 = auto (one per core)
-  std::string user;          // drop privileges to this user after binding (empty: stay)
-  std::string name = "exaproxy"; // pseudonym in Via and on error pages; loop detection uses it
+  unsigned loops = 0;              // 0 = auto (one per core)
+  std::string user;                // drop privileges to this user after binding (empty: stay)
+  std::string name = "exaproxy";   // pseudonym in Via and on error pages; loop detection uses it
   std::filesystem::path templates; // error-page templates directory (empty: built-in pages)
 
   std::vector<ListenerConfig> listeners;
 
   // [acl]
-  CidrSet allowClients;        // default 127.0.0.0/8 ::1/128
-  CidrSet denyDestinations;    // default 169.254.0.0/16 fe80::/10
+  CidrSet allowClients;     // default 127.0.0.0/8 ::1/128
+  CidrSet denyDestinations; // default 169.254.0.0/16 fe80::/10
   std::vector<uint16_t> connectPorts{443};
   bool allowTrace = false;
 
   // [dns]
   std::vector<Endpoint> dnsServers; // empty: /etc/resolv.conf
   bool dnsHostsFile = true;
-  bool preferIpv6 = false;          // prefer = ipv4 | ipv6
+  bool preferIpv6 = false;                    // prefer = ipv4 | ipv6
   std::chrono::milliseconds dnsTimeout{2000}; // per try
   int dnsTries = 2;
   std::chrono::seconds dnsMinTtl{1};
@@ -91,8 +91,8 @@ struct HostConfig {
   size_t dnsCacheSize = 10000;
 
   // [upstream]
-  std::optional<IpAddress> bind4; // source address for IPv4 connections
-  std::optional<IpAddress> bind6; // source address for IPv6 connections
+  std::optional<IpAddress> bind4;  // source address for IPv4 connections
+  std::optional<IpAddress> bind6;  // source address for IPv6 connections
   size_t poolPerDestination = 128; // idle keep-alive connections kept per upstream address
 
   // [limits]
@@ -146,5 +146,14 @@ struct ConfigLoad {
 std::filesystem::path resolvePluginPath(const std::string& value, const std::filesystem::path& dir);
 
 ConfigLoad loadConfig(const std::filesystem::path& dir, const std::vector<std::string>& overrides);
+
+// The [server] templates directory of the configuration this process runs, for the plugin host
+// API (template_exists). loadConfig() records it each time a configuration validates: main applies
+// exactly those, and creates or reconfigures the plugins right after, before the loops load their
+// pages, so this is the directory the pages of that configuration come from. nullopt until a
+// configuration validated in this process (exaproxy --verify-plugin); an empty path: built-in pages
+// only. Thread-safe.
+std::optional<std::filesystem::path> runningTemplatesDirectory();
+void setRunningTemplatesDirectory(std::optional<std::filesystem::path> dir); // loadConfig(), tests
 
 } // namespace exaproxy

@@ -1,5 +1,6 @@
 #include "http/error_pages.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <system_error>
@@ -45,19 +46,21 @@ Result<std::string> readFile(const std::filesystem::path& path) {
   return content.str();
 }
 
-// "123.html" → 123; 0 for anything else.
-int codeFromName(const std::string& name) {
-  if (name.size() != 8 || name.substr(3) != ".html") {
-    return 0;
-  }
-  int code = 0;
-  for (int i = 0; i < 3; ++i) {
-    if (name[i] < '0' || name[i] > '9') {
-      return 0;
-    }
-    code = code * 10 + (name[i] - '0');
-  }
-  return code >= 100 ? code : 0;
+// "blocked.html" -> "blocked"; "" for anything that is not NAME.html.
+std::string templateNameOf(const std::string& file) {
+  constexpr std::string_view kExt = ".html";
+  if (file.size() <= kExt.size() || file.compare(file.size() - kExt.size(), kExt.size(), kExt) != 0)
+    return "";
+  std::string name = file.substr(0, file.size() - kExt.size());
+  return validTemplateName(name) ? name : "";
+}
+
+std::string_view trimSpaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ')
+    s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ')
+    s.remove_suffix(1);
+  return s;
 }
 
 } // namespace
@@ -89,57 +92,9 @@ std::string htmlEscape(std::string_view text) {
   return out;
 }
 
-ErrorPages::ErrorPages() = default;
-
-std::string_view ErrorPages::builtinTemplate() { return kBuiltin; }
-
-Status ErrorPages::load(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return makeError(static_cast<int>(std::errc::no_such_file_or_directory),
-                     "error page directory not found: " + dir.string());
-  }
-  std::string generic;
-  std::map<int, std::string> byCode;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec) {
-    return makeError(ec.value(), "cannot list " + dir.string() + ": " + ec.message());
-  }
-  for (const auto& entry : it) {
-    if (!entry.is_regular_file(ec)) {
-      continue;
-    }
-    std::string name = entry.path().filename().string();
-    int code = codeFromName(name);
-    if (name != "error.html" && code == 0) {
-      continue;
-    }
-    Result<std::string> content = readFile(entry.path());
-    if (!content) {
-      return content.error();
-    }
-    if (code != 0) {
-      byCode[code] = std::move(*content);
-    } else {
-      generic = std::move(*content);
-    }
-  }
-  generic_ = std::move(generic);
-  byCode_ = std::move(byCode);
-  return Ok{};
-}
-
-std::string ErrorPages::render(int status, std::string_view detail, std::string_view url,
-                               std::string_view proxyName) const {
-  std::string_view tpl = kBuiltin;
-  if (auto it = byCode_.find(status); it != byCode_.end()) {
-    tpl = it->second;
-  } else if (!generic_.empty()) {
-    tpl = generic_;
-  }
-  std::string statusText = std::to_string(status);
+std::string renderTemplate(std::string_view tpl, const PageVars& vars) {
   std::string out;
-  out.reserve(tpl.size() + detail.size() + url.size() + 64);
+  out.reserve(tpl.size() + 256);
   size_t pos = 0;
   while (pos < tpl.size()) {
     size_t open = tpl.find("{{", pos);
@@ -151,27 +106,138 @@ std::string ErrorPages::render(int status, std::string_view detail, std::string_
       break;
     }
     out.append(tpl.substr(pos, open - pos));
-    std::string_view name = tpl.substr(open + 2, close - open - 2);
-    if (name == "status") {
-      out += statusText;
-    } else if (name == "reason") {
-      out += htmlEscape(reasonPhrase(status));
-    } else if (name == "detail") {
-      out += htmlEscape(detail);
-    } else if (name == "url") {
-      out += htmlEscape(url);
-    } else if (name == "proxy") {
-      out += htmlEscape(proxyName);
-    } else {
+    std::string_view name = trimSpaces(tpl.substr(open + 2, close - open - 2));
+    const std::string* value = nullptr;
+    for (const auto& [n, v] : vars) { // the last one of that name wins
+      if (n == name) {
+        value = &v;
+      }
+    }
+    if (!value) {
       // Not ours: keep the opening braces literally and rescan after them.
       out.append("{{");
       pos = open + 2;
       continue;
     }
+    out += htmlEscape(*value);
     pos = close + 2;
   }
   out.append(tpl.substr(pos));
   return out;
+}
+
+bool validTemplateName(std::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string httpDate(std::time_t t) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  if (!gmtime_r(&t, &tm)) {
+    return "";
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+ErrorPages::ErrorPages() = default;
+
+std::string_view ErrorPages::builtinTemplate() { return kBuiltin; }
+
+Status ErrorPages::load(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return makeError(static_cast<int>(std::errc::no_such_file_or_directory),
+                     "error page directory not found: " + dir.string());
+  }
+  std::map<std::string, std::string, std::less<>> pages;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) {
+    return makeError(ec.value(), "cannot list " + dir.string() + ": " + ec.message());
+  }
+  for (const auto& entry : it) {
+    if (!entry.is_regular_file(ec)) {
+      continue;
+    }
+    std::string name = templateNameOf(entry.path().filename().string());
+    if (name.empty()) {
+      continue;
+    }
+    Result<std::string> content = readFile(entry.path());
+    if (!content) {
+      return content.error();
+    }
+    pages[name] = std::move(*content);
+  }
+  pages_ = std::move(pages);
+  return Ok{};
+}
+
+bool ErrorPages::has(std::string_view name) const { return pages_.find(name) != pages_.end(); }
+
+std::vector<std::string> ErrorPages::names() const {
+  std::vector<std::string> out;
+  out.reserve(pages_.size());
+  for (const auto& [name, content] : pages_) {
+    out.push_back(name);
+  }
+  return out;
+}
+
+std::string_view ErrorPages::pageFor(std::string_view name, bool* found) const {
+  if (auto it = pages_.find(name); it != pages_.end()) {
+    if (found) {
+      *found = true;
+    }
+    return it->second;
+  }
+  if (found) {
+    *found = false;
+  }
+  if (auto it = pages_.find(std::string_view("error")); it != pages_.end()) {
+    return it->second;
+  }
+  return kBuiltin;
+}
+
+std::string ErrorPages::renderWith(std::string_view tpl, int status, const PageVars& vars) const {
+  PageVars all;
+  all.reserve(vars.size() + 2);
+  all.emplace_back("status", std::to_string(status));
+  all.emplace_back("reason", std::string(reasonPhrase(status)));
+  all.insert(all.end(), vars.begin(), vars.end());
+  return renderTemplate(tpl, all);
+}
+
+std::string ErrorPages::renderStatus(int status, const PageVars& vars) const {
+  return renderWith(pageFor(std::to_string(status), nullptr), status, vars);
+}
+
+std::string ErrorPages::renderNamed(std::string_view name, int status, const PageVars& vars,
+                                    bool* found) const {
+  return renderWith(pageFor(name, found), status, vars);
+}
+
+std::string ErrorPages::render(int status, std::string_view detail, std::string_view url,
+                               std::string_view proxyName) const {
+  return renderStatus(status, {{"detail", std::string(detail)},
+                               {"url", std::string(url)},
+                               {"proxy", std::string(proxyName)}});
 }
 
 } // namespace exaproxy::http

@@ -4,7 +4,9 @@
 // plugin keeps that rule: they touch loop-owned state without locks.
 #include "plugin/host_api.h"
 
+#include "core/config.h"
 #include "core/ip_address.h"
+#include "http/error_pages.h"
 #include "http/header_map.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
@@ -19,6 +21,7 @@
 #include <spdlog/logger.h>
 
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -414,6 +417,103 @@ int32_t submit(exaproxy_host* host, exaproxy_txn* txn, void (*work)(void*), void
 
 uint64_t txnId(exaproxy_txn* t) { return t ? t->id : 0; }
 
+// ---- 1.2: request edits in a verdict, pages ----------------------------------------------------
+
+int32_t verdictSetUrl(exaproxy_verdict* v, exaproxy_str url) {
+  if (!v)
+    return EXAPROXY_E_INVALID;
+  try {
+    if (!plausibleRequestUrl(sv(url)))
+      return EXAPROXY_E_INVALID;
+    v->edits.push_back(RequestEdit{RequestEdit::Kind::Url, std::string(sv(url)), {}});
+  } catch (...) {
+    return EXAPROXY_E_INVALID;
+  }
+  return EXAPROXY_OK;
+}
+
+int32_t verdictEditHeader(exaproxy_verdict* v, int32_t op, exaproxy_str name, exaproxy_str value) {
+  RequestEdit::Kind kind;
+  switch (op) {
+  case EXAPROXY_HEADER_SET:
+    kind = RequestEdit::Kind::HeaderSet;
+    break;
+  case EXAPROXY_HEADER_ADD:
+    kind = RequestEdit::Kind::HeaderAdd;
+    break;
+  case EXAPROXY_HEADER_REMOVE:
+    kind = RequestEdit::Kind::HeaderRemove;
+    value = exaproxy_str{nullptr, 0};
+    break;
+  default:
+    return EXAPROXY_E_INVALID;
+  }
+  if (!v || !validHeaderName(sv(name)) || !validHeaderValue(sv(value)) ||
+      hostOwnedField(EXAPROXY_REQUEST, sv(name)))
+    return EXAPROXY_E_INVALID;
+  try {
+    v->edits.push_back(RequestEdit{kind, std::string(sv(name)), std::string(sv(value))});
+  } catch (...) {
+    return EXAPROXY_E_INVALID;
+  }
+  return EXAPROXY_OK;
+}
+
+int32_t templateExists(exaproxy_host* host, exaproxy_str name) {
+  if (!host || !http::validTemplateName(sv(name)))
+    return EXAPROXY_E_INVALID;
+  if (sv(name) == "error")
+    return 1; // error.html, or the built-in page
+  try {
+    auto dir = runningTemplatesDirectory();
+    if (!dir)
+      return EXAPROXY_E_UNAVAILABLE;
+    if (dir->empty())
+      return 0;
+    std::error_code ec;
+    return std::filesystem::is_regular_file(*dir / (std::string(sv(name)) + ".html"), ec) ? 1 : 0;
+  } catch (...) {
+    return EXAPROXY_E_UNAVAILABLE;
+  }
+}
+
+bool validVariableName(std::string_view n) {
+  if (n.empty() || n.size() > 64)
+    return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-'))
+      return false;
+  return true;
+}
+
+constexpr size_t kMaxPageVariables = 256;
+
+int32_t verdictSetPage(exaproxy_verdict* v, int32_t status, exaproxy_str templateName,
+                       const exaproxy_str* vars, size_t nvars) {
+  if (!v || !http::validTemplateName(sv(templateName)) ||
+      (status != 0 && (status < 100 || status > 599)) || (nvars > 0 && !vars) ||
+      nvars > kMaxPageVariables)
+    return EXAPROXY_E_INVALID;
+  try {
+    Page page;
+    page.name = std::string(sv(templateName));
+    page.vars.reserve(nvars);
+    for (size_t i = 0; i < nvars; ++i) {
+      std::string_view n = sv(vars[2 * i]);
+      if (!validVariableName(n))
+        return EXAPROXY_E_INVALID;
+      page.vars.emplace_back(std::string(n), std::string(sv(vars[2 * i + 1])));
+    }
+    v->outcome.page = std::move(page);
+    if (status != 0)
+      v->outcome.status = status;
+  } catch (...) {
+    return EXAPROXY_E_INVALID;
+  }
+  return EXAPROXY_OK;
+}
+
 const exaproxy_host_api kApi = {
     sizeof(exaproxy_host_api),
     EXAPROXY_ABI_MAJOR,
@@ -461,6 +561,10 @@ const exaproxy_host_api kApi = {
     complete,
     submit,
     txnId,
+    verdictSetUrl,
+    verdictEditHeader,
+    templateExists,
+    verdictSetPage,
 };
 
 } // namespace

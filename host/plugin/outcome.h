@@ -14,6 +14,13 @@
 
 namespace exaproxy::plugin {
 
+// A page the host renders from its templates directory (verdict_set_page): <name>.html with the
+// host's variables, then the plugin's (a plugin variable replaces the host's of the same name).
+struct Page {
+  std::string name;                                      // template name; empty: no page
+  std::vector<std::pair<std::string, std::string>> vars; // the plugin's variables, in order
+};
+
 struct Outcome {
   enum class Kind {
     Continue, // forward the request (already edited in place by any REWRITE)
@@ -23,8 +30,9 @@ struct Outcome {
     Deny,     // the host's error page with `status` (403; 503 when a plugin failed) and reason
   };
   Kind kind = Kind::Continue;
-  std::string plugin; // who decided (conf.d entry name, "NN-name"); empty for Continue
-  std::string reason; // for the access log; shown on Deny pages
+  std::string plugin;     // who decided (conf.d entry name, "NN-name"); empty for Continue
+  std::string pluginName; // its descriptor's name ("local"), the {{plugin}} of pages
+  std::string reason;     // for the access log; shown on Deny pages
   std::string routeHost;
   uint16_t routePort = 0; // Route: 0 = keep the request's port
   int status = 0;
@@ -33,6 +41,7 @@ struct Outcome {
   std::string body;
   std::string contentType;    // Respond; empty: none sent
   std::filesystem::path file; // Respond: send this file instead of body (host reads it)
+  Page page;                  // Respond/Deny: the body is this page (ABI 1.2), text/html
   bool rewritten = false;     // some plugin changed the request (REWRITE), for the access log
 };
 

@@ -117,6 +117,7 @@ Outcome failurePolicy(const ChainLink& link, bool timeout, const std::string& wh
     return o;
   o.kind = Outcome::Kind::Deny;
   o.plugin = p.name();
+  o.pluginName = p.descriptor().name;
   o.status = 503;
   o.reason = timeout ? "filter " + p.name() + " did not answer in time"
                      : "filter " + p.name() + " failed: " + why;
@@ -146,6 +147,7 @@ Outcome Chain::onAccept(const TxInfo& info) const {
       Outcome o;
       detail::finalOutcome(action, v, o, why);
       o.plugin = link.plugin->name();
+      o.pluginName = link.plugin->descriptor().name;
       return o;
     }
     if (why.empty())

@@ -111,6 +111,14 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
   case EXAPROXY_CONTINUE:
     return false;
   case EXAPROXY_REWRITE:
+    if (!v.edits.empty()) { // ABI 1.2: edits carried by the verdict, applied here on the loop
+      std::string problem;
+      if (!applyRequestEdits(*txn_.req, v.edits, problem)) {
+        link.plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
+        v.edits.clear();
+        return apply(i, EXAPROXY_ERROR, v, problem);
+      }
+    }
     txn_.rewritten = true;
     return false;
   case EXAPROXY_ROUTE:
@@ -124,6 +132,7 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
       return apply(i, EXAPROXY_ERROR, v, problem);
     }
     o.plugin = link.plugin->name();
+    o.pluginName = link.plugin->descriptor().name;
     finish(std::move(o));
     return true;
   }
@@ -208,6 +217,7 @@ Outcome PluginTransaction::runResponse(http::ResponseHead& resp) {
     if (action == EXAPROXY_RESPOND || action == EXAPROXY_REDIRECT || action == EXAPROXY_DENY) {
       if (detail::finalOutcome(action, v, result, why)) {
         result.plugin = link.plugin->name();
+        result.pluginName = link.plugin->descriptor().name;
         break;
       }
       result = Outcome{};

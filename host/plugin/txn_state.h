@@ -4,6 +4,7 @@
 
 #include "exaproxy/abi.h"
 #include "plugin/outcome.h"
+#include "plugin/url_edit.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -48,4 +49,7 @@ struct exaproxy_txn {
 // A verdict's details, filled through the verdict_* functions.
 struct exaproxy_verdict {
   exaproxy::plugin::Outcome outcome;
+  // Request edits (verdict_set_url / verdict_edit_header, ABI 1.2), in call order; applied on the
+  // loop when the verdict is delivered as REWRITE.
+  std::vector<exaproxy::plugin::RequestEdit> edits;
 };

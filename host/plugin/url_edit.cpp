@@ -179,4 +179,68 @@ bool setRequestPath(http::RequestHead& req, std::string_view pathAndQuery) {
   return true;
 }
 
+namespace {
+
+// A request with only the target fields of `req` (and its CONNECT-ness), for trial edits.
+http::RequestHead targetOf(const http::RequestHead& req) {
+  http::RequestHead t;
+  t.method = req.isConnect() ? std::string_view("CONNECT") : std::string_view("GET");
+  t.scheme = req.scheme;
+  t.host = req.host;
+  t.port = req.port;
+  t.explicitPort = req.explicitPort;
+  t.pathAndQuery = req.pathAndQuery;
+  return t;
+}
+
+} // namespace
+
+bool plausibleRequestUrl(std::string_view url) {
+  http::RequestHead get;
+  get.method = "GET";
+  http::RequestHead connect;
+  connect.method = "CONNECT";
+  return setRequestUrl(get, url) || setRequestUrl(connect, url);
+}
+
+bool applyRequestEdits(http::RequestHead& req, const std::vector<RequestEdit>& edits,
+                       std::string& problem) {
+  http::RequestHead target = targetOf(req);
+  bool urlChanged = false;
+  for (const auto& e : edits) {
+    if (e.kind != RequestEdit::Kind::Url)
+      continue;
+    if (!setRequestUrl(target, e.name)) {
+      problem = "verdict_set_url: '" + e.name + "' does not fit this " +
+                (req.isConnect() ? "CONNECT request (host:port expected)"
+                                 : "request (http://host[:port]/path or /path expected)");
+      return false;
+    }
+    urlChanged = true;
+  }
+  if (urlChanged) {
+    req.scheme = std::move(target.scheme);
+    req.host = std::move(target.host);
+    req.port = target.port;
+    req.explicitPort = target.explicitPort;
+    req.pathAndQuery = std::move(target.pathAndQuery);
+  }
+  for (const auto& e : edits) {
+    switch (e.kind) {
+    case RequestEdit::Kind::Url:
+      break;
+    case RequestEdit::Kind::HeaderSet:
+      req.headers.set(e.name, e.value);
+      break;
+    case RequestEdit::Kind::HeaderAdd:
+      req.headers.add(e.name, e.value);
+      break;
+    case RequestEdit::Kind::HeaderRemove:
+      req.headers.remove(e.name);
+      break;
+    }
+  }
+  return true;
+}
+
 } // namespace exaproxy::plugin

@@ -5,7 +5,9 @@
 #include "http/request_parser.h"
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace exaproxy::plugin {
 
@@ -22,5 +24,24 @@ bool setRequestPath(http::RequestHead& req, std::string_view pathAndQuery);
 // Header rules shared by every header setter: a token name, a value without CR, LF or NUL.
 bool validHeaderName(std::string_view name);
 bool validHeaderValue(std::string_view value);
+
+// One request edit a verdict carries (ABI 1.2 verdict_set_url / verdict_edit_header), recorded
+// on any thread and applied on the loop.
+struct RequestEdit {
+  enum class Kind { Url, HeaderSet, HeaderAdd, HeaderRemove };
+  Kind kind = Kind::Url;
+  std::string name;  // Url: the URL; headers: the field name
+  std::string value; // HeaderSet / HeaderAdd
+};
+
+// Whether `url` has one of setRequestUrl's forms for some request (absolute http URL, "/path" or
+// "host:port"): the check verdict_set_url can make before it knows the request.
+bool plausibleRequestUrl(std::string_view url);
+
+// Applies `edits` in order, all or none: the URL edits are tried on a copy of the request's target
+// first; if one does not fit this request, nothing is changed and `problem` says why. Header edits
+// are not checked again (the setter validated them).
+bool applyRequestEdits(http::RequestHead& req, const std::vector<RequestEdit>& edits,
+                       std::string& problem);
 
 } // namespace exaproxy::plugin

@@ -2,6 +2,7 @@
 
 #include "core/access_log.h"
 #include "core/logging.h"
+#include "http/error_pages.h"
 #include "http/serializer.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/loop_context.h"
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -585,23 +587,56 @@ void ClientSession::answerOutcome(const plugin::Outcome& o) {
                  hasBody, "TCP_REDIRECT");
     return;
   }
-  case Kind::Respond:
+  case Kind::Respond: {
+    int status = o.status ? o.status : 200;
+    if (!o.page.name.empty()) {
+      respondLocal(status, "text/html; charset=utf-8", pluginPage(o, status, o.reason), o.headers,
+                   hasBody, "TCP_MISS");
+      return;
+    }
     if (!o.file.empty()) {
       respondWithFile(o);
       return;
     }
-    respondLocal(o.status ? o.status : 200, o.contentType, o.body, o.headers, hasBody, "TCP_MISS");
+    respondLocal(status, o.contentType, o.body, o.headers, hasBody, "TCP_MISS");
     return;
+  }
   case Kind::Deny:
-  default:
+  default: {
     bump(ctx_.counters().denied);
     log()->info("request.denied client={} url={} plugin={} reason=\"{}\"", peer_.toString(),
                 tx_->req.url(), o.plugin, o.reason);
-    respondError(o.status ? o.status : 403,
-                 o.reason.empty() ? "This request is not allowed." : o.reason, "TCP_DENIED",
-                 hasBody);
+    int status = o.status ? o.status : 403;
+    std::string page =
+        pluginPage(o, status, o.reason.empty() ? "This request is not allowed." : o.reason);
+    respondLocal(status, "text/html; charset=utf-8", page, {}, hasBody, "TCP_DENIED");
     return;
   }
+  }
+}
+
+std::string ClientSession::pluginPage(const plugin::Outcome& o, int status,
+                                      std::string_view detail) {
+  const plugin::Identity* who = pluginTx_ ? &pluginTx_->identity() : nullptr;
+  http::PageVars vars{{"detail", std::string(detail)},
+                      {"url", tx_->req.url()},
+                      {"host", tx_->req.host},
+                      {"method", std::string(tx_->req.method)},
+                      {"client", who ? who->address : peer_.address.toString()},
+                      {"user", who ? who->user : std::string()},
+                      {"proxy", cfg_->name},
+                      {"time", http::httpDate(std::time(nullptr))},
+                      {"plugin", o.pluginName}};
+  if (o.page.name.empty())
+    return ctx_.errorPages().renderStatus(status, vars);
+  vars.insert(vars.end(), o.page.vars.begin(), o.page.vars.end());
+  bool found = false;
+  std::string page = ctx_.errorPages().renderNamed(o.page.name, status, vars, &found);
+  if (!found)
+    log()->warn("template.missing name={} plugin={} url={} (error.html or the built-in page used; "
+                "add {}.html to [server] templates)",
+                o.page.name, o.plugin, tx_->req.url(), o.page.name);
+  return page;
 }
 
 void ClientSession::respondWithFile(const plugin::Outcome& o) {

@@ -76,6 +76,9 @@ private:
   // Answers a plugin's Redirect / Respond / Deny (request or response hook).
   void answerOutcome(const plugin::Outcome& outcome);
   void respondWithFile(const plugin::Outcome& outcome);
+  // The HTML page of a plugin's Deny, or of a Respond/Deny naming a template (ABI 1.2
+  // verdict_set_page), rendered from the host's templates with the host's variables.
+  std::string pluginPage(const plugin::Outcome& outcome, int status, std::string_view detail);
   bool viaHasLoop() const;
   void resolveDestination();
   void onResolved(const dns::Answer& answer);

@@ -27,7 +27,7 @@ struct LocalRequest {
 struct LocalAnswer {
   enum class Kind {
     Pass,     // no rule matched: the next plugin runs
-    Respond,  // status + headers + (body, or the file the host sends)
+    Respond,  // status + headers + (body, the file the host sends, or the page it renders)
     Redirect, // status + Location (a directory asked without its trailing '/')
     Deny,     // the host's error page with status and reason
   };
@@ -36,8 +36,10 @@ struct LocalAnswer {
   std::string reason;      // Deny: on the page and in the log
   std::string contentType; // Respond; empty for 304
   std::string body;
-  std::string file;     // Respond: the host sends this file (canonical path inside the root)
-  std::string location; // Redirect
+  std::string file; // Respond: the host sends this file (canonical path inside the root)
+  std::string page; // Respond: the host renders its template <page>.html instead of body
+  std::vector<std::pair<std::string, std::string>> pageVars; // the page's plugin variables
+  std::string location;                                      // Redirect
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -1,13 +1,9 @@
 #include "local_config.h"
 
-#include "page_template.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace exaproxy::local {
@@ -76,15 +72,6 @@ std::string realPath(const ConfigEntry& e, const std::string& path, bool wantDir
     throw ConfigFailure(e, "'" + path + "' is not a " +
                                std::string(wantDirectory ? "directory" : "regular file"));
   return real;
-}
-
-std::string readFile(const ConfigEntry& e, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ConfigFailure(e, "cannot read '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // A rule under construction, with the entries later checks refer to.
@@ -178,8 +165,12 @@ void parseGlobal(const ConfigEntry& e, LocalConfig& cfg) {
   const std::string& k = e.key;
   if (k == "name") {
     cfg.proxyName = e.value;
+    cfg.proxyNameSet = true;
   } else if (k == "templates") {
-    cfg.templatesDir = realPath(e, resolvePath(e), true);
+    // Deprecated (ABI 1.2): the host renders every page from [server] templates.
+    cfg.warnings.push_back(e.file + ":" + std::to_string(e.line) +
+                           ": [local] templates is deprecated and ignored: pages are rendered by "
+                           "the proxy from its own templates directory ([server] templates)");
   } else if (k == "pac_proxy") {
     if (!pacSafe(e.value) || e.value.find(':') == std::string::npos)
       throw ConfigFailure(e, "expected host:port, e.g. 'proxy.example.net:3128'");
@@ -204,23 +195,21 @@ void parseGlobal(const ConfigEntry& e, LocalConfig& cfg) {
   }
 }
 
-void loadTemplate(const LocalConfig& cfg, Pending& p) {
-  const ConfigEntry& e = *p.templateEntry;
+void checkTemplate(const ConfigEntry& e, const TemplateCheck& templateExists) {
   const std::string& name = e.value;
-  bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+  bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
   if (!ok)
     throw ConfigFailure(e, "a template is named by letters, digits, '-' and '_' (NAME.html in "
-                           "the templates directory)");
-  if (cfg.templatesDir.empty()) {
-    if (name != "error")
-      throw ConfigFailure(e, "no templates directory: set [local] templates = DIR (only the "
-                             "built-in 'error' template exists without one)");
-    p.rule.templateText = std::string(builtinTemplate());
+                           "the proxy's templates directory, [server] templates)");
+  if (!templateExists)
     return;
-  }
-  p.rule.templateText = readFile(e, cfg.templatesDir + "/" + name + ".html");
+  std::optional<bool> exists = templateExists(name);
+  if (exists && !*exists)
+    throw ConfigFailure(e, "no template '" + name + "': add " + name +
+                               ".html to the proxy's templates directory ([server] templates; "
+                               "without one only 'error' exists)");
 }
 
 } // namespace
@@ -270,7 +259,8 @@ bool HostPattern::matches(std::string_view host, std::string_view hostPort,
   return false;
 }
 
-LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries) {
+LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries,
+                                const TemplateCheck& templateExists) {
   auto cfg = std::make_shared<LocalConfig>();
   std::vector<Pending> rules;
   std::map<std::string, size_t> bySection;
@@ -297,8 +287,13 @@ LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries) {
                                     "generate or deny)");
     if (p.rule.hosts.empty() && p.rule.prefix.empty() && !p.rule.hasRegex)
       throw ConfigFailure(*p.action, "the rule matches nothing: give host, prefix or regex");
-    if (p.templateEntry)
-      loadTemplate(*cfg, p);
+    if (p.templateEntry) {
+      checkTemplate(*p.templateEntry, templateExists);
+      p.rule.templateName = p.templateEntry->value;
+      if (!p.rule.contentType.empty())
+        cfg->warnings.push_back(p.rule.where + ": [local " + p.rule.name +
+                                "] content_type is ignored for a template page (text/html)");
+    }
     cfg->rules.push_back(std::move(p.rule));
   }
   return cfg;

@@ -1,10 +1,13 @@
-// The local plugin's configuration: rules parsed once (templates read, roots resolved) into an
-// immutable LocalConfig shared by every hook and worker job (STYLE.md convention 3). No ABI here.
+// The local plugin's configuration: rules parsed once (template names checked, roots resolved)
+// into an immutable LocalConfig shared by every hook and worker job (STYLE.md convention 3). No ABI
+// here.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <stdexcept>
 #include <string>
@@ -54,7 +57,7 @@ private:
 enum class RuleAction {
   File,      // one file, whatever the path
   Directory, // a tree: the path below the matched prefix names the file
-  Template,  // a page rendered from a template (block page)
+  Template,  // a page the host renders from its templates directory (block page)
   Generate,  // built-in content: PAC file or JSON status
   Deny,      // the host's own error page (it owns its look) with this reason
 };
@@ -75,28 +78,35 @@ struct LocalRule {
   RuleAction action = RuleAction::Deny;
   std::string root; // File: the file; Directory: the tree (both canonical, real paths)
   std::string index = "index.html";
-  std::string templateText; // Template: the template, read at configuration time
+  std::string templateName; // Template: NAME of <[server] templates>/NAME.html (the host renders)
   Generator generator = Generator::Pac;
   int status = 0;          // 0: the action's default (200; 403 for Template and Deny)
   std::string reason;      // Template {{detail}}, Deny reason
-  std::string contentType; // overrides the type by extension (File, Directory, Template)
+  std::string contentType; // overrides the type by extension (File, Directory)
 };
 
 struct LocalConfig {
-  std::string proxyName = "ExaProxy"; // {{proxy}}
-  std::string templatesDir;           // where `template = NAME` finds NAME.html
-  std::string pacProxy;               // "host:port" named in the PAC; empty: the listener's
+  std::string proxyName = "ExaProxy"; // the status document's "proxy"
+  bool proxyNameSet = false; // `name` given: it also replaces the host's {{proxy}} on pages
+  std::string pacProxy;      // "host:port" named in the PAC; empty: the listener's
   std::vector<std::string> pacDirect; // names ("a.test", "*.corp.test") the PAC sends DIRECT
   bool pacPlainDirect = true;         // dotless names DIRECT
   bool pacFallbackDirect = true;      // "PROXY p; DIRECT" rather than "PROXY p"
   std::vector<LocalRule> rules;       // in file order; the first match answers
+  std::vector<std::string> warnings;  // accepted but worth a log line (deprecated keys...)
 };
 using LocalConfigPtr = std::shared_ptr<const LocalConfig>;
 
-// [local] holds the global keys (name, templates, pac_proxy, pac_direct, pac_plain_direct,
-// pac_fallback); each [local NAME] one rule (README.md). Relative paths are relative to the
-// directory of the file they appear in. Reads templates and checks roots: call at configuration
-// time only. Throws ConfigFailure naming the entry.
-LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries);
+// Whether the host's templates directory has NAME.html (ABI 1.2 template_exists); nullopt when
+// the host cannot tell. An empty function checks nothing.
+using TemplateCheck = std::function<std::optional<bool>(std::string_view name)>;
+
+// [local] holds the global keys (name, pac_proxy, pac_direct, pac_plain_direct, pac_fallback; the
+// deprecated `templates` is accepted, ignored and warned about); each [local NAME] one rule
+// (README.md). Relative paths are relative to the directory of the file they appear in. Checks
+// roots and, through `templateExists`, template names: call at configuration time only. Throws
+// ConfigFailure naming the entry.
+LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries,
+                                const TemplateCheck& templateExists = {});
 
 } // namespace exaproxy::local

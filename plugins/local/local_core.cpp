@@ -3,7 +3,6 @@
 #include "file_server.h"
 #include "http_date.h"
 #include "mime_types.h"
-#include "page_template.h"
 
 #include <algorithm>
 
@@ -81,21 +80,12 @@ std::string_view LocalCore::remainder(const LocalRule& rule, const LocalRequest&
   return full.substr(rule.prefix.size());
 }
 
-std::map<std::string, std::string>
-LocalCore::pageVariables(const LocalRule& rule, const LocalRequest& req, int status) const {
-  std::time_t now = std::chrono::system_clock::to_time_t(clock_());
-  return {{"status", std::to_string(status)},
-          {"reason", std::string(reasonPhrase(status))},
-          {"detail", rule.reason},
-          {"url", req.url},
-          {"proxy", config_->proxyName},
-          {"host", req.host},
-          {"client", req.client},
-          {"user", req.user},
-          {"method", req.method},
-          {"plugin", "local"},
-          {"rule", rule.name},
-          {"time", formatHttpDate(now)}};
+std::vector<std::pair<std::string, std::string>>
+LocalCore::pageVariables(const LocalRule& rule) const {
+  std::vector<std::pair<std::string, std::string>> vars{{"rule", rule.name}};
+  if (config_->proxyNameSet)
+    vars.emplace_back("proxy", config_->proxyName);
+  return vars;
 }
 
 LocalAnswer LocalCore::generate(const LocalRule& rule, const LocalRequest& req) const {
@@ -130,10 +120,13 @@ LocalAnswer LocalCore::answer(const LocalRule& rule, const LocalRequest& req) co
     break;
   }
   case RuleAction::Template: {
+    // The host renders the page from its templates (ABI 1.2 verdict_set_page), with its own
+    // variables; rule.reason becomes {{detail}}.
     a.kind = LocalAnswer::Kind::Respond;
     a.status = rule.status ? rule.status : 403;
-    a.contentType = rule.contentType.empty() ? "text/html; charset=utf-8" : rule.contentType;
-    a.body = renderTemplate(rule.templateText, pageVariables(rule, req, a.status));
+    a.contentType = "text/html; charset=utf-8";
+    a.page = rule.templateName;
+    a.pageVars = pageVariables(rule);
     a.headers.emplace_back("Cache-Control", "no-store");
     a.reason = rule.reason;
     break;

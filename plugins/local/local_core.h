@@ -12,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace exaproxy::local {
 
@@ -50,9 +52,9 @@ public:
   // THREAD: any. The answer of a matched rule; counts it.
   LocalAnswer answer(const LocalRule& rule, const LocalRequest& req) const;
 
-  // The template variables of a page (HTML-escaped when rendered).
-  std::map<std::string, std::string> pageVariables(const LocalRule& rule, const LocalRequest& req,
-                                                   int status) const;
+  // The variables a template page adds to the host's (status, reason, detail, url, host, method,
+  // client, user, proxy, time, plugin): {{rule}}, and {{proxy}} when [local] name is set.
+  std::vector<std::pair<std::string, std::string>> pageVariables(const LocalRule& rule) const;
 
   const LocalConfig& config() const { return *config_; }
   LocalStats& stats() const { return *stats_; }

@@ -1,6 +1,8 @@
 // ABI glue of the local plugin: settings in, the request copied into a LocalRequest, the answer
 // turned into a verdict. Rules that read the disk (file, directory) are answered from the host's
-// worker pool (PENDING, then complete()); the others answer in the hook. Logic: local_core.
+// worker pool (PENDING, then complete()); the others answer in the hook. Template pages are
+// rendered by the host from its templates directory (ABI 1.2 template_exists / verdict_set_page).
+// Logic: local_core.
 #include "local_core.h"
 
 #include <exaproxy/plugin.hpp>
@@ -19,11 +21,16 @@ LocalConfigPtr readConfig(const sdk::Host& host) {
   std::vector<ConfigEntry> entries;
   for (auto& s : host.settings())
     entries.push_back(ConfigEntry{s.index, s.file, s.line, s.section, s.key, s.value});
+  LocalConfigPtr config;
   try {
-    return parseLocalConfig(entries);
+    config = parseLocalConfig(entries,
+                              [&host](std::string_view name) { return host.templateExists(name); });
   } catch (const ConfigFailure& f) {
     throw sdk::ConfigError(f.index(), f.message()); // the host prefixes file:line itself
   }
+  for (const auto& w : config->warnings)
+    host.log(sdk::Level::Warn, w);
+  return config;
 }
 
 LocalRequest requestOf(sdk::Txn& tx) {
@@ -56,8 +63,9 @@ sdk::Verdict verdictOf(const LocalAnswer& a) {
   case LocalAnswer::Kind::Respond:
     break;
   }
-  sdk::Verdict v = a.file.empty() ? sdk::Verdict::respond(a.status, a.body, a.contentType)
-                                  : sdk::Verdict::respondFile(a.status, a.file, a.contentType);
+  sdk::Verdict v = !a.page.empty()  ? sdk::Verdict::respondPage(a.status, a.page, a.pageVars)
+                   : a.file.empty() ? sdk::Verdict::respond(a.status, a.body, a.contentType)
+                                    : sdk::Verdict::respondFile(a.status, a.file, a.contentType);
   for (const auto& [name, value] : a.headers)
     v.header(name, value);
   if (!a.reason.empty())
@@ -138,6 +146,6 @@ private:
 } // namespace
 } // namespace exaproxy::local
 
-EXAPROXY_PLUGIN_EX(exaproxy::local::LocalPlugin, "local", "1.0.0", "ExaProxy",
+EXAPROXY_PLUGIN_EX(exaproxy::local::LocalPlugin, "local", "1.1.0", "ExaProxy",
                    "serves files, directory trees, block pages, a PAC file and a status document",
                    true)

@@ -79,7 +79,8 @@ struct Decision {
     d.reason = std::move(why);
     return d;
   }
-  // True when the decision must edit the request on its loop thread (see redirector_plugin.cpp).
+  // True when the decision edits the request: it is completed as a REWRITE verdict that carries
+  // the edits (redirector_plugin.cpp), which the host applies on the request's loop.
   bool editsRequest() const { return kind == Kind::Rewrite; }
 };
 

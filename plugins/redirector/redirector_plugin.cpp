@@ -2,15 +2,11 @@
 // (helper_pool.h), and turns the pool's decisions into verdicts. All logic lives in
 // redirector_core; this file only talks to the host.
 //
-// Threads. onRequest (loop) answers PENDING and hands the request to the pool. The pool's
-// manager thread completes every decision that does not edit the request directly with
-// complete(). A rewrite (new URL, Host following it, or header edits) must be applied to the
-// request on its loop thread, and the ABI has no verdict that carries request edits; so each
-// request also submits a small job to the host's worker pool that waits for the decision and
-// whose `done` runs on the transaction's loop, where the edits are applied and the PENDING
-// verdict is completed as REWRITE. on_done (same loop) marks the transaction gone, so a `done`
-// that runs after the client left touches nothing. (Once the ABI carries request edits in a
-// verdict, the worker-pool hop can go.)
+// Threads. onRequest (loop) copies what the helper needs, answers PENDING and hands the request
+// to the pool. The pool's manager thread completes every decision with complete(), rewrites
+// included: a new URL (Host following it) and header edits travel inside the verdict (ABI 1.2
+// verdict_set_url / verdict_edit_header) and the host applies them on the request's loop. No
+// worker thread waits for a helper, and nothing of the transaction is kept after the hook.
 #include "decision.h"
 #include "helper_pool.h"
 #include "redirector_config.h"
@@ -18,30 +14,16 @@
 
 #include <exaproxy/plugin.hpp>
 
-#include <condition_variable>
+#include <array>
+#include <cstdlib>
 #include <memory>
-#include <mutex>
+#include <string>
 
 namespace sdk = exaproxy::sdk;
 
 namespace exaproxy::redirector {
 
 namespace {
-
-// One request between the hook and its verdict.
-struct Call {
-  sdk::Pending pending;
-  exaproxy_txn* txn = nullptr; // used on its loop only, while `alive`
-  bool bridged = false;        // a worker-pool job will run applyOnLoop
-  bool alive = true;           // loop thread only: false once on_done ran
-
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool ready = false;    // `decision` is set
-  bool loopDone = false; // applyOnLoop ran (or gave up)
-  Decision decision;
-};
-using CallPtr = std::shared_ptr<Call>;
 
 sdk::Verdict verdictFor(const Decision& d) {
   switch (d.kind) {
@@ -117,7 +99,6 @@ public:
         this->host().add(id, v);
     });
     captureHeaders_ = config.protocol == ProtocolKind::ExaproxyIcap;
-    bridgeWait_ = config.timeout + std::chrono::seconds(2);
     pool_ = std::make_unique<HelperPool>(
         std::move(config),
         [this](LogLevel level, const std::string& msg) { this->host().log(levelFor(level), msg); },
@@ -145,85 +126,48 @@ public:
       }
     }
 
-    auto call = std::make_shared<Call>();
-    call->pending = tx.pending();
-    call->txn = tx.raw();
-    tx.emplaceData<CallPtr>(call);
-    auto wait = bridgeWait_;
-    call->bridged = host().submit(
-        &tx,
-        [call, wait] { // worker thread: blocking is allowed here
-          std::unique_lock<std::mutex> lock(call->mutex);
-          call->cv.wait_for(lock, wait, [&] { return call->ready; });
-        },
-        [this, call] { applyOnLoop(call); });
-    pool_->submit(std::move(info), [this, call](Decision d) { onDecision(call, std::move(d)); });
+    sdk::Pending pending = tx.pending();
+    pool_->submit(std::move(info), [this, pending](Decision d) { onDecision(pending, d); });
     return sdk::Verdict::pending();
-  }
-
-  void onDone(sdk::Txn& tx, const sdk::Summary&) override {
-    if (auto* call = tx.data<CallPtr>())
-      (*call)->alive = false;
   }
 
   std::string status() const override { return pool_ ? pool_->statusJson() : "{}"; }
 
 private:
-  // Manager thread.
-  void onDecision(const CallPtr& call, Decision d) {
-    bool loopGone;
-    {
-      std::lock_guard<std::mutex> lock(call->mutex);
-      call->decision = d;
-      call->ready = true;
-      loopGone = call->loopDone;
-    }
-    call->cv.notify_all();
-    if (!d.editsRequest()) {
-      call->pending.complete(verdictFor(d));
-      return;
-    }
-    if (!call->bridged || loopGone) {
-      host().log(sdk::Level::Warn, "cannot apply the helper's rewrite to " + d.url +
-                                       (call->bridged ? " (too late)" : " (no worker pool)"));
-      call->pending.complete(sdk::Verdict::next());
-    }
-    // Otherwise applyOnLoop edits the request and completes.
+  // Manager thread (or inline in submit() once the pool is stopping).
+  void onDecision(const sdk::Pending& pending, const Decision& d) {
+    if (d.editsRequest())
+      completeRewrite(pending, d);
+    else
+      pending.complete(verdictFor(d));
   }
 
-  // The transaction's loop thread, after the worker job.
-  void applyOnLoop(const CallPtr& call) {
-    Decision d;
-    {
-      std::lock_guard<std::mutex> lock(call->mutex);
-      call->loopDone = true;
-      if (!call->ready || !call->decision.editsRequest())
-        return; // completed by the manager thread (or it will complete, seeing loopDone)
-      d = call->decision;
-    }
-    if (!call->alive)
-      return; // the client left: nothing to edit, nobody waits
-    sdk::Txn tx(call->txn, host().raw());
-    if (!d.url.empty() && !tx.setUrl(d.url))
+  // A REWRITE whose edits travel in the verdict: the host applies them on the request's loop. An
+  // edit the host refuses is logged and left out, the others still apply (a URL it cannot take,
+  // such as https://, leaves the request's URL unchanged).
+  void completeRewrite(const sdk::Pending& pending, const Decision& d) {
+    const exaproxy_host_api* a = host().api();
+    exaproxy_verdict* v = a->verdict_new();
+    if (!d.url.empty() && a->verdict_set_url(v, sdk::str(d.url)) != EXAPROXY_OK)
       host().log(sdk::Level::Warn, "the helper's URL was refused, request unchanged: " + d.url);
-    auto headers = tx.requestHeaders();
     for (const auto& op : d.headerOps) {
-      bool ok = op.kind == HeaderOp::Kind::Remove ? headers.remove(op.name) >= 0
-                                                  : headers.add(op.name, op.value);
-      if (!ok)
+      int32_t rc = op.kind == HeaderOp::Kind::Remove
+                       ? a->verdict_edit_header(v, EXAPROXY_HEADER_REMOVE, sdk::str(op.name), {})
+                       : a->verdict_edit_header(v, EXAPROXY_HEADER_ADD, sdk::str(op.name),
+                                                sdk::str(op.value));
+      if (rc != EXAPROXY_OK)
         host().log(sdk::Level::Debug, "header edit refused: " + op.name);
     }
-    call->pending.complete(sdk::Verdict::rewrite());
+    a->complete(pending.handle(), EXAPROXY_REWRITE, v); // the host takes v
   }
 
   std::array<int32_t, static_cast<size_t>(Metric::Count)> ids_{};
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<HelperPool> pool_;
   bool captureHeaders_ = false;
-  std::chrono::milliseconds bridgeWait_{5000};
 };
 
 } // namespace exaproxy::redirector
 
-EXAPROXY_PLUGIN(exaproxy::redirector::Redirector, "redirector", "1.0.0", "ExaProxy",
+EXAPROXY_PLUGIN(exaproxy::redirector::Redirector, "redirector", "1.1.0", "ExaProxy",
                 "runs Squid-format and ExaProxy-format helper programs (squidGuard, ...)")

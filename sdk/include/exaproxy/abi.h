@@ -33,8 +33,9 @@ extern "C" {
 /* The one symbol a plugin exports (see exaproxy_plugin_entry at the end of this file). */
 #define EXAPROXY_ENTRY_SYMBOL "exaproxy_plugin_entry"
 
-/* True when a struct filled by the other side (its `size` first) is large enough to hold `field`. */
-#define EXAPROXY_HAS_FIELD(ptr, type, field)                                                      \
+/* True when a struct filled by the other side (its `size` first) is large enough to hold `field`.
+ */
+#define EXAPROXY_HAS_FIELD(ptr, type, field)                                                       \
   ((ptr)->size >= offsetof(type, field) + sizeof(((type*)0)->field))
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -101,6 +102,13 @@ enum {
   EXAPROXY_METRIC_GAUGE = 1    /* metric_set() or metric_add() with any delta */
 };
 
+/* Header edits a verdict carries (verdict_edit_header, ABI 1.2). */
+enum {
+  EXAPROXY_HEADER_SET = 0,   /* replace every field of that name by one (added if absent) */
+  EXAPROXY_HEADER_ADD = 1,   /* append one more field */
+  EXAPROXY_HEADER_REMOVE = 2 /* remove every field of that name (the value is ignored) */
+};
+
 /* Return codes of host functions that can fail. */
 enum {
   EXAPROXY_OK = 0,
@@ -114,9 +122,9 @@ enum {
 /* One configuration entry of the plugin's .conf (DESIGN.md "conf.d"), or of a --set override
  * (file "--set", line = the option's position). Filled by the host through setting_get(). */
 typedef struct exaproxy_setting {
-  uint32_t size;       /* set by the PLUGIN to sizeof(exaproxy_setting) before setting_get() */
-  uint32_t line;       /* 1-based line in file */
-  exaproxy_str file;   /* OWNERSHIP: host; valid until create()/reconfigure() returns */
+  uint32_t size;     /* set by the PLUGIN to sizeof(exaproxy_setting) before setting_get() */
+  uint32_t line;     /* 1-based line in file */
+  exaproxy_str file; /* OWNERSHIP: host; valid until create()/reconfigure() returns */
   exaproxy_str section;
   exaproxy_str key;
   exaproxy_str value;
@@ -125,12 +133,12 @@ typedef struct exaproxy_setting {
 /* What happened to a transaction, given to on_done(). Filled by the host (size = host's sizeof). */
 typedef struct exaproxy_summary {
   uint32_t size;
-  int32_t status;       /* status sent to the client, 0 if none (client left) */
-  int32_t action;       /* the final verdict of the chain (EXAPROXY_CONTINUE if none) */
-  uint32_t reserved;    /* alignment; always 0 */
-  uint64_t bytes_in;    /* bytes received from the client (head and body) */
-  uint64_t bytes_out;   /* bytes sent to the client */
-  uint64_t duration_us; /* from request head to the end */
+  int32_t status;          /* status sent to the client, 0 if none (client left) */
+  int32_t action;          /* the final verdict of the chain (EXAPROXY_CONTINUE if none) */
+  uint32_t reserved;       /* alignment; always 0 */
+  uint64_t bytes_in;       /* bytes received from the client (head and body) */
+  uint64_t bytes_out;      /* bytes sent to the client */
+  uint64_t duration_us;    /* from request head to the end */
   exaproxy_str decided_by; /* OWNERSHIP: host, borrowed: name of the plugin that ended the chain */
 } exaproxy_summary;
 
@@ -146,10 +154,12 @@ typedef struct exaproxy_host_api {
   /* ---- logging. THREAD: any. The host adds plugin=<name> to every line. ---- */
   void (*log)(exaproxy_host* host, int32_t level, exaproxy_str message);
 
-  /* ---- configuration. THREAD: the thread running create()/reconfigure(), during that call. ---- */
+  /* ---- configuration. THREAD: the thread running create()/reconfigure(), during that call. ----
+   */
   /* Number of entries in the plugin's configuration (everything of its .conf except [plugin]). */
   size_t (*setting_count)(exaproxy_host* host);
-  /* Fills *out (out->size set by the plugin) with entry `index`. EXAPROXY_E_NOT_FOUND past the end. */
+  /* Fills *out (out->size set by the plugin) with entry `index`. EXAPROXY_E_NOT_FOUND past the end.
+   */
   int32_t (*setting_get)(exaproxy_host* host, size_t index, exaproxy_setting* out);
   /* Reports a configuration problem at the entry's file:line (index = SIZE_MAX: no entry). The
    * operator sees "file:line: [section] key: message"; create() must then return NULL
@@ -164,7 +174,8 @@ typedef struct exaproxy_host_api {
   void (*metric_set)(exaproxy_host* host, int32_t id, int64_t value);
 
   /* ---- the request. THREAD: the transaction's loop, during a hook. Returned views are
-   * OWNERSHIP host, valid until the hook returns or until the plugin changes that same item. ---- */
+   * OWNERSHIP host, valid until the hook returns or until the plugin changes that same item. ----
+   */
   exaproxy_str (*req_method)(exaproxy_txn* txn);
   /* "http://host[:port]/path?query", or "host:port" for CONNECT. */
   exaproxy_str (*req_url)(exaproxy_txn* txn);
@@ -196,7 +207,7 @@ typedef struct exaproxy_host_api {
 
   /* ---- identity: the client as later plugins and the access log see it. THREAD: loop, during
    * a hook. Starts as the TCP peer (or the PROXY protocol source). ---- */
-  exaproxy_str (*client_address)(exaproxy_txn* txn); /* textual IP, no port */
+  exaproxy_str (*client_address)(exaproxy_txn* txn);                 /* textual IP, no port */
   int32_t (*client_set_address)(exaproxy_txn* txn, exaproxy_str ip); /* must parse as an IP */
   exaproxy_str (*client_user)(exaproxy_txn* txn);                    /* empty: anonymous */
   int32_t (*client_set_user)(exaproxy_txn* txn, exaproxy_str user);  /* no CR/LF/NUL/space */
@@ -243,14 +254,58 @@ typedef struct exaproxy_host_api {
   /* ---- 1.1 ---- */
   /* THREAD: loop, during a hook. Process-unique, increasing; the access log shows it. */
   uint64_t (*txn_id)(exaproxy_txn* txn);
+
+  /* ---- 1.2 ---- */
+  /* Request edits carried by a verdict, so that a verdict completed from any thread can rewrite
+   * the request. THREAD: any (a verdict is used by one thread at a time: the hook's own on the
+   * loop during the hook, one from verdict_new() by whoever holds it). Strings are copied. The
+   * edits are kept in call order and applied by the host on the transaction's loop when the
+   * verdict is delivered with EXAPROXY_REWRITE, whether a request hook returned it or complete()
+   * delivered it; then the chain continues as for any REWRITE. With any other action (and in
+   * on_response_head / on_accept) they are ignored. */
+  /* Replace the URL: the same forms as req_set_url ("http://host[:port]/path?query", a bare
+   * "/path?query", "host:port" for CONNECT); the Host header follows. EXAPROXY_E_INVALID when the
+   * URL fits no form. A URL that does not fit the request it is applied to (a "/path" for a
+   * CONNECT...) is found at apply time: the plugin's on_error policy then applies (logged), and
+   * none of the verdict's edits is made. */
+  int32_t (*verdict_set_url)(exaproxy_verdict* v, exaproxy_str url);
+  /* Edit a REQUEST header: op is EXAPROXY_HEADER_SET, _ADD or _REMOVE (value ignored). The same
+   * rules as header_set: EXAPROXY_E_INVALID for a name that is not a token, a value with CR, LF
+   * or NUL, a field the host owns (Host, Content-Length, Transfer-Encoding) or an unknown op. */
+  int32_t (*verdict_edit_header)(exaproxy_verdict* v, int32_t op, exaproxy_str name,
+                                 exaproxy_str value);
+
+  /* Pages rendered by the host from its templates directory ([server] templates), so that the
+   * operator styles every page in one place. */
+  /* THREAD: any; it looks at the disk, so call it from create()/reconfigure() (to validate a
+   * configuration) or a worker, not from a hook. 1 if <templates>/<name>.html exists ("error"
+   * always does: error.html or the built-in page), 0 if not, EXAPROXY_E_INVALID for a name that
+   * is not [A-Za-z0-9_-]+ (64 characters at most), EXAPROXY_E_UNAVAILABLE when the host has no
+   * configuration to tell (exaproxy --verify-plugin). */
+  int32_t (*template_exists)(exaproxy_host* host, exaproxy_str name);
+  /* THREAD: as verdict_set_status. With EXAPROXY_DENY or EXAPROXY_RESPOND, the answer's body is
+   * <templates>/<template_name>.html rendered by the host when it answers, Content-Type
+   * "text/html; charset=utf-8" (a template missing then is logged and error.html, else the
+   * built-in page, is used). status: 0 keeps the verdict's status (DENY 403, RESPOND 200), else
+   * 100-599, as verdict_set_status (a DENY below 400 still becomes 403). vars: `nvars` (at most
+   * 256) name/value PAIRS, i.e. 2 * nvars strings (name0, value0, name1, value1, ...), copied;
+   * OWNERSHIP caller, borrowed for the call; may be NULL when nvars is 0. Names are
+   * [A-Za-z0-9_.-]+ (64 characters at most). The host adds its own variables first: status,
+   * reason (the status phrase), detail (verdict_set_reason), url, host, method, client, user,
+   * proxy, time (an HTTP date), plugin (the descriptor's name); a plugin variable of the same name
+   * replaces the host's. Every value is HTML-escaped; {{unknown}} placeholders stay as they are.
+   * EXAPROXY_E_INVALID (nothing changed) for a bad status, name or variable name, or too many
+   * variables. The last call wins. */
+  int32_t (*verdict_set_page)(exaproxy_verdict* v, int32_t status, exaproxy_str template_name,
+                              const exaproxy_str* vars, size_t nvars);
 } exaproxy_host_api;
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */
 typedef struct exaproxy_plugin {
-  uint32_t size;      /* sizeof(exaproxy_plugin) as the plugin was compiled */
-  uint16_t abi_major; /* EXAPROXY_ABI_MAJOR as the plugin was compiled */
-  uint16_t abi_minor; /* EXAPROXY_ABI_MINOR as the plugin was compiled */
-  const char* name;   /* NUL-terminated, static: "deny_hosts" */
+  uint32_t size;       /* sizeof(exaproxy_plugin) as the plugin was compiled */
+  uint16_t abi_major;  /* EXAPROXY_ABI_MAJOR as the plugin was compiled */
+  uint16_t abi_minor;  /* EXAPROXY_ABI_MINOR as the plugin was compiled */
+  const char* name;    /* NUL-terminated, static: "deny_hosts" */
   const char* version; /* "1.2.0" */
   const char* vendor;  /* "Example Corp" */
 

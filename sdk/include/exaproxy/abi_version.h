@@ -9,11 +9,15 @@
  *   1.0  first release.
  *   1.1  exaproxy_plugin.description (one line shown in the UI),
  *        exaproxy_host_api.txn_id (a process-unique transaction number for log correlation).
+ *   1.2  verdicts that carry request edits (exaproxy_host_api.verdict_set_url,
+ *        verdict_edit_header; EXAPROXY_HEADER_SET/ADD/REMOVE), so a PENDING verdict completed
+ *        from any thread can rewrite the request; pages rendered by the host from its templates
+ *        directory (template_exists, verdict_set_page).
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H
 
 #define EXAPROXY_ABI_MAJOR 1
-#define EXAPROXY_ABI_MINOR 1
+#define EXAPROXY_ABI_MINOR 2
 
 #endif /* EXAPROXY_ABI_VERSION_H */

@@ -74,6 +74,9 @@ enum class Action : int32_t {
   Error = EXAPROXY_ERROR
 };
 
+// Variables of a page the host renders (Verdict::page): name/value pairs, in order.
+using PageVars = std::vector<std::pair<std::string, std::string>>;
+
 // A verdict as a value: built with the static functions, copied into the host's verdict when a
 // hook returns (or when complete() is called).
 class Verdict {
@@ -112,6 +115,19 @@ public:
     v.status_ = status;
     return v;
   }
+  // ABI 1.2: answer with the host's template <name>.html (see page()).
+  static Verdict respondPage(int status, std::string templateName, PageVars vars = {}) {
+    Verdict v(Action::Respond);
+    v.status_ = status;
+    v.page(std::move(templateName), std::move(vars));
+    return v;
+  }
+  static Verdict denyPage(std::string reason, std::string templateName, PageVars vars = {},
+                          int status = 403) {
+    Verdict v = deny(std::move(reason), status);
+    v.page(std::move(templateName), std::move(vars));
+    return v;
+  }
   static Verdict pending() { return Verdict(Action::Pending); }
   static Verdict error(std::string reason) {
     Verdict v(Action::Error);
@@ -125,6 +141,39 @@ public:
   }
   Verdict& reason(std::string why) {
     reason_ = std::move(why);
+    return *this;
+  }
+
+  // ABI 1.2: request edits carried by a rewrite() verdict and applied by the host on the
+  // transaction's loop when the verdict is delivered, so that Pending::complete() can rewrite the
+  // request from any thread. In call order; ignored with other actions. A URL that does not fit
+  // the request (checked when it is applied) triggers the plugin's on_error policy; a refused
+  // edit (bad URL or header, a field the host owns) or a host older than 1.2 makes the verdict
+  // an ERROR saying why.
+  Verdict& url(std::string newUrl) {
+    edits_.push_back(Edit{Edit::Url, std::move(newUrl), {}});
+    return *this;
+  }
+  Verdict& setRequestHeader(std::string name, std::string value) {
+    edits_.push_back(Edit{EXAPROXY_HEADER_SET, std::move(name), std::move(value)});
+    return *this;
+  }
+  Verdict& addRequestHeader(std::string name, std::string value) {
+    edits_.push_back(Edit{EXAPROXY_HEADER_ADD, std::move(name), std::move(value)});
+    return *this;
+  }
+  Verdict& removeRequestHeader(std::string name) {
+    edits_.push_back(Edit{EXAPROXY_HEADER_REMOVE, std::move(name), {}});
+    return *this;
+  }
+  // ABI 1.2: the body of a deny() or respond...() answer is the host's template <name>.html
+  // ([server] templates; Content-Type text/html), rendered with the host's variables (status,
+  // reason, detail, url, host, method, client, user, proxy, time, plugin) and these (which replace
+  // the host's of the same name), every value HTML-escaped. On a host older than 1.2 a deny keeps
+  // the host's error page and a respond becomes an ERROR.
+  Verdict& page(std::string templateName, PageVars vars = {}) {
+    page_ = std::move(templateName);
+    pageVars_ = std::move(vars);
     return *this;
   }
 
@@ -145,18 +194,64 @@ public:
       a->verdict_add_header(v, str(h.first), str(h.second));
     if (!file_.empty())
       a->verdict_set_file(v, str(file_), str(contentType_));
-    else if (action_ == Action::Respond)
+    else if (action_ == Action::Respond && page_.empty())
       a->verdict_set_body(v, str(body_), str(contentType_));
-    return static_cast<int32_t>(action_);
+    if (edits_.empty() && page_.empty())
+      return static_cast<int32_t>(action_);
+    std::string problem = fillAbi12(a, v);
+    if (problem.empty())
+      return static_cast<int32_t>(action_);
+    a->verdict_set_reason(v, str(problem));
+    return EXAPROXY_ERROR;
   }
 
 private:
+  struct Edit {
+    static constexpr int32_t Url = -1;
+    int32_t op; // Url or EXAPROXY_HEADER_*
+    std::string name, value;
+  };
+
+  // The 1.2 details; "" when done, else why the verdict cannot be delivered as built.
+  std::string fillAbi12(const exaproxy_host_api* a, exaproxy_verdict* v) const {
+    if (!edits_.empty()) {
+      if (!EXAPROXY_HAS_FIELD(a, exaproxy_host_api, verdict_edit_header))
+        return "this host (ABI older than 1.2) cannot carry request edits in a verdict";
+      for (const auto& e : edits_) {
+        if (e.op == Edit::Url) {
+          if (a->verdict_set_url(v, str(e.name)) != EXAPROXY_OK)
+            return "verdict_set_url refused '" + e.name + "'";
+        } else if (a->verdict_edit_header(v, e.op, str(e.name), str(e.value)) != EXAPROXY_OK) {
+          return "verdict_edit_header refused '" + e.name + "'";
+        }
+      }
+    }
+    if (!page_.empty()) {
+      if (!EXAPROXY_HAS_FIELD(a, exaproxy_host_api, verdict_set_page))
+        return action_ == Action::Respond
+                   ? "this host (ABI older than 1.2) cannot render page '" + page_ + "'"
+                   : "";
+      std::vector<exaproxy_str> vars;
+      vars.reserve(2 * pageVars_.size());
+      for (const auto& [name, value] : pageVars_) {
+        vars.push_back(str(name));
+        vars.push_back(str(value));
+      }
+      if (a->verdict_set_page(v, status_, str(page_), vars.data(), pageVars_.size()) != EXAPROXY_OK)
+        return "verdict_set_page refused template '" + page_ + "' or its variables";
+    }
+    return "";
+  }
+
   explicit Verdict(Action a) : action_(a) {}
   Action action_;
   int status_ = 0;
   std::string reason_, routeHost_, location_, body_, contentType_, file_;
   uint16_t routePort_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
+  std::vector<Edit> edits_;
+  std::string page_;
+  PageVars pageVars_;
 };
 
 // A PENDING transaction's handle: copy it anywhere, complete it from any thread, exactly once.
@@ -327,6 +422,19 @@ public:
   int32_t gauge(std::string_view name, std::string_view help) const {
     return api_->metric_define(host_, EXAPROXY_METRIC_GAUGE, str(name), str(help));
   }
+  // ABI 1.2. Whether the host's templates directory has <name>.html (for Verdict::page; "error"
+  // always exists). It looks at the disk: call it in the constructor or reconfigure() (or a
+  // worker), not in a hook. nullopt when the host cannot tell (exaproxy --verify-plugin, a host
+  // older than 1.2); false for a name that is not [A-Za-z0-9_-]+.
+  std::optional<bool> templateExists(std::string_view name) const {
+    if (!EXAPROXY_HAS_FIELD(api_, exaproxy_host_api, template_exists))
+      return std::nullopt;
+    int32_t rc = api_->template_exists(host_, str(name));
+    if (rc == EXAPROXY_E_UNAVAILABLE)
+      return std::nullopt;
+    return rc == 1;
+  }
+
   void add(int32_t id, int64_t delta = 1) const { api_->metric_add(host_, id, delta); }
   void set(int32_t id, int64_t value) const { api_->metric_set(host_, id, value); }
 

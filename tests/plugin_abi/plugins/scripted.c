@@ -26,8 +26,8 @@
 typedef struct {
   const exaproxy_host_api* api;
   exaproxy_host* host;
-  char label[MAXS], action[MAXS], url[MAXS], header[MAXS], route[MAXS], location[MAXS],
-      body[MAXS], reason[MAXS], then_action[MAXS], response_header[MAXS], response_action[MAXS];
+  char label[MAXS], action[MAXS], url[MAXS], header[MAXS], route[MAXS], location[MAXS], body[MAXS],
+      reason[MAXS], then_action[MAXS], response_header[MAXS], response_action[MAXS];
   int port, status, delay_ms;
   int32_t done_metric, rc_metric;
 } scripted;
@@ -63,20 +63,34 @@ static void* create(const exaproxy_host_api* api, exaproxy_host* host) {
     api->setting_get(host, i, &e);
     char value[MAXS];
     copy(value, e.value);
-    if (keyis(e.key, "label")) strcpy(s->label, value);
-    else if (keyis(e.key, "action")) strcpy(s->action, value);
-    else if (keyis(e.key, "url")) strcpy(s->url, value);
-    else if (keyis(e.key, "header")) strcpy(s->header, value);
-    else if (keyis(e.key, "route")) strcpy(s->route, value);
-    else if (keyis(e.key, "port")) s->port = atoi(value);
-    else if (keyis(e.key, "location")) strcpy(s->location, value);
-    else if (keyis(e.key, "status")) s->status = atoi(value);
-    else if (keyis(e.key, "body")) strcpy(s->body, value);
-    else if (keyis(e.key, "reason")) strcpy(s->reason, value);
-    else if (keyis(e.key, "delay_ms")) s->delay_ms = atoi(value);
-    else if (keyis(e.key, "then")) strcpy(s->then_action, value);
-    else if (keyis(e.key, "response_header")) strcpy(s->response_header, value);
-    else if (keyis(e.key, "response_action")) strcpy(s->response_action, value);
+    if (keyis(e.key, "label"))
+      strcpy(s->label, value);
+    else if (keyis(e.key, "action"))
+      strcpy(s->action, value);
+    else if (keyis(e.key, "url"))
+      strcpy(s->url, value);
+    else if (keyis(e.key, "header"))
+      strcpy(s->header, value);
+    else if (keyis(e.key, "route"))
+      strcpy(s->route, value);
+    else if (keyis(e.key, "port"))
+      s->port = atoi(value);
+    else if (keyis(e.key, "location"))
+      strcpy(s->location, value);
+    else if (keyis(e.key, "status"))
+      s->status = atoi(value);
+    else if (keyis(e.key, "body"))
+      strcpy(s->body, value);
+    else if (keyis(e.key, "reason"))
+      strcpy(s->reason, value);
+    else if (keyis(e.key, "delay_ms"))
+      s->delay_ms = atoi(value);
+    else if (keyis(e.key, "then"))
+      strcpy(s->then_action, value);
+    else if (keyis(e.key, "response_header"))
+      strcpy(s->response_header, value);
+    else if (keyis(e.key, "response_action"))
+      strcpy(s->response_action, value);
     else {
       api->config_error(host, i, S("unknown key"));
       free(s);
@@ -91,24 +105,37 @@ static void* create(const exaproxy_host_api* api, exaproxy_host* host) {
 static void destroy(void* instance) { free(instance); }
 
 static int32_t parse_action(const char* a) {
-  if (!strcmp(a, "rewrite")) return EXAPROXY_REWRITE;
-  if (!strcmp(a, "route")) return EXAPROXY_ROUTE;
-  if (!strcmp(a, "redirect")) return EXAPROXY_REDIRECT;
-  if (!strcmp(a, "respond")) return EXAPROXY_RESPOND;
-  if (!strcmp(a, "deny")) return EXAPROXY_DENY;
-  if (!strcmp(a, "error")) return EXAPROXY_ERROR;
-  if (!strcmp(a, "bad")) return 99;
-  if (!strcmp(a, "pending")) return EXAPROXY_PENDING;
+  if (!strcmp(a, "rewrite"))
+    return EXAPROXY_REWRITE;
+  if (!strcmp(a, "route"))
+    return EXAPROXY_ROUTE;
+  if (!strcmp(a, "redirect"))
+    return EXAPROXY_REDIRECT;
+  if (!strcmp(a, "respond"))
+    return EXAPROXY_RESPOND;
+  if (!strcmp(a, "deny"))
+    return EXAPROXY_DENY;
+  if (!strcmp(a, "error"))
+    return EXAPROXY_ERROR;
+  if (!strcmp(a, "bad"))
+    return 99;
+  if (!strcmp(a, "pending"))
+    return EXAPROXY_PENDING;
   return EXAPROXY_CONTINUE;
 }
 
 static void fill(scripted* s, exaproxy_verdict* v) {
   const exaproxy_host_api* a = s->api;
-  if (s->status) a->verdict_set_status(v, s->status);
-  if (*s->reason) a->verdict_set_reason(v, S(s->reason));
-  if (*s->route) a->verdict_set_route(v, S(s->route), (uint16_t)s->port);
-  if (*s->location) a->verdict_set_location(v, S(s->location));
-  if (*s->body) a->verdict_set_body(v, S(s->body), S("text/plain"));
+  if (s->status)
+    a->verdict_set_status(v, s->status);
+  if (*s->reason)
+    a->verdict_set_reason(v, S(s->reason));
+  if (*s->route)
+    a->verdict_set_route(v, S(s->route), (uint16_t)s->port);
+  if (*s->location)
+    a->verdict_set_location(v, S(s->location));
+  if (*s->body)
+    a->verdict_set_body(v, S(s->body), S("text/plain"));
 }
 
 static void work(void* arg) {
@@ -125,11 +152,14 @@ static void work(void* arg) {
 static int32_t on_request(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) {
   scripted* s = instance;
   const exaproxy_host_api* a = s->api;
-  if (*s->label) a->header_add(txn, EXAPROXY_REQUEST, S("X-Chain"), S(s->label));
+  if (*s->label)
+    a->header_add(txn, EXAPROXY_REQUEST, S("X-Chain"), S(s->label));
   int32_t action = parse_action(s->action);
   if (action == EXAPROXY_REWRITE) {
-    if (*s->url) a->req_set_url(txn, S(s->url));
-    if (*s->header) a->header_set(txn, EXAPROXY_REQUEST, S(s->header), S(s->label));
+    if (*s->url)
+      a->req_set_url(txn, S(s->url));
+    if (*s->header)
+      a->header_set(txn, EXAPROXY_REQUEST, S(s->header), S(s->label));
   } else if (action == EXAPROXY_PENDING) {
     job* j = malloc(sizeof *j);
     j->self = s;
@@ -167,7 +197,8 @@ static size_t status(void* instance, char* buf, size_t len) {
   const char* json = "{\"scripted\":true}";
   (void)s;
   size_t n = strlen(json);
-  if (len > n) memcpy(buf, json, n + 1);
+  if (len > n)
+    memcpy(buf, json, n + 1);
   return n;
 }
 
@@ -175,7 +206,9 @@ EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void) {
   static const exaproxy_plugin d = {
       .size = sizeof(exaproxy_plugin),
       .abi_major = EXAPROXY_ABI_MAJOR,
-      .abi_minor = EXAPROXY_ABI_MINOR,
+      /* The newest ABI it needs (1.1: description), not the headers' 1.2: so every chain test
+       * also shows a 1.1 plugin running on this host. abi12.c uses the 1.2 entries. */
+      .abi_minor = 1,
       .name = "scripted",
       .version = "1.0",
       .vendor = "tests",

@@ -1,12 +1,12 @@
-// Unit tests of local_core: rules parsing (errors name file:line), matching, template expansion and
-// escaping, generated content, path traversal attempts, symlinks and conditional requests, against
-// a temporary directory tree.
+// Unit tests of local_core: rules parsing (errors name file:line, template names checked through
+// the host), matching, the page a template rule asks the host for (the host renders and escapes
+// it: tests/unit/http/error_pages_test.cpp), generated content, path traversal attempts, symlinks
+// and conditional requests, against a temporary directory tree.
 #include "file_server.h"
 #include "generators.h"
 #include "http_date.h"
 #include "local_core.h"
 #include "mime_types.h"
-#include "page_template.h"
 
 #include <gtest/gtest.h>
 
@@ -37,8 +37,6 @@ protected:
     writeFile(dir_ / "www/sub/page.txt", "page");
     writeFile(dir_ / "www/sub/index.html", "sub index");
     writeFile(dir_ / "secret.txt", "top secret");
-    writeFile(dir_ / "templates/blocked.html",
-              "<p>{{detail}}</p><p>{{url}}</p><p>{{client}}</p><p>{{plugin}}</p>{{unknown}}");
     fs::create_symlink(dir_ / "secret.txt", dir_ / "www/escape.txt");
     fs::create_symlink(dir_ / "www/style.css", dir_ / "www/inside.css");
     fs::create_symlink(dir_, dir_ / "www/up");
@@ -57,9 +55,10 @@ protected:
     }
     return out;
   }
-  std::string error(const std::vector<std::tuple<std::string, std::string, std::string>>& list) {
+  std::string error(const std::vector<std::tuple<std::string, std::string, std::string>>& list,
+                    const TemplateCheck& check = {}) {
     try {
-      parseLocalConfig(entries(list));
+      parseLocalConfig(entries(list), check);
     } catch (const ConfigFailure& f) {
       return f.what();
     }
@@ -102,17 +101,55 @@ using T = std::tuple<std::string, std::string, std::string>;
 
 TEST_F(LocalTest, ParsesGlobalsAndRules) {
   auto cfg = parseLocalConfig(entries(
-      {T{"local", "name", "Corp Proxy"}, T{"local", "templates", "../templates"},
-       T{"local", "pac_proxy", "proxy.corp.test:3128"},
+      {T{"local", "name", "Corp Proxy"}, T{"local", "pac_proxy", "proxy.corp.test:3128"},
        T{"local docs", "prefix", "http://docs.corp.test/"}, T{"local docs", "directory", "../www"},
        T{"local block", "host", "*.bad.test"}, T{"local block", "template", "blocked"}}));
   EXPECT_EQ(cfg->proxyName, "Corp Proxy");
+  EXPECT_TRUE(cfg->proxyNameSet);
   ASSERT_EQ(cfg->rules.size(), 2u);
   EXPECT_EQ(cfg->rules[0].name, "docs");
   EXPECT_TRUE(cfg->rules[0].prefixIsUrl);
   EXPECT_EQ(cfg->rules[0].root, (dir_ / "www").string()); // relative to the conf file's directory
   EXPECT_EQ(cfg->rules[1].action, RuleAction::Template);
-  EXPECT_NE(cfg->rules[1].templateText.find("{{detail}}"), std::string::npos);
+  EXPECT_EQ(cfg->rules[1].templateName, "blocked");
+  EXPECT_TRUE(cfg->warnings.empty());
+}
+
+// The host owns the templates (ABI 1.2): names are checked through it, the old key only warns.
+TEST_F(LocalTest, TemplateNamesAreCheckedByTheHost) {
+  std::vector<std::string> asked;
+  auto check = [&](std::string_view name) -> std::optional<bool> {
+    asked.emplace_back(name);
+    return name == "blocked" || name == "error";
+  };
+  auto rules = [](const std::string& name) {
+    return std::vector<T>{T{"local a", "host", "a.test"}, T{"local a", "template", name}};
+  };
+  EXPECT_EQ(error(rules("blocked"), check), "");
+  std::string e = error(rules("missing"), check);
+  EXPECT_NE(e.find(":2: [local a] template: no template 'missing': add missing.html to the "
+                   "proxy's templates directory ([server] templates"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(asked, (std::vector<std::string>{"blocked", "missing"}));
+  // Bad names never reach the host.
+  EXPECT_NE(error(rules("../secret"), check).find("letters, digits"), std::string::npos);
+  EXPECT_NE(error(rules(std::string(65, 'a')), check), "");
+  EXPECT_EQ(asked.size(), 2u);
+  // The host cannot tell (exaproxy --verify-plugin): accepted.
+  EXPECT_EQ(error(rules("missing"), [](std::string_view) { return std::optional<bool>(); }), "");
+
+  // [local] templates is deprecated: accepted with a warning, never read.
+  auto cfg = parseLocalConfig(
+      entries({T{"local", "templates", "/nonexistent"}, T{"local b", "host", "b.test"},
+               T{"local b", "template", "blocked"}, T{"local b", "content_type", "text/plain"}}),
+      check);
+  ASSERT_EQ(cfg->warnings.size(), 2u);
+  EXPECT_NE(cfg->warnings[0].find(conf_ + ":1: [local] templates is deprecated and ignored"),
+            std::string::npos)
+      << cfg->warnings[0];
+  EXPECT_NE(cfg->warnings[1].find("content_type is ignored for a template page"), std::string::npos)
+      << cfg->warnings[1];
 }
 
 TEST_F(LocalTest, ErrorsNameFileAndLine) {
@@ -134,15 +171,7 @@ TEST_F(LocalTest, RefusesBadRules) {
   EXPECT_NE(error({T{"local a", "prefix", "docs/"}, T{"local a", "deny", "x"}}), "");
   EXPECT_NE(error({T{"local a", "host", "a.test"}, T{"local a", "generate", "gif"}}), "");
   EXPECT_NE(error({T{"local a", "host", "a.test"}, T{"local a", "file", "../www"}}), ""); // a dir
-  EXPECT_NE(error({T{"local a", "host", "a.test"}, T{"local a", "template", "blocked"}})
-                .find("no templates directory"),
-            std::string::npos);
-  EXPECT_NE(error({T{"local", "templates", "../templates"}, T{"local a", "host", "a.test"},
-                   T{"local a", "template", "../secret"}}),
-            "");
-  EXPECT_NE(error({T{"local", "templates", "../templates"}, T{"local a", "host", "a.test"},
-                   T{"local a", "template", "missing"}}),
-            "");
+  EXPECT_NE(error({T{"local a", "host", "a.test"}, T{"local a", "template", "../secret"}}), "");
   EXPECT_NE(error({T{"local", "pac_proxy", "evil\"host:1"}}), "");
   EXPECT_NE(error({T{"local", "pac_direct", "a*b.test"}}), "");
   EXPECT_NE(error({T{"local a", "host", "a.test"}, T{"local a", "deny", "x"},
@@ -188,39 +217,36 @@ TEST_F(LocalTest, ListenerPatternMatchesTheProxyItself) {
   EXPECT_EQ(c.match(get("http://www.example.test/proxy.pac")), nullptr);
 }
 
-// ---- templates ----
+// ---- template pages (rendered by the host) ----
 
-TEST(PageTemplateTest, ExpandsAndEscapesOnce) {
-  std::string out =
-      renderTemplate("a {{x}} b {{ y }} {{z}} {{x", {{"x", "<b>&\"'"}, {"y", "{{x}}"}});
-  EXPECT_EQ(out, "a &lt;b&gt;&amp;&quot;&#39; b {{x}} {{z}} {{x");
-}
-
-TEST_F(LocalTest, TemplateRuleRendersBlockPage) {
-  auto c = core({T{"local", "templates", "../templates"}, T{"local b", "host", "bad.test"},
-                 T{"local b", "template", "blocked"},
+TEST_F(LocalTest, TemplateRuleAsksTheHostForItsPage) {
+  auto c = core({T{"local b", "host", "bad.test"}, T{"local b", "template", "blocked"},
                  T{"local b", "reason", "Gambling <script>alert(1)</script>"}});
-  auto req = get("http://bad.test/?q=<script>");
-  auto a = ask(c, req);
+  auto a = ask(c, get("http://bad.test/?q=<script>"));
   EXPECT_EQ(a.kind, LocalAnswer::Kind::Respond);
   EXPECT_EQ(a.status, 403);
+  EXPECT_EQ(a.page, "blocked");
   EXPECT_EQ(a.contentType, "text/html; charset=utf-8");
-  EXPECT_EQ(a.body, "<p>Gambling &lt;script&gt;alert(1)&lt;/script&gt;</p>"
-                    "<p>http://bad.test/?q=&lt;script&gt;</p><p>192.0.2.7</p><p>local</p>"
-                    "{{unknown}}");
+  EXPECT_TRUE(a.body.empty()) << "the host renders the page, not the plugin";
+  // The reason travels as the verdict's reason (the host's {{detail}}), unescaped: the host
+  // escapes every value when it renders.
+  EXPECT_EQ(a.reason, "Gambling <script>alert(1)</script>");
+  using Vars = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(a.pageVars, (Vars{{"rule", "b"}})) << "no [local] name: the host's {{proxy}} stays";
+  ASSERT_EQ(a.headers.size(), 1u);
+  EXPECT_EQ(a.headers[0], (std::pair<std::string, std::string>{"Cache-Control", "no-store"}));
   EXPECT_EQ(c.stats().pages.load(), 1u);
 }
 
-TEST_F(LocalTest, BuiltinErrorTemplateHasTimeAndHostPlaceholders) {
-  auto c = core({T{"local b", "host", "bad.test"}, T{"local b", "template", "error"},
-                 T{"local b", "status", "451"}, T{"local b", "reason", "legal"}});
+TEST_F(LocalTest, TemplatePageStatusAndProxyName) {
+  auto c = core({T{"local", "name", "Corp"}, T{"local b", "host", "bad.test"},
+                 T{"local b", "template", "error"}, T{"local b", "status", "451"},
+                 T{"local b", "reason", "legal"}});
   auto a = ask(c, get("http://bad.test/"));
   EXPECT_EQ(a.status, 451);
-  EXPECT_NE(a.body.find("451 Unavailable For Legal Reasons"), std::string::npos) << a.body;
-  EXPECT_NE(a.body.find("Sun, 06 Nov 1994 08:49:37 GMT"), std::string::npos) << a.body;
-  auto vars = c.pageVariables(c.config().rules[0], get("http://bad.test/"), 451);
-  EXPECT_EQ(vars["host"], "bad.test");
-  EXPECT_EQ(vars["rule"], "b");
+  EXPECT_EQ(a.page, "error");
+  using Vars = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(a.pageVars, (Vars{{"rule", "b"}, {"proxy", "Corp"}}));
 }
 
 TEST_F(LocalTest, DenyRuleLeavesThePageToTheHost) {

@@ -19,6 +19,7 @@ path = local.so
 
 [local]
 name = Test Proxy
+# Deprecated since ABI 1.2 (pages come from [server] templates, 01-templates.conf): a warning.
 templates = @DIR@/templates
 pac_direct = *.corp.test
 
@@ -59,7 +60,12 @@ generate = status
 class LocalPluginTest : public testing::Test {
 protected:
   void SetUp() override {
-    proxy = std::make_unique<ProxyProcess>(ProxyOptions{"", {}, {{"80-local.conf", kConf}}});
+    // The host owns the templates: template pages are rendered from [server] templates.
+    proxy = std::make_unique<ProxyProcess>(
+        ProxyOptions{"",
+                     {},
+                     {{"01-templates.conf", "[server]\ntemplates = @DIR@/templates\n"},
+                      {"80-local.conf", kConf}}});
     fs::path d = proxy->dir();
     fs::create_directories(d / "www/sub");
     fs::create_directories(d / "templates");
@@ -70,7 +76,9 @@ protected:
     ASSERT_TRUE(writeFile(d / "motd.txt", "message of the day\n"));
     ASSERT_TRUE(writeFile(d / "templates/blocked.html",
                           "<title>{{status}} {{reason}}</title><p>{{detail}}</p><p>{{url}}</p>"
-                          "<p>client={{client}} plugin={{plugin}} host={{host}}</p>"));
+                          "<p>client={{client}} plugin={{plugin}} host={{host}}</p>"
+                          "<p>rule={{rule}} proxy={{proxy}} time={{time}}</p>"));
+    ASSERT_TRUE(writeFile(d / "templates/error.html", "host error page {{status}}: {{detail}}"));
     fs::create_symlink(d / "secret.txt", d / "www/escape.txt");
     ASSERT_TRUE(proxy->start());
   }
@@ -190,12 +198,21 @@ TEST_F(LocalPluginTest, TemplateBlockPage) {
             std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("<b>"), std::string::npos) << "the URL must be escaped";
+  // The host rendered it (ABI 1.2 verdict_set_page): its {{time}}, the plugin's {{rule}} and
+  // {{proxy}} ([local] name).
+  EXPECT_NE(r.out.find("rule=blocked proxy=Test Proxy time="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" GMT</p>"), std::string::npos) << r.out;
+  EXPECT_EQ(header(r.out, "Cache-Control"), "no-store");
+  std::string log = proxy->stderrText() + proxy->stdoutText();
+  EXPECT_NE(log.find("[local] templates is deprecated and ignored"), std::string::npos) << log;
 }
 
 TEST_F(LocalPluginTest, DenyUsesTheHostErrorPage) {
   auto r = curl({"http://gone.local.test/"}, true);
   EXPECT_EQ(r.status, 410);
-  EXPECT_NE(r.out.find("This site was retired."), std::string::npos) << r.out;
+  // The host's templates: error.html (the one of [server] templates).
+  EXPECT_NE(r.out.find("\r\n\r\nhost error page 410: This site was retired."), std::string::npos)
+      << r.out;
 }
 
 TEST_F(LocalPluginTest, PacFileByAbsoluteUrl) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace exaproxy::http {
 namespace {
@@ -88,6 +89,114 @@ TEST_F(ErrorPagesTest, ShippedTemplateRenders) {
   EXPECT_NE(html.find("http://b.test/"), std::string::npos);
   EXPECT_NE(html.find("exaproxy"), std::string::npos);
   EXPECT_EQ(html.find("{{"), std::string::npos);
+}
+
+// Every NAME.html is a template plugins may name (ABI 1.2 verdict_set_page); a missing one falls
+// back to error.html, then to the built-in page, and says so.
+TEST_F(ErrorPagesTest, LoadsNamedTemplatesAndFallsBack) {
+  write("blocked.html", "<p>{{status}} {{reason}}: {{url}} for {{client}} by {{plugin}}</p>");
+  write("Block_page-2.html", "two");
+  write("bad name.html", "not a template name");
+  write("x.htm", "ignored");
+  ErrorPages pages;
+  ASSERT_TRUE(pages.load(dir_).ok());
+  EXPECT_EQ(pages.names(), (std::vector<std::string>{"Block_page-2", "blocked"}));
+  EXPECT_TRUE(pages.has("blocked"));
+  EXPECT_FALSE(pages.has("bad name"));
+  bool found = false;
+  EXPECT_EQ(pages.renderNamed(
+                "blocked", 403,
+                {{"url", "http://a.test/?<x>"}, {"client", "192.0.2.1"}, {"plugin", "local"}},
+                &found),
+            "<p>403 Forbidden: http://a.test/?&lt;x&gt; for 192.0.2.1 by local</p>");
+  EXPECT_TRUE(found);
+  // No such page and no error.html: the built-in page, with the same variables.
+  std::string html = pages.renderNamed("missing", 451, {{"detail", "legal"}}, &found);
+  EXPECT_FALSE(found);
+  EXPECT_NE(html.find("451"), std::string::npos);
+  EXPECT_NE(html.find("Unavailable For Legal Reasons"), std::string::npos);
+  EXPECT_NE(html.find("legal"), std::string::npos);
+  // With error.html, that one.
+  write("error.html", "generic {{status}} {{detail}}");
+  ASSERT_TRUE(pages.load(dir_).ok());
+  EXPECT_EQ(pages.renderNamed("missing", 403, {{"detail", "d"}}, &found), "generic 403 d");
+  EXPECT_FALSE(found);
+  // A later variable replaces an earlier one of the same name (a plugin's replaces the host's).
+  EXPECT_EQ(pages.renderNamed("error", 403, {{"detail", "host"}, {"detail", "plugin"}}),
+            "generic 403 plugin");
+}
+
+// Reloading (SIGHUP with a new directory) replaces every template, named ones included.
+TEST_F(ErrorPagesTest, ReloadReplacesNamedTemplates) {
+  write("blocked.html", "v1");
+  ErrorPages pages;
+  ASSERT_TRUE(pages.load(dir_).ok());
+  fs::remove(dir_ / "blocked.html");
+  write("other.html", "v2");
+  ASSERT_TRUE(pages.load(dir_).ok());
+  EXPECT_FALSE(pages.has("blocked"));
+  EXPECT_EQ(pages.renderNamed("other", 200, {}), "v2");
+}
+
+TEST_F(ErrorPagesTest, RenderStatusTakesAnyVariables) {
+  write("403.html", "{{status}} {{client}} {{time}} {{ method }}");
+  ErrorPages pages;
+  ASSERT_TRUE(pages.load(dir_).ok());
+  EXPECT_EQ(pages.renderStatus(403, {{"client", "<c>"}, {"time", "now"}, {"method", "GET"}}),
+            "403 &lt;c&gt; now GET");
+}
+
+// The renderer plugins' pages go through (it was plugins/local's page_template before ABI 1.2).
+TEST(RenderTemplateTest, ExpandsAndEscapesOnce) {
+  std::string out =
+      renderTemplate("a {{x}} b {{ y }} {{z}} {{x", {{"x", "<b>&\"'"}, {"y", "{{x}}"}});
+  EXPECT_EQ(out, "a &lt;b&gt;&amp;&quot;&#39; b {{x}} {{z}} {{x");
+}
+
+TEST(RenderTemplateTest, UnknownNamesStayAndTheTextAfterThemIsScanned) {
+  EXPECT_EQ(renderTemplate("{{a {{url}}}} {{}} {{", {{"url", "u"}}), "{{a u}} {{}} {{");
+  EXPECT_EQ(renderTemplate("", {{"x", "y"}}), "");
+  EXPECT_EQ(renderTemplate("no placeholders", {}), "no placeholders");
+}
+
+TEST(TemplateNameTest, LettersDigitsDashUnderscore) {
+  EXPECT_TRUE(validTemplateName("blocked"));
+  EXPECT_TRUE(validTemplateName("Block_page-2"));
+  EXPECT_TRUE(validTemplateName(std::string(64, 'a')));
+  EXPECT_FALSE(validTemplateName(std::string(65, 'a')));
+  EXPECT_FALSE(validTemplateName(""));
+  EXPECT_FALSE(validTemplateName("../x"));
+  EXPECT_FALSE(validTemplateName("a.html"));
+  EXPECT_FALSE(validTemplateName("a b"));
+}
+
+TEST(HttpDateTest, ImfFixdate) {
+  EXPECT_EQ(httpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(httpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+// The shipped block page (www/templates/blocked.html) uses only the host's variables.
+TEST_F(ErrorPagesTest, ShippedBlockPageRenders) {
+  ErrorPages pages;
+  ASSERT_TRUE(pages.load(fs::path(EXAPROXY_SOURCE_DIR) / "www" / "templates").ok());
+  ASSERT_TRUE(pages.has("blocked"));
+  bool found = false;
+  std::string html = pages.renderNamed("blocked", 403,
+                                       {{"detail", "Gambling"},
+                                        {"url", "http://c.test/<x>"},
+                                        {"host", "c.test"},
+                                        {"method", "GET"},
+                                        {"client", "192.0.2.9"},
+                                        {"user", ""},
+                                        {"proxy", "exaproxy"},
+                                        {"time", httpDate(0)},
+                                        {"plugin", "local"}},
+                                       &found);
+  EXPECT_TRUE(found);
+  EXPECT_NE(html.find("http://c.test/&lt;x&gt;"), std::string::npos);
+  EXPECT_NE(html.find("192.0.2.9"), std::string::npos);
+  EXPECT_NE(html.find("Blocked by exaproxy (local)"), std::string::npos);
+  EXPECT_EQ(html.find("{{"), std::string::npos) << html;
 }
 
 TEST(HtmlEscapeTest, EscapesSpecials) {

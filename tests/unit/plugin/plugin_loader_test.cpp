@@ -38,7 +38,7 @@ TEST_F(PluginLoaderTest, LoadsAGoodPlugin) {
   auto p = load("10-scripted", "scripted");
   ASSERT_TRUE(p);
   EXPECT_EQ(std::string(p->descriptor().name), "scripted");
-  EXPECT_EQ(p->abiString(), "1.1");
+  EXPECT_EQ(p->abiString(), "1.1") << "scripted declares 1.1: a 1.1 plugin on this 1.2 host";
   EXPECT_EQ(p->description(), "test plugin driven by its settings");
   EXPECT_EQ(p->statusJson(), "{\"scripted\":true}");
 }
@@ -49,14 +49,21 @@ TEST_F(PluginLoaderTest, RefusesMissingEntrySymbol) {
 
 TEST_F(PluginLoaderTest, RefusesOtherMajor) {
   auto why = refusal("major_mismatch");
-  EXPECT_HAS(why, "built for ABI 2.1");
+  EXPECT_HAS(why, "built for ABI 2.2");
   EXPECT_HAS(why, "major must be 1");
+}
+
+TEST_F(PluginLoaderTest, LoadsA12Plugin) {
+  auto p = load("10-abi12", "abi12");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->abiString(), "1.2");
+  EXPECT_EQ(p->description(), "test plugin using the ABI 1.2 entries");
 }
 
 TEST_F(PluginLoaderTest, RefusesNewerMinor) {
   auto why = refusal("newer_minor");
-  EXPECT_HAS(why, "built for ABI 1.2");
-  EXPECT_HAS(why, "newer than this host's 1.1");
+  EXPECT_HAS(why, "built for ABI 1.3");
+  EXPECT_HAS(why, "newer than this host's 1.2");
 }
 
 TEST_F(PluginLoaderTest, RefusesTooSmallDescriptor) {
@@ -115,11 +122,11 @@ TEST_F(PluginLoaderTest, VerifyPluginReportsEachCheck) {
   EXPECT_HAS(good.str(), "name=deny_hosts");
   EXPECT_HAS(good.str(), "OK: ");
   EXPECT_EQ(PluginRuntime::verifyPlugin(pluginPath("newer_minor"), bad), 1);
-  EXPECT_HAS(bad.str(), "REFUSED: built for ABI 1.2");
+  EXPECT_HAS(bad.str(), "REFUSED: built for ABI 1.3");
 }
 
 // The compatibility rule, tested: a plugin compiled against the frozen 1.0 headers (smaller
-// descriptor and API table) loads on this 1.1 host and every call it makes still works.
+// descriptor and API table) loads on this 1.2 host and every call it makes still works.
 TEST_F(PluginLoaderTest, FrozenAbi10PluginKeepsWorking) {
   auto p = load("10-frozen", "frozen_1_0");
   ASSERT_TRUE(p);
