@@ -5,9 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 namespace exaproxy {
@@ -20,23 +19,38 @@ void appendField(std::string& out, std::string_view field) {
     out += '-';
     return;
   }
-  for (char c : field) {
-    auto u = static_cast<unsigned char>(c);
-    bool escape = u < 0x20 || u == 0x7f || u == ' ';
-    if (escape) {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
+  // Runs of plain bytes are appended at once; the rare byte that would split the line is %XX.
+  size_t run = 0;
+  for (size_t i = 0; i < field.size(); ++i) {
+    auto u = static_cast<unsigned char>(field[i]);
+    if (u > 0x20 && u != 0x7f)
+      continue;
+    out.append(field.data() + run, i - run);
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    char esc[3] = {'%', kHex[u >> 4], kHex[u & 0xf]};
+    out.append(esc, 3);
+    run = i + 1;
   }
+  out.append(field.data() + run, field.size() - run);
 }
 
 } // namespace
 
-std::string formatSquid(const AccessRecord& r) {
+namespace {
+
+template <typename T> void appendNumber(std::string& out, T value, size_t minDigits = 0) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  (void)ec; // 24 bytes hold any 64-bit integer
+  auto len = static_cast<size_t>(end - buf);
+  if (len < minDigits)
+    out.append(minDigits - len, '0');
+  out.append(buf, len);
+}
+
+} // namespace
+
+void appendSquid(std::string& out, const AccessRecord& r) {
   using namespace std::chrono;
   auto ms = duration_cast<milliseconds>(r.end.time_since_epoch()).count();
   if (ms < 0)
@@ -44,13 +58,24 @@ std::string formatSquid(const AccessRecord& r) {
   auto elapsed = r.elapsed.count() < 0 ? 0 : r.elapsed.count();
   int status = r.status < 0 ? 0 : r.status;
 
-  std::string out;
-  out.reserve(160 + r.url.size());
-  out += fmt::format("{}.{:03} {:>6} ", ms / 1000, ms % 1000, elapsed);
+  appendNumber(out, ms / 1000);
+  out += '.';
+  appendNumber(out, ms % 1000, 3);
+  out += ' ';
+  char buf[24];
+  auto width = static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, elapsed).ptr - buf);
+  if (width < 6)
+    out.append(6 - width, ' '); // %6tr: right-aligned in 6 columns, never truncated
+  out.append(buf, width);
+  out += ' ';
   appendField(out, r.client);
   out += ' ';
   appendField(out, r.resultCode.empty() ? std::string_view("NONE_NONE") : r.resultCode);
-  out += fmt::format("/{:03} {} ", status, r.bytesSent);
+  out += '/';
+  appendNumber(out, status, 3);
+  out += ' ';
+  appendNumber(out, r.bytesSent);
+  out += ' ';
   appendField(out, r.method);
   out += ' ';
   appendField(out, r.url);
@@ -67,6 +92,12 @@ std::string formatSquid(const AccessRecord& r) {
   // the 10 leading fields stay Squid's.
   out += ' ';
   appendField(out, r.note);
+}
+
+std::string formatSquid(const AccessRecord& r) {
+  std::string out;
+  out.reserve(160 + r.url.size());
+  appendSquid(out, r);
   return out;
 }
 
@@ -170,15 +201,16 @@ void AccessLog::flushThread() {
 void AccessLog::write(const AccessRecord& record) {
   if (!enabled())
     return;
-  std::string line = formatSquid(record);
-  line += '\n';
   if (tlsBatch.on) {
-    tlsBatch.pending += line;
+    appendSquid(tlsBatch.pending, record);
+    tlsBatch.pending += '\n';
     ++tlsBatch.lines;
     if (tlsBatch.pending.size() >= kBatchFlushBytes)
       flushThread();
     return;
   }
+  std::string line = formatSquid(record);
+  line += '\n';
   writeLines(line, 1);
 }
 

@@ -12,20 +12,22 @@
 
 namespace exaproxy {
 
+// Every view must outlive the write() / formatSquid() call it is passed to (the session's own
+// strings, or literals): building a record allocates nothing.
 struct AccessRecord {
   std::chrono::system_clock::time_point end; // when the transaction ended
   std::chrono::milliseconds elapsed{0};
-  std::string client;      // identity address text (after XFF / PROXY)
-  std::string resultCode;  // TCP_MISS, TCP_TUNNEL, TCP_DENIED, TCP_REDIRECT, NONE_NONE, ...
-  int status = 0;          // HTTP status sent to the client; 0 = none (logged as 000)
-  uint64_t bytesSent = 0;  // headers + body sent to the client
-  std::string_view method; // must outlive the write() call (usually a static method name)
-  std::string url;         // host:port for CONNECT
-  std::string user;        // empty -> "-"
-  std::string hierarchy;   // HIER_DIRECT, HIER_NONE
-  std::string upstream;    // address or "-"
-  std::string contentType; // empty -> "-"
-  std::string note;        // the plugins' decision; the 11th field ("-" when empty)
+  std::string_view client;      // identity address text (after XFF / PROXY)
+  std::string_view resultCode;  // TCP_MISS, TCP_TUNNEL, TCP_DENIED, TCP_REDIRECT, NONE_NONE, ...
+  int status = 0;               // HTTP status sent to the client; 0 = none (logged as 000)
+  uint64_t bytesSent = 0;       // headers + body sent to the client
+  std::string_view method;      // usually a static method name
+  std::string_view url;         // host:port for CONNECT
+  std::string_view user;        // empty -> "-"
+  std::string_view hierarchy;   // HIER_DIRECT, HIER_NONE
+  std::string_view upstream;    // address or "-"
+  std::string_view contentType; // empty -> "-"
+  std::string_view note;        // the plugins' decision; the 11th field ("-" when empty)
 };
 
 // `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt` then one more field, the note
@@ -36,6 +38,8 @@ struct AccessRecord {
 // is written as "-" (an empty result code as NONE_NONE, an empty hierarchy as HIER_NONE, status
 // 0 as 000, as Squid does).
 std::string formatSquid(const AccessRecord& record);
+// The same line appended to `out` (the writer formats straight into its batch buffer).
+void appendSquid(std::string& out, const AccessRecord& record);
 
 // Process-wide access log writer, used from every event loop thread.
 //

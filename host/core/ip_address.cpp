@@ -62,8 +62,23 @@ bool IpAddress::isUnspecified() const {
 
 std::string IpAddress::toString() const {
   char buf[INET6_ADDRSTRLEN];
-  if (isV4())
-    return inet_ntop(AF_INET, bytes_.data(), buf, sizeof buf);
+  if (isV4()) {
+    // Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf, and the access log
+    // and the upstream pool ask for this on every request.
+    std::string out;
+    out.reserve(15);
+    for (size_t i = 0; i < 4; ++i) {
+      if (i)
+        out += '.';
+      unsigned v = bytes_[i];
+      if (v >= 100)
+        out += static_cast<char>('0' + v / 100);
+      if (v >= 10)
+        out += static_cast<char>('0' + v / 10 % 10);
+      out += static_cast<char>('0' + v % 10);
+    }
+    return out;
+  }
   if (isV6())
     return inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
   return "-";

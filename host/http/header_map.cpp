@@ -48,10 +48,14 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   slot.reserve(name.size() + value.size());
   slot.append(name).append(value);
   std::string_view both(slot);
+  if (fields_.capacity() == 0)
+    fields_.reserve(kInitialFields);
   fields_.push_back(HeaderField{both.substr(0, name.size()), both.substr(name.size())});
 }
 
 void HeaderMap::addView(std::string_view name, std::string_view value) {
+  if (fields_.capacity() == 0)
+    fields_.reserve(kInitialFields); // one allocation for a typical head, not five
   fields_.push_back(HeaderField{name, value});
 }
 

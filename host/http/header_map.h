@@ -85,6 +85,7 @@ public:
   void rebase(const char* oldBase, size_t length, const char* newBase);
 
 private:
+  static constexpr size_t kInitialFields = 16;
   std::vector<HeaderField> fields_;
   // One string per add(): name followed by value. forward_list nodes never move, so views stay
   // valid and an empty arena costs no allocation.

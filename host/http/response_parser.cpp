@@ -228,6 +228,8 @@ bool ResponseParser::parseFieldLine(std::string_view line, size_t lineBegin) {
   while (valueEnd > valueBegin && isOws(static_cast<unsigned char>(line[valueEnd - 1]))) {
     --valueEnd;
   }
+  if (fields_.capacity() == 0)
+    fields_.reserve(16); // one allocation for a typical head
   fields_.push_back(FieldOffsets{lineBegin, i, lineBegin + valueBegin, valueEnd - valueBegin});
   return true;
 }

@@ -57,7 +57,7 @@ void IoWatch::setCallback(Callback cb) {
   // The old callback may be the one running now (a connection handed over from its own
   // callback): it is destroyed after the dispatch batch.
   if (slot_->cb)
-    loop_->deferDestroy(std::make_unique<Callback>(std::move(slot_->cb)));
+    loop_->retiredCallbacks_.push_back(std::move(slot_->cb));
   slot_->cb = std::move(cb);
 }
 
@@ -104,6 +104,7 @@ EventLoop::EventLoop() : now_(Clock::now()) {
 }
 
 EventLoop::~EventLoop() {
+  buryDead();
   ::close(wakefd_);
   ::close(epfd_);
 }
@@ -251,10 +252,20 @@ void EventLoop::drainMailbox() {
     fn();
 }
 
+void EventLoop::buryDead() {
+  while (!graveyard_.empty()) {
+    burying_.swap(graveyard_);
+    for (const auto& d : burying_)
+      d.destroy(d.object);
+    burying_.clear();
+  }
+}
+
 void EventLoop::runPosted() {
   drainMailbox();
   garbage_.clear();
-  graveyard_.clear();
+  buryDead();
+  retiredCallbacks_.clear();
 }
 
 void EventLoop::run() {
@@ -283,7 +294,8 @@ void EventLoop::run() {
     if (iterationHook_)
       iterationHook_();
     garbage_.clear();
-    graveyard_.clear();
+    buryDead();
+    retiredCallbacks_.clear();
   }
   running_ = false;
 }

@@ -98,7 +98,8 @@ public:
   // Destroys p after the current dispatch batch, so that an object may end its own life from one
   // of its callbacks (its IoWatch and Timer callbacks are never destroyed while they run).
   template <typename T> void deferDestroy(std::unique_ptr<T> p) {
-    graveyard_.push_back(std::shared_ptr<void>(std::move(p)));
+    if (p)
+      graveyard_.push_back(Doomed{p.release(), [](void* q) { delete static_cast<T*>(q); }});
   }
 
   // Runs at the end of every iteration, after I/O and timers (batched work: access-log lines).
@@ -133,7 +134,17 @@ private:
   Clock::time_point now_;
   std::vector<Timer*> heap_;
   std::vector<std::unique_ptr<IoWatch::Slot>> garbage_; // slots removed during dispatch
-  std::vector<std::shared_ptr<void>> graveyard_;        // see deferDestroy()
+  // See deferDestroy(): type-erased without a control block, so deferring costs no allocation.
+  struct Doomed {
+    void* object;
+    void (*destroy)(void*);
+  };
+  void buryDead(); // destroys the graveyard (and whatever those destructors defer in turn)
+  std::vector<Doomed> graveyard_;
+  std::vector<Doomed> burying_;
+  // Callbacks replaced by IoWatch::setCallback during dispatch (one may be running): destroyed
+  // after the batch; the vector keeps its capacity, so a hand-over allocates nothing.
+  std::vector<IoWatch::Callback> retiredCallbacks_;
   std::function<void()> iterationHook_;
 
   std::mutex mailboxMutex_;

@@ -9,6 +9,7 @@
 #include "workers/worker_pool.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -774,7 +775,10 @@ void ClientSession::connectNext() {
   setState(TxState::Connecting);
   if (!tx_->req.isConnect() && !tx_->req.upgradeWebsocket && !retried_) {
     for (const auto& c : tx_->candidates) {
-      if (auto conn = ctx_.pool().take(c); conn.fd.valid()) {
+      // A body-less request on a connection found closed is retried once (handleResponseHead);
+      // one with a body is not, so its connection is probed first.
+      bool probe = tx_->req.framing != http::Framing::None;
+      if (auto conn = ctx_.pool().take(c, probe); conn.fd.valid()) {
         up_ = std::move(conn.fd);
         upRemote_ = c;
         upReused_ = true;
@@ -1312,10 +1316,24 @@ bool ClientSession::readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, 
   return true;
 }
 
-size_t ClientSession::writeFrom(int fd, const char* data, size_t len, bool& blocked, Side side) {
+size_t ClientSession::writeFrom(int fd, const char* head, size_t headLen, const char* rest,
+                                size_t restLen, bool& blocked, Side side) {
+  // Both parts in one sendmsg: a response head and the first body bytes behind it (or a request
+  // head and its body) leave in one syscall and, small, in one segment.
+  size_t len = headLen + restLen;
   size_t done = 0;
   while (done < len) {
-    ssize_t n = ::send(fd, data + done, len - done, MSG_NOSIGNAL);
+    iovec iov[2];
+    int parts = 0;
+    if (done < headLen)
+      iov[parts++] = {const_cast<char*>(head + done), headLen - done};
+    size_t restDone = done > headLen ? done - headLen : 0;
+    if (restLen > restDone)
+      iov[parts++] = {const_cast<char*>(rest + restDone), restLen - restDone};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(parts);
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;
@@ -1348,48 +1366,29 @@ size_t ClientSession::writeFrom(int fd, const char* data, size_t len, bool& bloc
   return done;
 }
 
+// Sends `head` (a serialized head, or bytes the proxy made) then the first `sendable` bytes of
+// `body`, consuming what went out of each.
+bool ClientSession::flushParts(int fd, net::Buffer& head, net::Buffer& body, size_t& sendable,
+                               bool& blocked, Side side) {
+  if (head.empty() && sendable == 0)
+    return false;
+  size_t headLen = head.size();
+  size_t n = writeFrom(fd, head.data(), headLen, body.data(), sendable, blocked, side);
+  if (closed_)
+    return false;
+  size_t fromHead = std::min(n, headLen);
+  head.consume(fromHead);
+  body.consume(n - fromHead);
+  sendable -= n - fromHead;
+  return n > 0;
+}
+
 bool ClientSession::flushClient() {
-  bool progress = false;
-  if (!out_.empty()) {
-    size_t n = writeFrom(fd_.get(), out_.data(), out_.size(), clientBlocked_, Side::Client);
-    if (closed_)
-      return false;
-    out_.consume(n);
-    progress = n > 0;
-    if (!out_.empty())
-      return progress;
-  }
-  if (respSendable_ > 0 && !clientBlocked_) {
-    size_t n = writeFrom(fd_.get(), upIn_.data(), respSendable_, clientBlocked_, Side::Client);
-    if (closed_)
-      return false;
-    upIn_.consume(n);
-    respSendable_ -= n;
-    progress = progress || n > 0;
-  }
-  return progress;
+  return flushParts(fd_.get(), out_, upIn_, respSendable_, clientBlocked_, Side::Client);
 }
 
 bool ClientSession::flushUpstream() {
-  bool progress = false;
-  if (!upOut_.empty()) {
-    size_t n = writeFrom(up_.get(), upOut_.data(), upOut_.size(), upBlocked_, Side::Upstream);
-    if (closed_)
-      return false;
-    upOut_.consume(n);
-    progress = n > 0;
-    if (!upOut_.empty())
-      return progress;
-  }
-  if (reqSendable_ > 0 && !upBlocked_) {
-    size_t n = writeFrom(up_.get(), in_.data(), reqSendable_, upBlocked_, Side::Upstream);
-    if (closed_)
-      return false;
-    in_.consume(n);
-    reqSendable_ -= n;
-    progress = progress || n > 0;
-  }
-  return progress;
+  return flushParts(up_.get(), upOut_, in_, reqSendable_, upBlocked_, Side::Upstream);
 }
 
 void ClientSession::closeUpstream() {
@@ -1444,30 +1443,45 @@ void ClientSession::logAccess() {
   default:
     break;
   }
-  AccessRecord r;
-  r.end = std::chrono::system_clock::now();
-  r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
-  r.client = peer_.address.toString();
-  if (pluginTx_) {
-    const auto& who = pluginTx_->identity();
-    if (!who.address.empty())
-      r.client = who.address;
-    r.user = who.user;
+  auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
+  ctx_.totalLatency().record(static_cast<uint64_t>(elapsed.count()));
+  if (pluginTx_)
     pluginTx_->done(plugin::TxSummary{
         status_, bytesIn_, txBytesToClient_,
         std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop().now() - txStart_)});
+  if (!AccessLog::instance().enabled())
+    return;
+  // The record holds views: these strings live until write() returned.
+  std::string peerText;
+  std::string upstreamText;
+  std::string url = haveRequest_ ? tx_->req.url() : std::string("error:invalid-request");
+  AccessRecord r;
+  r.end = std::chrono::system_clock::now();
+  r.elapsed = elapsed;
+  if (pluginTx_ && !pluginTx_->identity().address.empty()) {
+    r.client = pluginTx_->identity().address;
+  } else {
+    peerText = peer_.address.toString();
+    r.client = peerText;
   }
+  if (pluginTx_)
+    r.user = pluginTx_->identity().user;
   r.note = tx_->note;
-  r.resultCode = resultCode_.empty() ? "NONE_NONE" : resultCode_;
+  r.resultCode = resultCode_.empty() ? std::string_view("NONE_NONE") : resultCode_;
   r.status = status_;
   r.bytesSent = txBytesToClient_;
   // A request rejected by the parser is logged as Squid does: NONE error:invalid-request.
-  r.method = haveRequest_ ? tx_->req.method : std::string_view("NONE");
-  r.url = haveRequest_ ? tx_->req.url() : std::string("error:invalid-request");
+  r.method = haveRequest_ ? std::string_view(tx_->req.method) : std::string_view("NONE");
+  r.url = url;
   r.hierarchy = hierarchy_;
-  r.upstream = hierarchy_ == "HIER_DIRECT" ? upRemote_.address.toString() : "-";
+  if (hierarchy_ == "HIER_DIRECT") {
+    upstreamText = upRemote_.address.toString();
+    r.upstream = upstreamText;
+  } else {
+    r.upstream = "-";
+  }
   r.contentType = tx_->contentType;
-  ctx_.totalLatency().record(static_cast<uint64_t>(r.elapsed.count()));
   AccessLog::instance().write(r);
 }
 

@@ -100,8 +100,11 @@ private:
 
   // I/O.
   bool readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, Side side);
-  // Writes `len` bytes from `data`; returns bytes written, sets blocked/broken.
-  size_t writeFrom(int fd, const char* data, size_t len, bool& blocked, Side side);
+  // Writes `head` then `rest` (either may be empty); returns bytes written, sets blocked/broken.
+  size_t writeFrom(int fd, const char* head, size_t headLen, const char* rest, size_t restLen,
+                   bool& blocked, Side side);
+  bool flushParts(int fd, net::Buffer& head, net::Buffer& body, size_t& sendable, bool& blocked,
+                  Side side);
   bool flushClient();   // out_ then the response bytes ready in upIn_
   bool flushUpstream(); // upOut_ then the request bytes ready in in_
   void closeUpstream();

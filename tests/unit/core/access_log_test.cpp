@@ -114,7 +114,7 @@ TEST(AccessLogFormat, NoteIsTheEleventhField) {
   EXPECT_EQ(fields[10], "plugin=acl");
   r.note = "a [b] c";
   EXPECT_NE(formatSquid(r).find(" text/html a%20[b]%20c"), std::string::npos);
-  r.note.clear(); // no decision: still 11 fields, so calamaris sees one layout
+  r.note = {}; // no decision: still 11 fields, so calamaris sees one layout
   EXPECT_EQ(splitWhitespace(formatSquid(r)).size(), 11u);
 }
 
@@ -211,13 +211,13 @@ std::vector<AccessRecord> threeRecords() {
   tunnel.resultCode = "TCP_TUNNEL";
   tunnel.method = "CONNECT";
   tunnel.url = "a.test:443";
-  tunnel.contentType.clear();
+  tunnel.contentType = {};
   tunnel.end += 1s;
   AccessRecord denied = miss;
   denied.resultCode = "TCP_DENIED";
   denied.status = 403;
   denied.hierarchy = "HIER_NONE";
-  denied.upstream.clear();
+  denied.upstream = {};
   denied.url = "http://b.test/with space";
   denied.end += 2s;
   return {miss, tunnel, denied};

@@ -16,6 +16,12 @@ TEST(IpAddress, ParsesV4AndV6) {
   EXPECT_EQ(IpAddress::parse("2001:DB8:0:0:0:0:0:1")->toString(), "2001:db8::1");
 }
 
+// IPv4 text is formatted by hand (not inet_ntop): every digit count, both ends of the range.
+TEST(IpAddress, FormatsEveryV4DigitCount) {
+  for (const char* text : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "1.22.103.240", "8.8.8.8"})
+    EXPECT_EQ(IpAddress::parse(text)->toString(), text);
+}
+
 TEST(IpAddress, MappedV6BecomesV4) {
   auto mapped = IpAddress::parse("::ffff:10.1.2.3");
   ASSERT_TRUE(mapped);

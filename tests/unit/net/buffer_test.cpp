@@ -56,3 +56,35 @@ TEST(BufferTest, ReleaseIfEmptyFreesMemoryOnlyWhenEmpty) {
 
 } // namespace
 } // namespace exaproxy::net
+
+namespace exaproxy::net {
+namespace {
+
+// Released blocks are reused by the next buffer on the same thread (no malloc per request), and a
+// moved buffer hands its block over instead of copying or freeing it.
+TEST(BufferCache, ReleasedBlocksAreReusedAndMovesKeepTheBlock) {
+  Buffer a;
+  a.append("hello");
+  const char* block = a.data();
+  Buffer b(std::move(a));
+  EXPECT_EQ(b.data(), block);
+  EXPECT_EQ(b.view(), "hello");
+  EXPECT_EQ(a.capacity(), 0u);
+  b.consume(5);
+  b.releaseIfEmpty();
+  Buffer c;
+  c.append("again");
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(c.data(), block) << "the 4 KiB block was not taken from the cache";
+#endif
+  EXPECT_EQ(c.view(), "again");
+  // Growth past the first block keeps the bytes and returns the small block to the cache.
+  std::string big(10000, 'x');
+  c.append(big);
+  EXPECT_EQ(c.size(), 10005u);
+  EXPECT_EQ(c.view().substr(0, 5), "again");
+  EXPECT_GE(c.capacity(), 16384u);
+}
+
+} // namespace
+} // namespace exaproxy::net

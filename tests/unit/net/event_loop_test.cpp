@@ -175,6 +175,38 @@ TEST_F(EventLoopTest, SetEventsSwitchesInterest) {
   ::close(fds[1]);
 }
 
+// A deferred object whose destructor defers another (a session deferring its transaction): both
+// go in the same sweep, and so does whatever is still deferred when the loop is destroyed.
+TEST_F(EventLoopTest, DeferredDestructorsMayDeferMore) {
+  struct Chain {
+    Chain(EventLoop& l, int* gone, int more) : loop(l), destroyed(gone), next(more) {}
+    Chain(const Chain&) = delete;
+    ~Chain() {
+      ++*destroyed;
+      if (next > 0)
+        loop.deferDestroy(std::make_unique<Chain>(loop, destroyed, next - 1));
+    }
+    EventLoop& loop;
+    int* destroyed;
+    int next;
+  };
+  int destroyed = 0;
+  Timer t(loop_, [&] {
+    loop_.deferDestroy(std::make_unique<Chain>(loop_, &destroyed, 2));
+    loop_.post([&] { loop_.stop(); });
+  });
+  t.arm(Millis(1));
+  run();
+  EXPECT_EQ(destroyed, 3);
+
+  int atExit = 0;
+  {
+    EventLoop scoped;
+    scoped.deferDestroy(std::make_unique<Chain>(scoped, &atExit, 1));
+  }
+  EXPECT_EQ(atExit, 2) << "deferred objects leak when the loop goes first";
+}
+
 TEST_F(EventLoopTest, DeferDestroyOutlivesTheCurrentCallback) {
   struct Probe {
     explicit Probe(bool* d) : destroyed(d) {}
