@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <mutex>
 #include <set>
 #include <system_error>
 
@@ -790,24 +789,8 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
     result.errors = std::move(loader.errors);
     return result;
   }
-  setRunningTemplatesDirectory(loader.cfg.templates);
   result.config = std::make_shared<const HostConfig>(std::move(loader.cfg));
   return result;
-}
-
-namespace {
-std::mutex gTemplatesMutex;
-std::optional<std::filesystem::path> gTemplatesDir; // guarded by gTemplatesMutex
-} // namespace
-
-std::optional<std::filesystem::path> runningTemplatesDirectory() {
-  std::lock_guard lock(gTemplatesMutex);
-  return gTemplatesDir;
-}
-
-void setRunningTemplatesDirectory(std::optional<std::filesystem::path> dir) {
-  std::lock_guard lock(gTemplatesMutex);
-  gTemplatesDir = std::move(dir);
 }
 
 } // namespace exaproxy

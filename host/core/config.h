@@ -139,21 +139,12 @@ struct ConfigLoad {
   std::vector<ConfigError> errors;
 };
 
-// Reads every top-level *.conf of dir in lexical order (never subfolders), applies overrides
-// ("section.key=value"; the section is everything before the last '.' ahead of '=') and validates.
-// Every problem is collected; none stops the reading early.
 // Where `[plugin] path = value` points (see config.cpp).
 std::filesystem::path resolvePluginPath(const std::string& value, const std::filesystem::path& dir);
 
+// Reads every top-level *.conf of dir in lexical order (never subfolders), applies overrides
+// ("section.key=value"; the section is everything before the last '.' ahead of '=') and validates.
+// Every problem is collected; none stops the reading early.
 ConfigLoad loadConfig(const std::filesystem::path& dir, const std::vector<std::string>& overrides);
-
-// The [server] templates directory of the configuration this process runs, for the plugin host
-// API (template_exists). loadConfig() records it each time a configuration validates: main applies
-// exactly those, and creates or reconfigures the plugins right after, before the loops load their
-// pages, so this is the directory the pages of that configuration come from. nullopt until a
-// configuration validated in this process (exaproxy --verify-plugin); an empty path: built-in pages
-// only. Thread-safe.
-std::optional<std::filesystem::path> runningTemplatesDirectory();
-void setRunningTemplatesDirectory(std::optional<std::filesystem::path> dir); // loadConfig(), tests
 
 } // namespace exaproxy

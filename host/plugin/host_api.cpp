@@ -465,7 +465,11 @@ int32_t templateExists(exaproxy_host* host, exaproxy_str name) {
   if (sv(name) == "error")
     return 1; // error.html, or the built-in page
   try {
-    auto dir = runningTemplatesDirectory();
+    std::optional<std::filesystem::path> dir;
+    {
+      std::lock_guard lock(host->templatesMutex);
+      dir = host->templates;
+    }
     if (!dir)
       return EXAPROXY_E_UNAVAILABLE;
     if (dir->empty())

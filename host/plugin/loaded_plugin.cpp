@@ -71,6 +71,11 @@ bool LoadedPlugin::create(const std::vector<ConfigEntry>& settings, std::string&
   return true;
 }
 
+void LoadedPlugin::setTemplates(std::optional<std::filesystem::path> dir) {
+  std::lock_guard lock(host_.templatesMutex);
+  host_.templates = std::move(dir);
+}
+
 bool LoadedPlugin::reconfigure(const std::vector<ConfigEntry>& settings, std::string& why) {
   host_.settings = &settings;
   host_.configErrors.clear();

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,11 @@ struct exaproxy_host {
   // Fixed after create() returns, so metric_add/set by id need no lock.
   std::vector<std::unique_ptr<exaproxy::plugin::PluginMetric>> metrics;
   exaproxy::workers::WorkerPool* pool = nullptr; // for submit() without a transaction
+  // The templates directory of the configuration the plugin was created or reconfigured with,
+  // for template_exists (any thread): nullopt without one (--verify-plugin), an empty path when
+  // only the built-in pages exist.
+  mutable std::mutex templatesMutex;
+  std::optional<std::filesystem::path> templates; // guarded by templatesMutex
 };
 
 namespace exaproxy::plugin {
@@ -97,6 +104,8 @@ public:
   // Main thread. Calls reconfigure(); false (errors in `why`) if it refused and kept its old one.
   bool reconfigure(const std::vector<ConfigEntry>& settings, std::string& why);
   bool canReconfigure() const { return descriptor_->reconfigure != nullptr; }
+  // Main thread, before create()/reconfigure(): the templates directory template_exists sees.
+  void setTemplates(std::optional<std::filesystem::path> dir);
 
   // Any thread: the plugin's status() JSON, "" when it has none.
   std::string statusJson() const;

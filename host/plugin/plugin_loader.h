@@ -22,6 +22,8 @@ struct LoadRequest {
   LoadedPlugin::LibraryPtr library;
   // Told each step as it passes ("ELF x86-64 shared object: ok"), for --verify-plugin.
   std::function<void(const std::string&)> trace;
+  // The configuration's templates directory (template_exists); nullopt: none (--verify-plugin).
+  std::optional<std::filesystem::path> templates;
 };
 
 // The created plugin, or an Error whose message is the refusal reason.

@@ -64,6 +64,8 @@ ReloadReport PluginRuntime::reload(const HostConfig& config) {
 
     const auto& settings = entry.config.settings;
     bool unchanged = sameFile && sameSettings(old->config.settings, settings);
+    if (sameFile) // the pages of this configuration come from its templates directory
+      old->plugin->setTemplates(config.templates);
     if (unchanged && !old->plugin->canReconfigure()) {
       // Nothing to tell it (policy changes need no plugin call); a new instance would lose
       // its state.
@@ -87,8 +89,8 @@ ReloadReport PluginRuntime::reload(const HostConfig& config) {
       }
     } else {
       LoadRequest req{
-          pe.name, pe.library, settings, pool_, sameFile ? old->plugin->library() : nullptr,
-          nullptr};
+          pe.name, pe.library,      settings, pool_, sameFile ? old->plugin->library() : nullptr,
+          nullptr, config.templates};
       auto created = loadPlugin(req);
       if (created) {
         entry.plugin = *created;

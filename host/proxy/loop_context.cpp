@@ -109,8 +109,9 @@ void LoopContext::applyConfig(std::shared_ptr<const HostConfig> config) {
       config->dnsNegativeTtl != config_->dnsNegativeTtl;
   if (dnsChanged)
     resolver_.reconfigure(resolverConfig(*config));
-  if (config->templates != config_->templates)
-    errorPages_ = loadErrorPages(*config);
+  // Every reload re-reads the templates, as plugins re-read their files: an operator who edits
+  // or adds a page in the same directory and sends SIGHUP sees it.
+  errorPages_ = loadErrorPages(*config);
   pool_.setLimits(config->poolPerDestination, config->upstreamIdle);
   config_ = std::move(config);
   resumeListeners();

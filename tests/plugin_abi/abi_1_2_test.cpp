@@ -259,6 +259,28 @@ TEST_F(Abi12, ReloadToAnotherTemplatesDirectory) {
   removeTree(next);
 }
 
+// SIGHUP with nothing changed in conf.d: a page edited and a template added in the same directory
+// are taken (the host re-reads its templates and the plugin is refreshed, so template_exists
+// sees the new file).
+TEST_F(Abi12, ReloadRereadsTheSameTemplatesDirectory) {
+  start({{"20-abi12.conf", abi12Conf({"when = sync", "action = deny", "template = blocked"})}});
+  auto before = get(origin_.url("/?same-dir-before"));
+  EXPECT_NE(before.out.find("plugin=abi12"), std::string::npos) << before.out;
+  ASSERT_TRUE(writeFile(templates_ + "/blocked.html", "edited {{status}}"));
+  size_t reloads = countOf(log(), "reload.done");
+  proxy_->sendSignal(SIGHUP);
+  ASSERT_TRUE(waitFor([&] { return countOf(log(), "reload.done") > reloads; }, Millis(10000)))
+      << log();
+  std::string out;
+  waitFor(
+      [&] {
+        out = get(origin_.url("/?same-dir-after")).out;
+        return out == "edited 403";
+      },
+      Millis(5000));
+  EXPECT_EQ(out, "edited 403") << "the edited page was not re-read on SIGHUP";
+}
+
 // 1.0 (frozen headers), 1.1 (scripted) and 1.2 plugins in one chain, each doing its part.
 TEST_F(Abi12, OlderPluginsRunInTheSameChain) {
   start({{"10-frozen.conf", pluginConf(FROZEN_1_0_PLUGIN, "frozen", {})},

@@ -118,25 +118,24 @@ TEST(Abi12Validation, VerdictSetPageCopiesNameStatusAndVariables) {
 class TemplateExists : public ::testing::Test {
 protected:
   void SetUp() override {
-    saved_ = runningTemplatesDirectory();
     dir_ = fs::temp_directory_path() / ("exaproxy_abi12_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     std::ofstream(dir_ / "blocked.html") << "x";
     fs::create_directories(dir_ / "dir.html");
   }
-  void TearDown() override {
-    setRunningTemplatesDirectory(saved_);
-    fs::remove_all(dir_);
+  void TearDown() override { fs::remove_all(dir_); }
+  void setTemplates(std::optional<fs::path> dir) {
+    std::lock_guard lock(host_.templatesMutex);
+    host_.templates = std::move(dir);
   }
   int32_t exists(std::string_view name) { return api().template_exists(&host_, S(name)); }
 
-  std::optional<fs::path> saved_;
   fs::path dir_;
   exaproxy_host host_;
 };
 
-TEST_F(TemplateExists, LooksInTheRunningTemplatesDirectory) {
-  setRunningTemplatesDirectory(dir_);
+TEST_F(TemplateExists, LooksInThePluginsTemplatesDirectory) {
+  setTemplates(dir_);
   EXPECT_EQ(exists("blocked"), 1);
   EXPECT_EQ(exists("nope"), 0);
   EXPECT_EQ(exists("dir"), 0) << "a directory is not a template";
@@ -144,28 +143,20 @@ TEST_F(TemplateExists, LooksInTheRunningTemplatesDirectory) {
   EXPECT_EQ(exists("../blocked"), EXAPROXY_E_INVALID);
   EXPECT_EQ(exists(""), EXAPROXY_E_INVALID);
   EXPECT_EQ(api().template_exists(nullptr, S("blocked")), EXAPROXY_E_INVALID);
-  setRunningTemplatesDirectory(fs::path()); // built-in pages only
+  setTemplates(fs::path()); // built-in pages only
   EXPECT_EQ(exists("blocked"), 0);
   EXPECT_EQ(exists("error"), 1);
-  setRunningTemplatesDirectory(std::nullopt); // no configuration (--verify-plugin)
+  setTemplates(std::nullopt); // no configuration (--verify-plugin)
   EXPECT_EQ(exists("blocked"), EXAPROXY_E_UNAVAILABLE);
   EXPECT_EQ(exists("error"), 1);
 }
 
-TEST_F(TemplateExists, LoadConfigRecordsTheDirectoryOfAValidConfiguration) {
-  auto conf = dir_ / "conf.d";
-  fs::create_directories(conf);
-  std::ofstream(conf / "00-exaproxy.conf")
-      << "[server]\ntemplates = " << dir_.string() << "\n[listener main]\naddress = 127.0.0.1:0\n";
-  setRunningTemplatesDirectory(std::nullopt);
-  auto load = loadConfig(conf, {});
-  ASSERT_TRUE(load.errors.empty()) << load.errors[0].toString();
-  EXPECT_EQ(runningTemplatesDirectory(), std::optional<fs::path>(dir_));
+TEST_F(TemplateExists, EachPluginSeesTheDirectoryItWasLoadedWith) {
+  exaproxy_host other;
+  setTemplates(dir_);
   EXPECT_EQ(exists("blocked"), 1);
-  // A configuration that does not validate changes nothing (the running one stays).
-  std::ofstream(conf / "00-exaproxy.conf") << "[server]\ntemplates = /\nbogus = 1\n";
-  EXPECT_FALSE(loadConfig(conf, {}).errors.empty());
-  EXPECT_EQ(runningTemplatesDirectory(), std::optional<fs::path>(dir_));
+  EXPECT_EQ(api().template_exists(&other, S("blocked")), EXAPROXY_E_UNAVAILABLE)
+      << "a plugin loaded without a configuration (--verify-plugin) cannot know";
 }
 
 // ---- applying edits ----------------------------------------------------------------------------
@@ -315,15 +306,11 @@ TEST_F(Abi12Chain, PagesReachTheOutcome) {
 }
 
 TEST_F(Abi12Chain, TemplateExistsRefusesCreate) {
-  struct Restore {
-    std::optional<fs::path> saved = runningTemplatesDirectory();
-    ~Restore() { setRunningTemplatesDirectory(saved); }
-  } restore;
-  setRunningTemplatesDirectory(fs::path()); // built-in pages only
-  auto r = tryLoad("abi12", {{"require_template", "blocked"}});
+  // Built-in pages only (an empty templates directory).
+  auto r = tryLoad("abi12", {{"require_template", "blocked"}}, fs::path());
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no such template"), std::string::npos) << r.error().message;
-  auto ok = tryLoad("abi12", {{"require_template", "error"}});
+  auto ok = tryLoad("abi12", {{"require_template", "error"}}, fs::path());
   EXPECT_TRUE(ok);
 }
 

@@ -65,11 +65,14 @@ void PluginTest::TearDown() {
         return s.busy == 0 && s.queued == 0;
       },
       3000ms);
-  runUntil(loop_, [] { return false; }, 5ms); // completions posted by the last jobs
+  runUntil(
+      loop_, [] { return false; }, 5ms); // completions posted by the last jobs
 }
 
-Result<LoadedPluginPtr> PluginTest::tryLoad(const std::string& file, const Settings& s) {
+Result<LoadedPluginPtr> PluginTest::tryLoad(const std::string& file, const Settings& s,
+                                            std::optional<std::filesystem::path> templates) {
   LoadRequest r;
+  r.templates = std::move(templates);
   r.name = file;
   r.file = pluginPath(file);
   r.settings = toEntries(s);

@@ -39,7 +39,8 @@ protected:
   // plugin allocated for a job is left in a mailbox when the loop goes away (LeakSanitizer).
   void TearDown() override;
   LoadedPluginPtr load(const std::string& name, const std::string& file, const Settings& s = {});
-  Result<LoadedPluginPtr> tryLoad(const std::string& file, const Settings& s = {});
+  Result<LoadedPluginPtr> tryLoad(const std::string& file, const Settings& s = {},
+                                  std::optional<std::filesystem::path> templates = {});
   ChainPtr chainOf(std::vector<ChainLink> links) {
     return std::make_shared<const Chain>(std::move(links));
   }
