@@ -159,8 +159,9 @@ TEST(AccessLogWriter, ConcurrentWritersKeepLinesWhole) {
     threads.emplace_back([&log, t] {
       for (int i = 0; i < kLines; ++i) {
         auto r = missRecord();
-        r.url = "http://a.test/" + std::to_string(t) + "/" + std::to_string(i) +
-                std::string(static_cast<size_t>(i % 7) * 40, 'x');
+        std::string url = "http://a.test/" + std::to_string(t) + "/" + std::to_string(i) +
+                          std::string(static_cast<size_t>(i % 7) * 40, 'x');
+        r.url = url; // the record holds views: the string lives until write() returned
         log.write(r);
         if (t == 0 && i % 100 == 0)
           log.reopen(); // rotation racing with writers must not lose or tear lines
