@@ -62,7 +62,7 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& hostSections
       {"dns",
        {"servers", "hosts_file", "prefer", "timeout", "tries", "min_ttl", "max_ttl", "negative_ttl",
         "cache_size"}},
-      {"upstream", {"bind4", "bind6", "pool_per_destination"}},
+      {"upstream", {"bind4", "bind6", "pool_per_destination", "splice"}},
       {"limits",
        {"max_connections", "max_connections_per_client", "max_request_head", "max_uri",
         "max_request_body"}},
@@ -379,6 +379,8 @@ std::string Loader::setDns(const ConfigEntry& e) {
 std::string Loader::setUpstream(const ConfigEntry& e) {
   if (e.key == "pool_per_destination")
     return countInto(e.value, cfg.poolPerDestination, 0, 100'000); // 0 = no pooling
+  if (e.key == "splice")
+    return boolInto(e.value, cfg.splice);
   bool v4 = e.key == "bind4";
   auto& slot = v4 ? cfg.bind4 : cfg.bind6;
   if (e.value.empty()) {

@@ -94,6 +94,7 @@ struct HostConfig {
   std::optional<IpAddress> bind4;  // source address for IPv4 connections
   std::optional<IpAddress> bind6;  // source address for IPv6 connections
   size_t poolPerDestination = 128; // idle keep-alive connections kept per upstream address
+  bool splice = true;              // tunnels relay with splice(2) (kernel to kernel)
 
   // [limits]
   size_t maxConnections = 10000;

@@ -42,7 +42,8 @@ namespace exaproxy {
   X(bytes_from_clients_v6, counter, "bytes read from IPv6 clients (the rest came over IPv4)")      \
   X(bytes_to_clients_v6, counter, "bytes written to IPv6 clients")                                 \
   X(bytes_from_upstream_v6, counter, "bytes read from IPv6 upstream servers")                      \
-  X(bytes_to_upstream_v6, counter, "bytes written to IPv6 upstream servers")
+  X(bytes_to_upstream_v6, counter, "bytes written to IPv6 upstream servers")                       \
+  X(bytes_spliced, counter, "tunnel bytes relayed by splice(2), never copied through the proxy")
 
 struct alignas(64) Counters {
 #define EXAPROXY_COUNTER_FIELD(name, kind, help) std::atomic<uint64_t> name{0};

@@ -180,11 +180,15 @@ void ClientSession::onClientEvent(uint32_t events) {
   if (events & EPOLLOUT)
     clientBlocked_ = false;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    size_t limit = (state_ == TxState::Idle || state_ == TxState::ReadingHead)
-                       ? cfg_->maxRequestHead + kReadChunk
-                       : kBufferLimit;
-    if (!readInto(fd_.get(), in_, limit, clientEof_, Side::Client))
-      return;
+    if (splicing(Side::Client)) {
+      toUpstream_.readable = true; // stepTunnel() splices it
+    } else {
+      size_t limit = (state_ == TxState::Idle || state_ == TxState::ReadingHead)
+                         ? cfg_->maxRequestHead + kReadChunk
+                         : kBufferLimit;
+      if (!readInto(fd_.get(), in_, limit, clientEof_, Side::Client))
+        return;
+    }
   }
   advance();
 }
@@ -212,7 +216,9 @@ void ClientSession::onUpstreamEvent(uint32_t events) {
   if (events & EPOLLOUT)
     upBlocked_ = false;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    if (!readInto(up_.get(), upIn_, kBufferLimit, upEof_, Side::Upstream))
+    if (splicing(Side::Upstream))
+      toClient_.readable = true;
+    else if (!readInto(up_.get(), upIn_, kBufferLimit, upEof_, Side::Upstream))
       return;
   }
   advance();
@@ -322,7 +328,8 @@ void ClientSession::updateInterest() {
     wantClient = in_.size() < (reqBodyDone_ ? cfg_->maxRequestHead : kBufferLimit);
     break;
   case TxState::Tunnelling:
-    wantClient = !upShut_ && in_.size() < kBufferLimit;
+    // Read a side only once what was read before has left: its buffer has room, its pipe is empty.
+    wantClient = !upShut_ && in_.size() < kBufferLimit && toUpstream_.pipe.pending() == 0;
     break;
   default:
     break;
@@ -343,7 +350,7 @@ void ClientSession::updateInterest() {
     if (state_ == TxState::Forwarding || state_ == TxState::Relaying)
       wantUp = !respBodyDone_ && upIn_.size() < kBufferLimit;
     else if (state_ == TxState::Tunnelling)
-      wantUp = !clientShut_ && upIn_.size() < kBufferLimit;
+      wantUp = !clientShut_ && upIn_.size() < kBufferLimit && toClient_.pipe.pending() == 0;
     if (wantUp && !upEof_)
       ue |= EPOLLIN;
     if (upBlocked_)
@@ -827,6 +834,7 @@ void ClientSession::onConnected() {
     out_.append("HTTP/1.1 200 Connection established\r\n\r\n");
     // Bytes the client sent after the CONNECT head (an eager TLS hello) go through the tunnel.
     reqSendable_ = in_.size();
+    spliceTunnel_ = cfg_->splice;
     setState(TxState::Tunnelling);
     timer_.arm(cfg_->tunnelIdle);
     return;
@@ -1007,6 +1015,7 @@ bool ClientSession::handleResponseHead() {
     out_.append(head);
     reqSendable_ = in_.size();
     respHeadDone_ = true;
+    spliceTunnel_ = cfg_->splice;
     setState(TxState::Tunnelling);
     timer_.arm(cfg_->tunnelIdle);
     return true;
@@ -1172,7 +1181,8 @@ void ClientSession::resetTransaction() {
 
 bool ClientSession::stepTunnel() {
   bool progress = false;
-  // client → upstream
+  // client → upstream: first what the proxy buffered (bytes sent behind the CONNECT head), then
+  // by splice once that is gone.
   reqSendable_ = in_.size();
   if (!upBlocked_ && (reqSendable_ > 0 || !upOut_.empty())) {
     if (flushUpstream())
@@ -1180,12 +1190,18 @@ bool ClientSession::stepTunnel() {
     if (closed_)
       return false;
   }
-  if (clientEof_ && in_.empty() && !upShut_ && up_.valid()) {
+  if (splicing(Side::Client)) {
+    if (pumpSplice(toUpstream_, Side::Client))
+      progress = true;
+    if (closed_)
+      return false;
+  }
+  if (clientEof_ && in_.empty() && toUpstream_.pipe.pending() == 0 && !upShut_ && up_.valid()) {
     ::shutdown(up_.get(), SHUT_WR); // half-close: the server still answers
     upShut_ = true;
     progress = true;
   }
-  // upstream → client
+  // upstream → client: the 200 (or 101) head and what was read with it, then by splice.
   respSendable_ = upIn_.size();
   if (!clientBlocked_ && (!out_.empty() || respSendable_ > 0)) {
     if (flushClient())
@@ -1193,7 +1209,13 @@ bool ClientSession::stepTunnel() {
     if (closed_)
       return false;
   }
-  if (upEof_ && upIn_.empty() && out_.empty() && !clientShut_) {
+  if (splicing(Side::Upstream)) {
+    if (pumpSplice(toClient_, Side::Upstream))
+      progress = true;
+    if (closed_)
+      return false;
+  }
+  if (upEof_ && upIn_.empty() && out_.empty() && toClient_.pipe.pending() == 0 && !clientShut_) {
     ::shutdown(fd_.get(), SHUT_WR);
     clientShut_ = true;
     progress = true;
@@ -1205,6 +1227,90 @@ bool ClientSession::stepTunnel() {
     finish();
     return false;
   }
+  return progress;
+}
+
+bool ClientSession::splicing(Side from) const {
+  if (!spliceTunnel_ || state_ != TxState::Tunnelling)
+    return false;
+  if (from == Side::Client)
+    return in_.empty() && upOut_.empty();
+  return upIn_.empty() && out_.empty();
+}
+
+// Moves one pipeful from one side to the other: what the pipe still holds goes out first; the
+// source is read (once per readiness event, as the copying path reads once) only into an empty
+// pipe, so an EAGAIN from the read always means "nothing to read", never "the pipe is full".
+bool ClientSession::pumpSplice(SpliceLeg& leg, Side from) {
+  Side to = from == Side::Client ? Side::Upstream : Side::Client;
+  int src = from == Side::Client ? fd_.get() : up_.get();
+  int dst = from == Side::Client ? up_.get() : fd_.get();
+  bool& srcEof = from == Side::Client ? clientEof_ : upEof_;
+  bool& dstBlocked = from == Side::Client ? upBlocked_ : clientBlocked_;
+  bool progress = false;
+
+  auto drain = [&] {
+    while (leg.pipe.pending() > 0 && !dstBlocked) {
+      ssize_t n = leg.pipe.drain(dst, leg.pipe.pending());
+      if (n > 0) {
+        countWritten(to, static_cast<uint64_t>(n));
+        bump(ctx_.counters().bytes_spliced, static_cast<uint64_t>(n));
+        progress = true;
+      } else if (n == -1 && errno == EAGAIN) {
+        dstBlocked = true;
+      } else {
+        if (to == Side::Client)
+          resultCode_ += resultCode_.ends_with("_ABORTED") ? "" : "_ABORTED";
+        abort(std::string(to == Side::Client ? "client" : "upstream") +
+              " write error: " + std::strerror(errno));
+        return false;
+      }
+    }
+    if (leg.pipe.valid() && leg.pipe.pending() == 0)
+      ctx_.pipes().release(std::move(leg.pipe)); // an idle tunnel holds no pipe
+    return true;
+  };
+
+  if (!drain())
+    return false;
+  if (leg.pipe.pending() > 0 || !leg.readable || srcEof)
+    return progress;
+  leg.readable = false;
+  if (!leg.pipe.valid()) {
+    auto pipe = ctx_.pipes().acquire();
+    if (!pipe) {
+      // No pipe to be had (descriptor limit): this tunnel copies through user space from now on.
+      log()->warn("tunnel.splice_off client={} reason=\"{}\"", peer_.toString(),
+                  std::strerror(errno));
+      spliceTunnel_ = false;
+      return progress;
+    }
+    leg.pipe = std::move(*pipe);
+  }
+  ssize_t n = leg.pipe.fill(src, leg.pipe.capacity());
+  if (n > 0) {
+    countRead(from, static_cast<uint64_t>(n));
+    progress = true;
+    if (!drain())
+      return false;
+  } else if (n == 0) {
+    srcEof = true;
+    progress = true;
+  } else if (errno == EAGAIN) {
+    // a spurious wake-up: nothing to read
+  } else if (errno == EINVAL || errno == ENOSYS) {
+    log()->warn("tunnel.splice_off client={} reason=\"{}\"", peer_.toString(),
+                std::strerror(errno));
+    spliceTunnel_ = false; // not spliceable here: copy (the level-triggered read comes back)
+  } else if (from == Side::Client) {
+    abort(std::string("client read error: ") + std::strerror(errno));
+    return false;
+  } else {
+    srcEof = true; // a reset from the upstream ends the stream, as on the copying path
+    progress = true;
+  }
+  if (leg.pipe.valid() && leg.pipe.pending() == 0)
+    ctx_.pipes().release(std::move(leg.pipe));
   return progress;
 }
 
@@ -1283,18 +1389,7 @@ bool ClientSession::readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, 
   ssize_t n = ::recv(fd, buf.prepare(want), want, 0);
   if (n > 0) {
     buf.commit(static_cast<size_t>(n));
-    auto bytes = static_cast<uint64_t>(n);
-    if (side == Side::Client) {
-      bytesIn_ += bytes;
-      bump(ctx_.counters().bytes_from_clients, bytes);
-      if (tcpPeer_.address.isV6())
-        bump(ctx_.counters().bytes_from_clients_v6, bytes);
-    } else {
-      respBytesFromUpstream_ += bytes;
-      bump(ctx_.counters().bytes_from_upstream, bytes);
-      if (upRemote_.address.isV6())
-        bump(ctx_.counters().bytes_from_upstream_v6, bytes);
-    }
+    countRead(side, static_cast<uint64_t>(n));
     return true;
   }
   if (n == 0) {
@@ -1352,18 +1447,36 @@ size_t ClientSession::writeFrom(int fd, const char* head, size_t headLen, const 
     }
     return done;
   }
-  if (side == Side::Client) {
-    bytesOut_ += done;
-    txBytesToClient_ += done;
-    bump(ctx_.counters().bytes_to_clients, done);
-    if (tcpPeer_.address.isV6())
-      bump(ctx_.counters().bytes_to_clients_v6, done);
-  } else {
-    bump(ctx_.counters().bytes_to_upstream, done);
-    if (upRemote_.address.isV6())
-      bump(ctx_.counters().bytes_to_upstream_v6, done);
-  }
+  countWritten(side, done);
   return done;
+}
+
+void ClientSession::countRead(Side side, uint64_t n) {
+  if (side == Side::Client) {
+    bytesIn_ += n;
+    bump(ctx_.counters().bytes_from_clients, n);
+    if (tcpPeer_.address.isV6())
+      bump(ctx_.counters().bytes_from_clients_v6, n);
+  } else {
+    respBytesFromUpstream_ += n;
+    bump(ctx_.counters().bytes_from_upstream, n);
+    if (upRemote_.address.isV6())
+      bump(ctx_.counters().bytes_from_upstream_v6, n);
+  }
+}
+
+void ClientSession::countWritten(Side side, uint64_t n) {
+  if (side == Side::Client) {
+    bytesOut_ += n;
+    txBytesToClient_ += n;
+    bump(ctx_.counters().bytes_to_clients, n);
+    if (tcpPeer_.address.isV6())
+      bump(ctx_.counters().bytes_to_clients_v6, n);
+  } else {
+    bump(ctx_.counters().bytes_to_upstream, n);
+    if (upRemote_.address.isV6())
+      bump(ctx_.counters().bytes_to_upstream_v6, n);
+  }
 }
 
 // Sends `head` (a serialized head, or bytes the proxy made) then the first `sendable` bytes of
@@ -1420,6 +1533,8 @@ void ClientSession::finish() {
   dnsHandle_.reset();
   closeUpstream();
   watch_.reset();
+  ctx_.pipes().release(std::move(toUpstream_.pipe)); // closed if it still holds bytes
+  ctx_.pipes().release(std::move(toClient_.pipe));
   ctx_.release(this);
 }
 

@@ -18,6 +18,7 @@
 #include "net/event_loop.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
+#include "net/splice_pipe.h"
 #include "plugin/outcome.h"
 #include "plugin/plugin_transaction.h"
 #include "proxy/dechunker.h"
@@ -66,6 +67,13 @@ private:
   bool admitConnection(); // the accept hook, once the client's address is known
   bool stepHttp();
   bool stepTunnel();
+  // A tunnel direction relays by splice(2) once the bytes the proxy buffered for it are gone.
+  struct SpliceLeg {
+    net::SplicePipe pipe;  // held only while it carries bytes
+    bool readable = false; // the source reported readiness and has not been read since
+  };
+  bool splicing(Side from) const;
+  bool pumpSplice(SpliceLeg& leg, Side from);
   bool stepLocal();
 
   // Request handling.
@@ -107,6 +115,9 @@ private:
                   Side side);
   bool flushClient();   // out_ then the response bytes ready in upIn_
   bool flushUpstream(); // upOut_ then the request bytes ready in in_
+  // Byte accounting of one read or write on either side (access log, counters).
+  void countRead(Side side, uint64_t n);
+  void countWritten(Side side, uint64_t n);
   void closeUpstream();
   void abort(std::string_view why);
   void finish();
@@ -186,6 +197,11 @@ private:
   bool upBlocked_ = false;
   bool upShut_ = false;
   bool retried_ = false;
+
+  // Tunnel by splice(2): client → upstream and upstream → client.
+  bool spliceTunnel_ = false; // [upstream] splice, read when the tunnel opens; off after a failure
+  SpliceLeg toUpstream_;
+  SpliceLeg toClient_;
 
   // Response (upstream → client).
   bool respHeadDone_ = false;

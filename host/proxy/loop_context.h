@@ -9,6 +9,7 @@
 #include "http/error_pages.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
+#include "net/splice_pipe.h"
 #include "proxy/proxy_shared.h"
 #include "proxy/transaction_state.h"
 #include "proxy/upstream_pool.h"
@@ -54,6 +55,7 @@ public:
   net::EventLoop& loop() { return loop_; }
   dns::Resolver& resolver() { return resolver_; }
   UpstreamPool& pool() { return pool_; }
+  net::PipePool& pipes() { return pipes_; }
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
   LatencyHistogram& firstByteLatency() { return firstByte_; }
@@ -82,6 +84,7 @@ private:
   LatencyHistogram total_;     // request head started → transaction logged
   dns::Resolver resolver_;
   UpstreamPool pool_;
+  net::PipePool pipes_; // splice(2) pipes of this loop's tunnels
   std::shared_ptr<const http::ErrorPages> errorPages_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<std::unique_ptr<ListenerConfig>> listenerConfigs_;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <thread>
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -130,3 +131,73 @@ TEST(ConnectTest, ConnectRefusedIs502) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 502);
 }
+
+namespace {
+
+// The value of a Prometheus counter in the proxy's /metrics, -1 when absent or unreachable.
+double proxyMetric(const ProxyProcess& proxy, const std::string& name) {
+  auto lines = splitLines(readFile(proxy.dir() + "/ready.ui"));
+  if (lines.size() != 1)
+    return -1;
+  auto r = runCurl({"--noproxy", "*", "http://" + lines[0] + "/metrics"});
+  auto at = r.out.find("\n" + name + " ");
+  if (r.status != 200 || at == std::string::npos)
+    return -1;
+  return std::stod(r.out.substr(at + name.size() + 2));
+}
+
+// Megabytes both ways through one tunnel, with a client that does not read for a while (the
+// proxy's writes to it block with bytes in flight), then half-closes: every byte arrives, in
+// order, whether the proxy relays with splice(2) (the default) or by copying.
+void relayBulkBothWays(bool splice) {
+  constexpr size_t kUpload = 3 << 20;
+  constexpr size_t kDownload = 8 << 20;
+  OriginServer origin;
+  ProxyProcess proxy({"",
+                      {"acl.connect_ports=" + std::to_string(origin.port()),
+                       std::string("upstream.splice=") + (splice ? "yes" : "no"), "ui.enabled=yes",
+                       "ui.listen=127.0.0.1:0"},
+                      {}});
+  ASSERT_TRUE(proxy.start());
+  RawClient c(proxy.endpoint());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(connectRequest(origin.endpoint().str())));
+  auto established = c.readResponse(5s, /*headRequest=*/true);
+  ASSERT_TRUE(established) << c.lastError();
+  ASSERT_EQ(established->status, 200);
+
+  ASSERT_TRUE(
+      c.send(requestHead("POST", "/upload", "x", {"Content-Length: " + std::to_string(kUpload)}) +
+                 patternBytes(0, kUpload),
+             30s));
+  auto up = c.readResponse(30s);
+  ASSERT_TRUE(up) << c.lastError();
+  EXPECT_EQ(up->headers.get("X-Received-Bytes").value_or(""), std::to_string(kUpload));
+
+  ASSERT_TRUE(c.send(
+      requestHead("GET", "/bytes/" + std::to_string(kDownload), "x", {"Connection: close"})));
+  c.shutdownWrite();
+  std::this_thread::sleep_for(500ms); // socket buffers fill up; the proxy's writes block
+  auto down = c.readResponse(30s);
+  ASSERT_TRUE(down) << c.lastError();
+  ASSERT_EQ(down->body.size(), kDownload);
+  EXPECT_TRUE(down->body == patternBytes(0, kDownload)) << "the download arrived altered";
+  EXPECT_TRUE(c.waitClosed(5s));
+
+  ASSERT_TRUE(proxy.waitForAccessLogLines(1));
+  double spliced = proxyMetric(proxy, "exaproxy_bytes_spliced_total");
+  ASSERT_GE(spliced, 0) << "no bytes_spliced counter in /metrics";
+  if (splice)
+    EXPECT_GE(spliced, double(kUpload + kDownload)) << "the tunnel did not relay by splice";
+  else
+    EXPECT_EQ(spliced, 0) << "splice = no still spliced";
+  // Bytes the access log and the counters see are the same either way.
+  EXPECT_GE(proxyMetric(proxy, "exaproxy_bytes_to_clients_total"), double(kDownload));
+  EXPECT_GE(proxyMetric(proxy, "exaproxy_bytes_to_upstream_total"), double(kUpload));
+}
+
+} // namespace
+
+TEST(ConnectTest, TunnelSplicesBulkBytesBothWays) { relayBulkBothWays(true); }
+
+TEST(ConnectTest, TunnelCopiesBulkBytesWhenSpliceIsOff) { relayBulkBothWays(false); }

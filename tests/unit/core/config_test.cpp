@@ -101,6 +101,7 @@ cache_size = 0
 bind4 = 192.0.2.1
 bind6 = 2001:db8::1
 pool_per_destination = 0
+splice = no
 
 [limits]
 max_connections = 500
@@ -153,6 +154,7 @@ access_log = /var/log/exaproxy/access.log
   EXPECT_EQ(cfg->bind4->toString(), "192.0.2.1");
   EXPECT_EQ(cfg->bind6->toString(), "2001:db8::1");
   EXPECT_EQ(cfg->poolPerDestination, 0u);
+  EXPECT_FALSE(cfg->splice);
   EXPECT_EQ(cfg->maxConnections, 500u);
   EXPECT_EQ(cfg->maxConnectionsPerClient, 50u);
   EXPECT_EQ(cfg->maxRequestHead, 32u * 1024);
@@ -493,6 +495,7 @@ TEST(ShippedConfig, DefaultConfDirLoads) {
   EXPECT_EQ(cfg.dnsNegativeTtl, defaults.dnsNegativeTtl);
   EXPECT_EQ(cfg.dnsCacheSize, defaults.dnsCacheSize);
   EXPECT_EQ(cfg.poolPerDestination, defaults.poolPerDestination);
+  EXPECT_EQ(cfg.splice, defaults.splice);
   EXPECT_EQ(cfg.maxConnections, defaults.maxConnections);
   EXPECT_EQ(cfg.maxConnectionsPerClient, defaults.maxConnectionsPerClient);
   EXPECT_EQ(cfg.maxRequestHead, defaults.maxRequestHead);
