@@ -19,6 +19,16 @@ void appendField(std::string& out, std::string_view field) {
     out += '-';
     return;
   }
+  // The usual field has no byte to escape: one pass without early exit (vectorisable), one append.
+  unsigned escape = 0;
+  for (char c : field) {
+    auto u = static_cast<unsigned char>(c);
+    escape |= static_cast<unsigned>((u <= 0x20) | (u == 0x7f));
+  }
+  if (escape == 0) {
+    out.append(field);
+    return;
+  }
   // Runs of plain bytes are appended at once; the rare byte that would split the line is %XX.
   size_t run = 0;
   for (size_t i = 0; i < field.size(); ++i) {

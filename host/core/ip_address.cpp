@@ -65,19 +65,18 @@ std::string IpAddress::toString() const {
   if (isV4()) {
     // Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf, and the access log
     // and the upstream pool ask for this on every request.
-    std::string out;
-    out.reserve(15);
+    size_t n = 0;
     for (size_t i = 0; i < 4; ++i) {
       if (i)
-        out += '.';
+        buf[n++] = '.';
       unsigned v = bytes_[i];
       if (v >= 100)
-        out += static_cast<char>('0' + v / 100);
+        buf[n++] = static_cast<char>('0' + v / 100);
       if (v >= 10)
-        out += static_cast<char>('0' + v / 10 % 10);
-      out += static_cast<char>('0' + v % 10);
+        buf[n++] = static_cast<char>('0' + v / 10 % 10);
+      buf[n++] = static_cast<char>('0' + v % 10);
     }
-    return out;
+    return std::string(buf, n); // at most 15 bytes: no allocation (short string)
   }
   if (isV6())
     return inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);

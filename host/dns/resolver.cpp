@@ -411,19 +411,22 @@ std::unique_ptr<Channel> Resolver::makeChannel(const ResolverConfig& config) {
   return channel;
 }
 
-std::optional<Answer> Resolver::cached(std::string_view name) {
+const Answer* Resolver::cached(std::string_view name) {
   if (auto ip = parseLiteral(name)) {
-    Answer a;
+    Answer& a = lastCached_;
     a.status = DnsStatus::Ok;
-    a.addresses.push_back(*ip);
+    a.addresses.assign(1, *ip);
     a.message = "IP literal";
-    return a;
+    a.fromCache = false;
+    a.ttl = std::chrono::seconds(0);
+    return &a;
   }
   if (auto hit = cache_.lookup(name, net::Clock::now())) {
     ++stats_.cacheHits;
-    return hit;
+    lastCached_ = std::move(*hit);
+    return &lastCached_;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 ResolveHandle Resolver::attach(Query* q, Callback cb) {
@@ -437,13 +440,14 @@ ResolveHandle Resolver::resolve(std::string_view name, Callback cb) {
   std::optional<Answer> known;
   std::string key;
   if (auto ip = parseLiteral(name)) {
-    known = cached(name);
+    if (const Answer* a = cached(name))
+      known = *a;
   } else {
     key = normalizeName(name);
     if (key.empty() || key.size() > 253 || key.find('\0') != std::string::npos)
       known = makeAnswer(DnsStatus::Error, "invalid host name");
-    else
-      known = cached(key);
+    else if (const Answer* a = cached(key))
+      known = *a;
   }
   if (known) {
     // Answered without a query, still delivered later: callers never see re-entrant callbacks.

@@ -71,9 +71,11 @@ public:
   Resolver& operator=(const Resolver&) = delete;
 
   // Synchronous check: an IP literal ("1.2.3.4", "::1", "[::1]") answers at once (Ok, one
-  // address); so does a valid cache entry (fromCache=true, counted as a cache hit). nullopt: call
-  // resolve(). Never starts a query and never counts one.
-  std::optional<Answer> cached(std::string_view name);
+  // address); so does a valid cache entry (fromCache=true, counted as a cache hit). nullptr: call
+  // resolve(). Never starts a query and never counts one. The answer is the resolver's own copy
+  // (its capacity reused, so a literal costs no allocation): valid until the next cached() or
+  // resolve() call.
+  const Answer* cached(std::string_view name);
 
   // Starts or joins the query for name (case-insensitive, trailing dot ignored). The callback runs
   // later on the loop thread, never inside this call; all waiters of one query get the same
@@ -128,6 +130,7 @@ private:
   net::Timer deliverTimer_;
   bool destroying_ = false;
   Stats stats_;
+  Answer lastCached_; // what cached() returned last
 };
 
 } // namespace exaproxy::dns

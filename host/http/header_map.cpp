@@ -10,18 +10,6 @@ char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 
 
 } // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerAscii(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void toLowerAscii(std::string& s) {
   for (char& c : s) {
     c = lowerAscii(c);
@@ -43,11 +31,18 @@ HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
   return *this;
 }
 
+std::string& HeaderMap::room(size_t n) {
+  if (arena_.empty() || arena_.front().capacity() - arena_.front().size() < n)
+    arena_.emplace_front().reserve(n > kArenaChunk ? n : kArenaChunk);
+  return arena_.front();
+}
+
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  std::string& slot = arena_.emplace_front();
-  slot.reserve(name.size() + value.size());
-  slot.append(name).append(value);
-  std::string_view both(slot);
+  // Name then value in one chunk, appended within its capacity: the chunk's bytes do not move.
+  std::string& chunk = room(name.size() + value.size());
+  size_t at = chunk.size();
+  chunk.append(name).append(value);
+  std::string_view both = std::string_view(chunk).substr(at);
   if (fields_.capacity() == 0)
     fields_.reserve(kInitialFields);
   fields_.push_back(HeaderField{both.substr(0, name.size()), both.substr(name.size())});
@@ -106,7 +101,16 @@ bool HeaderMap::hasToken(std::string_view name, std::string_view token) const {
 
 void HeaderMap::clear() {
   fields_.clear();
-  arena_.clear();
+  if (arena_.empty())
+    return;
+  // Keep the newest chunk (emptied) for the next fields, unless a large value made it large; the
+  // older ones go.
+  arena_.erase_after(arena_.begin(), arena_.end());
+  if (arena_.front().capacity() > kArenaKeep) {
+    arena_.clear();
+    return;
+  }
+  arena_.front().clear();
 }
 
 void HeaderMap::rebase(const char* oldBase, size_t length, const char* newBase) {

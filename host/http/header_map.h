@@ -2,9 +2,11 @@
 //
 // Fields are string_views. The parser adds views into the message's own `raw` buffer (addView, no
 // copy); fields added later by the proxy are copied into an arena owned by the map (add), so a map
-// never allocates per parsed header. Copying a map deep-copies every field into the new map's arena
-// (copies are rare and this keeps them independent of the source buffer); moving keeps all views
-// valid.
+// never allocates per parsed header. The arena is a list of chunks that are only ever appended to
+// within their capacity (views into them stay valid); clear() keeps one chunk, so a map that is
+// reused (a recycled transaction) adds a few fields without allocating. Copying a map deep-copies
+// every field into the new map's arena (copies are rare and this keeps them independent of the
+// source buffer); moving keeps all views valid.
 #pragma once
 
 #include <cstddef>
@@ -16,8 +18,30 @@
 
 namespace exaproxy::http {
 
-// ASCII case-insensitive comparison (field names, tokens); locale independent.
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive comparison (field names, tokens); locale independent. Inline: it runs
+// for every field against every name the proxy looks for, and most calls end at the size check.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x == y) {
+      continue;
+    }
+    if (x >= 'A' && x <= 'Z') {
+      x = static_cast<char>(x - 'A' + 'a');
+    }
+    if (y >= 'A' && y <= 'Z') {
+      y = static_cast<char>(y - 'A' + 'a');
+    }
+    if (x != y) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // Lowercases ASCII letters in place.
 void toLowerAscii(std::string& s);
@@ -86,9 +110,15 @@ public:
 
 private:
   static constexpr size_t kInitialFields = 16;
+  static constexpr size_t kArenaChunk = 256;
+  static constexpr size_t kArenaKeep = 4096; // the largest chunk clear() keeps for reuse
+  // The arena chunk to append `n` bytes to without reallocating it (a new one if needed).
+  std::string& room(size_t n);
+
   std::vector<HeaderField> fields_;
-  // One string per add(): name followed by value. forward_list nodes never move, so views stay
-  // valid and an empty arena costs no allocation.
+  // Chunks holding the bytes of add()ed fields, newest first. A chunk is appended to only within
+  // its capacity (its bytes never move) and forward_list nodes never move, so views stay valid;
+  // an empty arena costs no allocation.
   std::forward_list<std::string> arena_;
 };
 

@@ -58,6 +58,12 @@ struct RequestHead {
   // "host" or "[v6]", plus ":port" unless the port is 80 (or omitDefault is false): the upstream
   // Host value.
   std::string hostPort(bool omitDefault = true) const;
+  // The same texts appended to `out` (no temporary string).
+  void appendUrl(std::string& out) const;
+  void appendHostPort(std::string& out, bool omitDefault = true) const;
+  // Back to a default-constructed head, keeping the capacity of its strings and header map (a
+  // recycled transaction parses its next request into it without allocating).
+  void clear();
 };
 
 struct ParseError {
@@ -79,6 +85,11 @@ public:
   size_t consumed() const { return consumed_; }
   const ParseError& error() const { return error_; }
   void reset();
+  // reset() with new limits (a recycled parser after a configuration change).
+  void reset(Limits limits) {
+    limits_ = limits;
+    reset();
+  }
 
 private:
   struct FieldOffsets {

@@ -64,6 +64,18 @@ ResponseHead& ResponseHead::operator=(ResponseHead&& other) noexcept {
   return *this;
 }
 
+void ResponseHead::clear() {
+  raw.clear();
+  versionMajor = 1;
+  versionMinor = 1;
+  status = 0;
+  reason = {};
+  headers.clear();
+  framing = Framing::None;
+  contentLength = 0;
+  keepAlive = true;
+}
+
 ResponseParser::ResponseParser(size_t maxHead) : maxHead_(maxHead) {}
 
 void ResponseParser::reset() {
@@ -216,11 +228,9 @@ bool ResponseParser::parseFieldLine(std::string_view line, size_t lineBegin) {
   }
   size_t valueBegin = i + 1;
   size_t valueEnd = line.size();
-  for (size_t k = valueBegin; k < valueEnd; ++k) {
-    if (!isFieldValueChar(static_cast<unsigned char>(line[k]))) {
-      fail("invalid character in a header field value");
-      return false;
-    }
+  if (!allFieldValueChars(line.data() + valueBegin, valueEnd - valueBegin)) {
+    fail("invalid character in a header field value");
+    return false;
   }
   while (valueBegin < valueEnd && isOws(static_cast<unsigned char>(line[valueBegin]))) {
     ++valueBegin;

@@ -34,6 +34,8 @@ struct ResponseHead {
   ~ResponseHead() = default;
 
   bool isInterim() const { return status >= 100 && status < 200; }
+  // Back to a default-constructed head, keeping the capacity of `raw` and of the header map.
+  void clear();
 };
 
 class ResponseParser {

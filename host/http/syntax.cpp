@@ -6,8 +6,6 @@ namespace exaproxy::http {
 
 namespace {
 
-constexpr std::string_view kTcharPunct = "!#$%&'*+-.^_`|~";
-
 bool isAlnum(unsigned char c) {
   return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -57,10 +55,6 @@ bool validIpv6(std::string_view s) {
 }
 
 } // namespace
-
-bool isTchar(unsigned char c) {
-  return isAlnum(c) || (c != 0 && kTcharPunct.find(static_cast<char>(c)) != std::string_view::npos);
-}
 
 bool isToken(std::string_view s) {
   if (s.empty()) {

@@ -10,11 +10,37 @@
 
 namespace exaproxy::http {
 
+namespace detail {
+// tchar (RFC 9110 §5.6.2) as a table: ALPHA / DIGIT / "!#$%&'*+-.^_`|~".
+struct TcharTable {
+  bool yes[256] = {};
+  constexpr TcharTable() {
+    for (int c = '0'; c <= '9'; ++c)
+      yes[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+      yes[c] = yes[c - 'a' + 'A'] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+      yes[static_cast<unsigned char>(c)] = true;
+  }
+};
+inline constexpr TcharTable kTchar{};
+} // namespace detail
+
 // tchar (RFC 9110 §5.6.2).
-bool isTchar(unsigned char c);
+inline bool isTchar(unsigned char c) { return detail::kTchar.yes[c]; }
 bool isToken(std::string_view s);
 // field-vchar / SP / HTAB: what may appear inside a field value (RFC 9110 §5.5).
 inline bool isFieldValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+// Every byte of [p, p + n) is a field-value character. No early exit, so the compiler can check
+// many bytes per instruction; a bad byte is rare and the whole value is read anyway.
+inline bool allFieldValueChars(const char* p, size_t n) {
+  unsigned bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(p[i]);
+    bad |= static_cast<unsigned>((c < 0x20 && c != '\t') | (c == 0x7f));
+  }
+  return bad == 0;
+}
 inline bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 inline bool isHexDigit(unsigned char c) {
   return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');

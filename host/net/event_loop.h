@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 namespace exaproxy::net {
@@ -96,10 +97,12 @@ public:
   void runPosted();
 
   // Destroys p after the current dispatch batch, so that an object may end its own life from one
-  // of its callbacks (its IoWatch and Timer callbacks are never destroyed while they run).
-  template <typename T> void deferDestroy(std::unique_ptr<T> p) {
+  // of its callbacks (its IoWatch and Timer callbacks are never destroyed while they run). The
+  // deleter must be stateless (std::default_delete, or one that recycles the object).
+  template <typename T, typename D> void deferDestroy(std::unique_ptr<T, D> p) {
+    static_assert(std::is_empty_v<D> && std::is_default_constructible_v<D>);
     if (p)
-      graveyard_.push_back(Doomed{p.release(), [](void* q) { delete static_cast<T*>(q); }});
+      graveyard_.push_back(Doomed{p.release(), [](void* q) { D{}(static_cast<T*>(q)); }});
   }
 
   // Runs at the end of every iteration, after I/O and timers (batched work: access-log lines).

@@ -297,7 +297,18 @@ int32_t clientSetUser(exaproxy_txn* t, exaproxy_str user) {
   return EXAPROXY_OK;
 }
 
-exaproxy_str listenerAddress(exaproxy_txn* t) { return t ? str(t->listener) : str({}); }
+exaproxy_str listenerAddress(exaproxy_txn* t) {
+  if (!t)
+    return str({});
+  if (t->listener.empty()) { // formatted once, when a plugin asks (most never do)
+    try {
+      t->listener = t->listenerEndpoint.toString();
+    } catch (...) {
+      return str({});
+    }
+  }
+  return str(t->listener);
+}
 
 size_t linkIndex(exaproxy_txn* t, exaproxy_host* host) {
   if (!t || !t->chain || !host)
@@ -318,6 +329,8 @@ void txnSetData(exaproxy_txn* t, exaproxy_host* host, void* data) {
   size_t i = linkIndex(t, host);
   if (i == SIZE_MAX)
     return;
+  if (t->data.size() <= i && !data)
+    return; // a missing slot already reads as null: nothing to allocate
   if (t->data.size() <= i)
     t->data.resize(t->chain->links().size(), nullptr);
   t->data[i] = data;

@@ -130,7 +130,7 @@ Outcome Chain::onAccept(const TxInfo& info) const {
   exaproxy_txn txn;
   txn.chain = this;
   txn.identity.address = info.client.address.toString();
-  txn.listener = info.listener.toString();
+  txn.listenerEndpoint = info.listener;
   for (size_t i = 0; i < links_.size(); ++i) {
     const auto& link = links_[i];
     auto hook = link.plugin->descriptor().on_accept;

@@ -5,7 +5,10 @@
 
 #include <spdlog/logger.h>
 
+#include <algorithm>
 #include <atomic>
+#include <new>
+#include <vector>
 
 namespace exaproxy::plugin {
 
@@ -13,7 +16,52 @@ namespace {
 
 std::atomic<uint64_t> gNextTxnId{1};
 
+// Free PluginTransaction-sized blocks of this thread (see operator new below). Under
+// AddressSanitizer every block goes back to malloc, so a use after free is caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+constexpr size_t kBlockCacheMax = 64;
+thread_local bool tlsBlocksGone = false; // the thread's cache is destroyed (thread exit)
+struct BlockCache {
+  std::vector<void*> blocks;
+  ~BlockCache() {
+    tlsBlocksGone = true;
+    for (void* b : blocks)
+      ::operator delete(b);
+  }
+};
+thread_local BlockCache tlsBlocks;
+
 } // namespace
+
+void* PluginTransaction::operator new(std::size_t size) {
+  if (size == sizeof(PluginTransaction) && !tlsBlocksGone && !tlsBlocks.blocks.empty()) {
+    void* p = tlsBlocks.blocks.back();
+    tlsBlocks.blocks.pop_back();
+    return p;
+  }
+  return ::operator new(size);
+}
+
+void PluginTransaction::operator delete(void* p, std::size_t size) noexcept {
+  if (kCacheBlocks && size == sizeof(PluginTransaction) && !tlsBlocksGone &&
+      tlsBlocks.blocks.size() < kBlockCacheMax) {
+    if (tlsBlocks.blocks.capacity() < kBlockCacheMax) {
+      try {
+        tlsBlocks.blocks.reserve(kBlockCacheMax);
+      } catch (...) {
+        ::operator delete(p);
+        return;
+      }
+    }
+    tlsBlocks.blocks.push_back(p);
+    return;
+  }
+  ::operator delete(p);
+}
 
 PluginTransaction::PluginTransaction(ChainPtr chain, net::EventLoop& loop,
                                      workers::WorkerPool* pool, TxInfo info)
@@ -25,8 +73,8 @@ PluginTransaction::PluginTransaction(ChainPtr chain, net::EventLoop& loop,
   txn_.loop = &loop;
   txn_.pool = pool;
   txn_.identity.address = info.client.address.toString();
-  txn_.listener = info.listener.toString();
-  txn_.data.assign(chain_->links().size(), nullptr);
+  txn_.listenerEndpoint = info.listener;
+  // txn_.data is sized by the first txn_set_data() (txn_data() reads a missing slot as null).
 }
 
 PluginTransaction::~PluginTransaction() {
@@ -55,7 +103,7 @@ exaproxy_pending PluginTransaction::allocatePending() {
 
 void PluginTransaction::runRequest(http::RequestHead& req, Callback done) {
   requestStarted_ = true;
-  started_ = net::Clock::now();
+  started_ = loop_.now(); // the loop's time of this iteration: no clock read per request
   txn_.req = &req;
   done_ = std::move(done);
   next_ = 0;
@@ -154,7 +202,15 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
 void PluginTransaction::finish(Outcome o) {
   txn_.current = kNone;
   o.rewritten = txn_.rewritten;
-  outcome_ = o;
+  if (o.kind == Outcome::Kind::Continue) {
+    // A Continue carries no answer (every other field is empty): no full copy per request.
+    outcome_.kind = o.kind;
+    outcome_.plugin = o.plugin;
+    outcome_.pluginName = o.pluginName;
+    outcome_.rewritten = o.rewritten;
+  } else {
+    outcome_ = o;
+  }
   auto cb = std::move(done_);
   done_ = nullptr;
   if (cb)
@@ -277,7 +333,7 @@ void PluginTransaction::done(const TxSummary& summary) {
     }
   }
   txn_.current = kNone;
-  txn_.data.assign(txn_.data.size(), nullptr);
+  std::fill(txn_.data.begin(), txn_.data.end(), nullptr);
 }
 
 } // namespace exaproxy::plugin

@@ -43,6 +43,7 @@
 
 #include "net/event_loop.h"
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -60,13 +61,20 @@ namespace exaproxy::plugin {
 
 class PluginTransaction final : private PendingWaiter {
 public:
-  using Callback = std::function<void(Outcome)>;
+  // Takes the Outcome as an rvalue: a callback declared with an Outcome parameter gets it with
+  // one move (an Outcome is a dozen strings and vectors).
+  using Callback = std::function<void(Outcome&&)>;
 
   // Loop thread. `pool` may be null (then plugins' submit() with this transaction fails).
   PluginTransaction(ChainPtr chain, net::EventLoop& loop, workers::WorkerPool* pool, TxInfo info);
   ~PluginTransaction();
   PluginTransaction(const PluginTransaction&) = delete;
   PluginTransaction& operator=(const PluginTransaction&) = delete;
+
+  // One is made per request: its memory comes from a small per-thread cache of blocks, so the
+  // steady state allocates nothing (the cache is bounded and freed with its thread).
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
 
   // Runs the request hooks (on_connect for CONNECT when the plugin has one) in chain order until
   // one ends the chain; REWRITEs edit `req` in place. `req` must stay valid until `done` ran.

@@ -2,6 +2,7 @@
 // namespace because abi.h declares them there). Only host/plugin uses them.
 #pragma once
 
+#include "core/ip_address.h"
 #include "exaproxy/abi.h"
 #include "plugin/outcome.h"
 #include "plugin/url_edit.h"
@@ -37,11 +38,12 @@ struct exaproxy_txn {
   exaproxy::http::RequestHead* req = nullptr;   // set from runRequest on
   exaproxy::http::ResponseHead* resp = nullptr; // set during runResponse only
   exaproxy::plugin::Identity identity;
-  std::string listener;       // "ip:port"
-  std::string urlCache;       // backs req_url()'s view
-  size_t current = SIZE_MAX;  // index of the chain link whose hook is running
-  exaproxy_pending taken = 0; // pending_handle() of the running hook, 0 if none
-  bool allowPending = false;  // the running hook may answer PENDING
+  exaproxy::Endpoint listenerEndpoint; // the local address the transaction came in on
+  std::string listener;                // "ip:port", formatted on the first listener_address() call
+  std::string urlCache;                // backs req_url()'s view
+  size_t current = SIZE_MAX;           // index of the chain link whose hook is running
+  exaproxy_pending taken = 0;          // pending_handle() of the running hook, 0 if none
+  bool allowPending = false;           // the running hook may answer PENDING
   bool rewritten = false;
   std::vector<void*> data; // txn_data slot per chain link
 };

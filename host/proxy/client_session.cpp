@@ -6,6 +6,7 @@
 #include "http/serializer.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/loop_context.h"
+#include "proxy/tx_cache.h"
 #include "workers/worker_pool.h"
 
 #include <sys/socket.h>
@@ -372,7 +373,7 @@ bool ClientSession::stepHead() {
     return false;
   }
   if (!tx_)
-    tx_ = std::make_unique<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
+    tx_ = detail::takeTx<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
   if (state_ == TxState::Idle) {
     setState(TxState::ReadingHead);
     timer_.arm(cfg_->headerRead);
@@ -541,7 +542,7 @@ void ClientSession::runPlugins() {
                                                           ctx_.shared().workers,
                                                           plugin::TxInfo{peer_, listenerEndpoint_});
   inFilter_ = true;
-  pluginTx_->runRequest(tx_->req, [this](plugin::Outcome o) {
+  pluginTx_->runRequest(tx_->req, [this](plugin::Outcome&& o) {
     onVerdict(std::move(o));
     if (!inFilter_)
       advance(); // a PENDING verdict completed later: resume the state machine
@@ -845,7 +846,7 @@ void ClientSession::onConnected() {
 void ClientSession::startForwarding() {
   setState(TxState::Forwarding);
   hierarchy_ = "HIER_DIRECT";
-  std::string head;
+  std::string& head = detail::headScratch();
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = true;
@@ -1032,14 +1033,14 @@ bool ClientSession::handleResponseHead() {
   ctx_.firstByteLatency().record(static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_).count()));
   if (auto ct = tx_->resp.headers.get("content-type"))
-    tx_->contentType = std::string(*ct);
+    tx_->contentType.assign(*ct);
   // An HTTP/1.0 client cannot read chunked framing: it gets the data, delimited by the close.
   bool dechunk = tx_->resp.framing == http::Framing::Chunked && tx_->req.versionMinor == 0;
   bool keep = tx_->req.keepAlive && !closeAfter_ &&
               tx_->resp.framing != http::Framing::UntilClose && !dechunk && !ctx_.draining();
   if (!keep)
     closeAfter_ = true;
-  std::string head;
+  std::string& head = detail::headScratch();
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = keep;
@@ -1164,8 +1165,8 @@ void ClientSession::resetTransaction() {
   // destroyed after this dispatch, the plugin transaction first.
   if (pluginTx_)
     ctx_.loop().deferDestroy(std::move(pluginTx_));
-  if (tx_)
-    ctx_.loop().deferDestroy(std::move(tx_));
+  if (tx_) // recycled for a later request of this loop (see TxRecycler)
+    ctx_.loop().deferDestroy(std::unique_ptr<Tx, detail::TxRecycler<Tx>>(tx_.release()));
   status_ = 0;
   txBytesToClient_ = 0;
   upIn_ = net::Buffer();
@@ -1327,11 +1328,11 @@ void ClientSession::respondLocal(int status, std::string_view contentType, std::
   closeUpstream();
   dnsHandle_.reset();
   if (!tx_) // an answer before any request byte (refused connection)
-    tx_ = std::make_unique<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
+    tx_ = detail::takeTx<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
   bump(ctx_.counters().local_responses);
   status_ = status;
-  resultCode_ = std::string(resultCode);
-  tx_->contentType = std::string(contentType);
+  resultCode_.assign(resultCode);
+  tx_->contentType.assign(contentType);
   if (!haveRequest_ || !tx_->req.keepAlive || ctx_.draining())
     close = true;
   closeAfter_ = closeAfter_ || close;
@@ -1570,7 +1571,11 @@ void ClientSession::logAccess() {
   // The record holds views: these strings live until write() returned.
   std::string peerText;
   std::string upstreamText;
-  std::string url = haveRequest_ ? tx_->req.url() : std::string("error:invalid-request");
+  std::string& url = detail::urlScratch();
+  if (haveRequest_)
+    tx_->req.appendUrl(url);
+  else
+    url = "error:invalid-request";
   AccessRecord r;
   r.end = std::chrono::system_clock::now();
   r.elapsed = elapsed;

@@ -69,8 +69,24 @@ std::optional<Address> Address::parse(std::string_view text) {
 }
 
 std::string Address::toString() const {
+  if (v4_) {
+    // Dotted quad by hand: glibc's inet_ntop formats IPv4 with sprintf (once per request here).
+    char buf[16];
+    size_t n = 0;
+    for (size_t i = 0; i < 4; ++i) {
+      unsigned v = bytes_[i];
+      if (i)
+        buf[n++] = '.';
+      if (v >= 100)
+        buf[n++] = static_cast<char>('0' + v / 100);
+      if (v >= 10)
+        buf[n++] = static_cast<char>('0' + v / 10 % 10);
+      buf[n++] = static_cast<char>('0' + v % 10);
+    }
+    return std::string(buf, n);
+  }
   char buf[INET6_ADDRSTRLEN] = {};
-  ::inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
+  ::inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
   return buf;
 }
 

@@ -17,8 +17,10 @@ Decision decide(const Settings& s, const Address& peer, const ReceivedHeaders& i
   return d;
 }
 
-std::vector<Counter> countersFor(const Settings& s, const Decision& d) {
-  std::vector<Counter> out{Counter::requests, outcomeCounter(d.resolution.outcome)};
+CounterList countersFor(const Settings& s, const Decision& d) {
+  CounterList out;
+  out.push_back(Counter::requests);
+  out.push_back(outcomeCounter(d.resolution.outcome));
   if (d.identityChanged)
     out.push_back(Counter::identity_changed);
   using Op = HeaderEdit::Op;

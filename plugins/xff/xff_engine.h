@@ -8,6 +8,9 @@
 #include "xff_settings.h"
 #include "xff_status.h"
 
+#include <array>
+#include <cstddef>
+
 namespace exaproxy::xff {
 
 struct Decision {
@@ -20,8 +23,19 @@ struct Decision {
 // peer: the connection's client address as the host gives it (TCP peer or PROXY source).
 Decision decide(const Settings& s, const Address& peer, const ReceivedHeaders& in, bool isConnect);
 
-// The counters one decision bumps (each once).
-std::vector<Counter> countersFor(const Settings& s, const Decision& d);
+// The counters one decision bumps (each once), in a fixed-size list: no allocation per request.
+class CounterList {
+public:
+  void push_back(Counter c) { items_[size_++] = c; }
+  const Counter* begin() const { return items_.data(); }
+  const Counter* end() const { return items_.data() + size_; }
+  size_t size() const { return size_; }
+
+private:
+  std::array<Counter, static_cast<size_t>(Counter::Count)> items_{};
+  size_t size_ = 0;
+};
+CounterList countersFor(const Settings& s, const Decision& d);
 
 // Bumps them in stats and remembers where a walk stopped (sanitised).
 void account(Stats& stats, const Settings& s, const Decision& d);

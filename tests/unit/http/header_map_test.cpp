@@ -102,6 +102,39 @@ TEST(HeaderMapTest, ClearEmpties) {
   EXPECT_FALSE(h.get("a"));
 }
 
+TEST(HeaderMapTest, ReuseAfterClearKeepsNewViewsValid) {
+  HeaderMap h;
+  for (int round = 0; round < 3; ++round) {
+    h.clear();
+    for (int i = 0; i < 40; ++i) // several arena chunks
+      h.add("x-" + std::to_string(i), std::string(static_cast<size_t>(i) + 1, 'a' + round));
+    ASSERT_EQ(h.size(), 40u);
+    for (int i = 0; i < 40; ++i)
+      EXPECT_EQ(h.get("x-" + std::to_string(i)),
+                std::string(static_cast<size_t>(i) + 1, 'a' + round));
+  }
+  h.add("Big", std::string(10000, 'b')); // larger than a chunk
+  h.add("After", "ok");
+  EXPECT_EQ(h.get("big"), std::string(10000, 'b'));
+  EXPECT_EQ(h.get("after"), "ok");
+  h.clear();
+  h.add("Again", "fine");
+  EXPECT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.get("again"), "fine");
+}
+
+TEST(HeaderMapTest, SetWithAValueFromTheSameMap) {
+  HeaderMap h;
+  h.add("X-A", "alpha");
+  h.add("X-B", "beta");
+  std::string_view a = *h.get("x-a");
+  h.set("X-B", a); // the source view lives in the map's own arena
+  h.set("X-C", *h.get("x-b"));
+  EXPECT_EQ(h.get("x-a"), "alpha");
+  EXPECT_EQ(h.get("x-b"), "alpha");
+  EXPECT_EQ(h.get("x-c"), "alpha");
+}
+
 TEST(HeaderMapTest, CopyIsIndependentOfSourceBuffers) {
   std::string raw = "Host: a.test";
   HeaderMap copy;

@@ -45,6 +45,35 @@ std::string req(std::string_view fields, std::string_view line = "POST /x HTTP/1
 // ---------------------------------------------------------------------------------------------------
 // Basics
 
+TEST(RequestParserTest, AClearedHeadAndAResetParserParseTheNextRequestAsNew) {
+  // A recycled transaction: the same parser (reset) and head (cleared) for another request.
+  RequestParser p(Limits{});
+  RequestHead head;
+  std::string first = "POST http://a.test:81/one HTTP/1.0\r\nHost: a.test:81\r\n"
+                      "Content-Length: 3\r\nMax-Forwards: 2\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(p.parse(first, head), ParseState::Complete);
+  head.headers.add("X-Added", "by a plugin");
+  head.clear();
+  EXPECT_TRUE(head.raw.empty());
+  EXPECT_TRUE(head.headers.empty());
+  EXPECT_TRUE(head.host.empty());
+  EXPECT_EQ(head.framing, Framing::None);
+  EXPECT_FALSE(head.maxForwards);
+  p.reset(Limits{});
+  std::string second = "GET /two HTTP/1.1\r\nHost: b.test\r\n\r\n";
+  ASSERT_EQ(p.parse(second, head), ParseState::Complete) << p.error().reason;
+  EXPECT_EQ(head.url(), "http://b.test/two");
+  EXPECT_EQ(head.method, "GET");
+  EXPECT_EQ(head.headers.size(), 1u);
+  EXPECT_FALSE(head.headers.get("x-added"));
+  EXPECT_EQ(head.framing, Framing::None);
+  EXPECT_TRUE(head.keepAlive);
+  EXPECT_FALSE(head.maxForwards);
+  std::string appended = "url=";
+  head.appendUrl(appended);
+  EXPECT_EQ(appended, "url=http://b.test/two");
+}
+
 TEST(RequestParserTest, ParsesSimpleOriginFormRequest) {
   std::string in = "GET /index.html?q=1 HTTP/1.1\r\nHost: Example.COM:8080\r\nAccept: */*\r\n\r\n";
   Outcome o = parseAll(in);
