@@ -195,6 +195,8 @@ void AccessLog::setThreadBatching(bool on) {
   tlsBatch.on = on;
 }
 
+size_t AccessLog::threadPendingBytes() { return tlsBatch.pending.size(); }
+
 void AccessLog::flushThread() {
   if (tlsBatch.pending.empty())
     return;

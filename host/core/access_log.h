@@ -58,11 +58,14 @@ public:
   // file cannot be opened; the reason is logged.
   bool configure(const std::string& target);
   void write(const AccessRecord& record);
-  // Event-loop threads batch their lines: write() then only appends to a per-thread buffer, and
-  // flushThread() (called once per loop iteration) writes them with one write(2). Other threads
-  // write each line at once.
+  // Event-loop threads batch their lines: write() then only appends to a per-thread buffer (which
+  // goes out by itself once it holds 64 KiB), and flushThread() writes it with one write(2); the
+  // loop calls it on a short timer (proxy/server.cpp), so a busy loop does not pay a write(2) per
+  // request. Other threads write each line at once.
   void setThreadBatching(bool on);
   void flushThread();
+  // Bytes of lines this thread batched and has not written yet.
+  static size_t threadPendingBytes();
   // Reopens the file after rotation; a no-op for stdout and off. On failure the old file stays.
   void reopen();
 

@@ -81,6 +81,7 @@ private:
   struct Loop {
     std::unique_ptr<net::EventLoop> loop;
     std::unique_ptr<LoopContext> ctx;
+    std::unique_ptr<net::Timer> logFlush; // writes the loop's batched access-log lines
     std::thread thread;
   };
 

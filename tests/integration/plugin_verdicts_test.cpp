@@ -335,6 +335,8 @@ TEST_F(PluginVerdicts, ReloadWhileRequestsFlowLosesNone) {
   for (const auto& f : failures)
     ADD_FAILURE() << f;
   EXPECT_TRUE(proxy_->alive());
+  // Lines are written in batches: wait for the last ones.
+  waitFor([&] { return countOf(proxy_->accessLog(), "/?flow=") >= 100; }, Millis(5000));
   EXPECT_EQ(countOf(proxy_->accessLog(), "/?flow="), 100u);
   // Requests after the last reload ran the last plugin (a PENDING that continues, label g3).
   auto r = get(origin_.url("/echo?after-reloads"));
