@@ -47,8 +47,8 @@ std::optional<SplicePipe> PipePool::acquire() {
     return std::nullopt;
   Fd r(fds[0]);
   Fd w(fds[1]);
-  // A larger pipe moves more per splice call; past the per-user pipe budget the kernel refuses
-  // (EPERM) and the default size stays.
+  // Past the per-user pipe budget the kernel refuses a size (EPERM), or hands out smaller pipes:
+  // whatever capacity the pipe has is the one used.
   int capacity = ::fcntl(w.get(), F_SETPIPE_SZ, static_cast<int>(size_));
   if (capacity < 0)
     capacity = ::fcntl(w.get(), F_GETPIPE_SZ);
