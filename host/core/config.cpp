@@ -56,7 +56,7 @@ constexpr const char* kBoolForm = "expected yes/no, true/false, on/off or 1/0";
 // The keys each host section accepts; anything else is an error (a typo must not be ignored).
 const std::map<std::string, std::vector<std::string>, std::less<>>& hostSections() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> kSections = {
-      {"server", {"loops", "user", "name", "templates"}},
+      {"server", {"loops", "coalesce_us", "user", "name", "templates"}},
       {"listener", {"address", "route_by_host", "proxy_protocol", "proxy_trusted"}},
       {"acl", {"allow_clients", "deny_destinations", "connect_ports", "allow_trace"}},
       {"dns",
@@ -250,6 +250,10 @@ std::string Loader::setServer(const ConfigEntry& e) {
     }
     auto r = countInto(v, cfg.loops, 1, 256);
     return r.empty() ? r : "expected auto or a number from 1 to 256";
+  }
+  if (e.key == "coalesce_us") {
+    auto r = countInto(v, cfg.coalesceUs, 0, 1000);
+    return r.empty() ? r : "expected microseconds from 0 (off) to 1000";
   }
   if (e.key == "user") {
     if (v.find_first_of(" \t") != std::string::npos)

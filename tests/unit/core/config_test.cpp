@@ -69,6 +69,7 @@ TEST_F(ConfigTest, EveryHostKeyIsApplied) {
   dir_.write("templates/.keep", "");
   dir_.write("00-all.conf", R"([server]
 loops = 4
+coalesce_us = 0
 user = proxy
 name = proxy-1.example_net
 templates = templates
@@ -127,6 +128,7 @@ access_log = /var/log/exaproxy/access.log
 )");
   auto cfg = good();
   EXPECT_EQ(cfg->loops, 4u);
+  EXPECT_EQ(cfg->coalesceUs, 0u);
   EXPECT_EQ(cfg->user, "proxy");
   EXPECT_EQ(cfg->name, "proxy-1.example_net");
   EXPECT_EQ(cfg->templates, dir_.path() / "templates");
@@ -236,6 +238,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadValue{"server", "loops", "0", "auto or a number"},
                       BadValue{"server", "loops", "257", "auto or a number"},
                       BadValue{"server", "loops", "many", "auto or a number"},
+                      BadValue{"server", "coalesce_us", "1001", "0 (off) to 1000"},
+                      BadValue{"server", "coalesce_us", "50us", "0 (off) to 1000"},
                       BadValue{"server", "name", "my proxy", "token"},
                       BadValue{"server", "name", "", "token"},
                       BadValue{"server", "name", "a/b", "token"},
@@ -487,6 +491,7 @@ TEST(ShippedConfig, DefaultConfDirLoads) {
   // The shipped file writes out the defaults: it must agree with HostConfig's.
   HostConfig defaults;
   EXPECT_EQ(cfg.loops, defaults.loops);
+  EXPECT_EQ(cfg.coalesceUs, defaults.coalesceUs);
   EXPECT_EQ(cfg.connectPorts, defaults.connectPorts);
   EXPECT_EQ(cfg.dnsTimeout, defaults.dnsTimeout);
   EXPECT_EQ(cfg.dnsTries, defaults.dnsTries);

@@ -1,5 +1,6 @@
 #include "net/event_loop.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -225,6 +226,134 @@ TEST_F(EventLoopTest, DeferDestroyOutlivesTheCurrentCallback) {
   run();
   EXPECT_FALSE(destroyedDuringCallback);
   EXPECT_TRUE(destroyed);
+}
+
+// Wake-up coalescing. Each test uses pipes whose readiness it controls, and counts the loop's
+// iterations with the iteration hook: an event's iteration number shows which epoll_wait
+// fetched it.
+class CoalescingTest : public EventLoopTest {
+protected:
+  struct Pipe {
+    int r = -1, w = -1;
+    int iteration = -1; // the iteration that dispatched its byte
+    Clock::time_point at;
+    IoWatch watch;
+  };
+  std::vector<std::unique_ptr<Pipe>> pipes_;
+  int iteration_ = 0;
+  int seen_ = 0;
+  int stopAfter_ = 0;
+
+  void SetUp() override {
+    loop_.setIterationHook([this] { ++iteration_; });
+  }
+  void TearDown() override {
+    for (auto& p : pipes_) {
+      p->watch.reset();
+      ::close(p->r);
+      ::close(p->w);
+    }
+  }
+  Pipe& makePipe() {
+    auto p = std::make_unique<Pipe>();
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+    p->r = fds[0];
+    p->w = fds[1];
+    Pipe* raw = p.get();
+    p->watch = IoWatch(loop_, p->r, EPOLLIN, [this, raw](uint32_t) {
+      char c;
+      EXPECT_EQ(::read(raw->r, &c, 1), 1);
+      raw->iteration = iteration_;
+      raw->at = Clock::now();
+      if (++seen_ == stopAfter_)
+        loop_.stop();
+    });
+    pipes_.push_back(std::move(p));
+    return *raw;
+  }
+  static void poke(Pipe& p) { EXPECT_EQ(::write(p.w, "x", 1), 1); }
+};
+
+TEST_F(CoalescingTest, EventsArrivingInTheWindowOfABusyLoopAreFetchedTogether) {
+  loop_.setCoalesceWindow(Millis(1000));
+  Pipe& a = makePipe();
+  Pipe& b = makePipe();
+  Pipe& c = makePipe();
+  Pipe& d = makePipe();
+  stopAfter_ = 4;
+  poke(a);
+  poke(b); // the first wait returns two events: the loop is busy
+  std::thread sender([&] {
+    std::this_thread::sleep_for(Millis(30));
+    poke(c);
+    std::this_thread::sleep_for(Millis(30));
+    poke(d);
+  });
+  run();
+  sender.join();
+  EXPECT_EQ(a.iteration, 0);
+  EXPECT_EQ(b.iteration, 0);
+  EXPECT_EQ(c.iteration, 1) << "c woke the loop by itself";
+  EXPECT_EQ(d.iteration, 1) << "c and d were 30 ms apart, inside the 1 s window";
+}
+
+TEST_F(CoalescingTest, WithoutTheWindowEachEventWakesTheLoop) {
+  Pipe& a = makePipe();
+  Pipe& b = makePipe();
+  Pipe& c = makePipe();
+  Pipe& d = makePipe();
+  stopAfter_ = 4;
+  poke(a);
+  poke(b);
+  std::thread sender([&] {
+    std::this_thread::sleep_for(Millis(30));
+    poke(c);
+    std::this_thread::sleep_for(Millis(200));
+    poke(d);
+  });
+  run();
+  sender.join();
+  EXPECT_EQ(c.iteration, 1);
+  EXPECT_EQ(d.iteration, 2);
+}
+
+TEST_F(CoalescingTest, ALoneEventIsNotDelayed) {
+  loop_.setCoalesceWindow(Millis(1000));
+  Pipe& a = makePipe();
+  Pipe& b = makePipe();
+  stopAfter_ = 2;
+  poke(a); // one event: the loop is not busy, so its next wait does not sleep
+  Clock::time_point sent;
+  std::thread sender([&] {
+    std::this_thread::sleep_for(Millis(30));
+    sent = Clock::now();
+    poke(b);
+  });
+  run();
+  sender.join();
+  EXPECT_EQ(a.iteration, 0);
+  EXPECT_EQ(b.iteration, 1);
+  EXPECT_LT(b.at - sent, Millis(500)) << "b waited for a coalescing window";
+}
+
+TEST_F(CoalescingTest, ATimerDueInsideTheWindowCutsItShort) {
+  loop_.setCoalesceWindow(Millis(1000));
+  Pipe& a = makePipe();
+  Pipe& b = makePipe();
+  poke(a);
+  poke(b);
+  auto start = Clock::now();
+  Clock::time_point firedAt;
+  Timer t(loop_, [&] {
+    firedAt = Clock::now();
+    loop_.stop();
+  });
+  t.arm(Millis(40));
+  run();
+  EXPECT_EQ(seen_, 2);
+  EXPECT_GE(firedAt - start, Millis(40));
+  EXPECT_LT(firedAt - start, Millis(500)) << "the timer waited for the end of the window";
 }
 
 } // namespace
