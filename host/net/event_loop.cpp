@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -274,6 +275,23 @@ void EventLoop::setCoalesceWindow(std::chrono::microseconds window) {
   coalesceWindow_ = window.count() > 0 ? window : std::chrono::microseconds::zero();
 }
 
+// The arrival rate is estimated as (mean events per fetch) / (mean time between fetches), both
+// moving averages with weight 1/4: a ratio of averages, so that two fetches a few microseconds
+// apart do not read as a flood. Sleeping pays when it saves wake-ups: when at least
+// kCoalesceMinExpected events are expected to arrive within the window.
+bool EventLoop::shouldCoalesce(int fetched, Clock::duration since) {
+  if (coalesceWindow_.count() == 0)
+    return false;
+  double us = std::chrono::duration<double, std::micro>(since).count();
+  meanFetched_ += (fetched - meanFetched_) / 4;
+  meanGapUs_ += (us - meanGapUs_) / 4;
+  if (fetched < kCoalesceMinBatch)
+    return false;
+  double expected =
+      meanFetched_ * static_cast<double>(coalesceWindow_.count()) / std::max(meanGapUs_, 1.0);
+  return expected >= kCoalesceMinExpected;
+}
+
 // Sleeps through the coalescing window (cut short by a timer that falls due inside it). Events
 // that arrive meanwhile only join the ready list: no wake-up, no IPI from the sender's core.
 void EventLoop::coalesceWait() {
@@ -291,6 +309,7 @@ void EventLoop::coalesceWait() {
   timespec ts{static_cast<time_t>(delta / 1000000000), static_cast<long>(delta % 1000000000)};
   while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
   }
+  ++coalescedWaits_;
 }
 
 void EventLoop::run() {
@@ -298,18 +317,20 @@ void EventLoop::run() {
   stopRequested_ = false;
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
-  int lastBatch = 0;
+  bool coalesce = false;
+  Clock::time_point lastFetch = Clock::now();
   while (!stopRequested_) {
-    if (lastBatch >= kCoalesceMinBatch && coalesceWindow_.count() > 0)
+    if (coalesce)
       coalesceWait();
     int n = epoll_wait(epfd_, events, kMaxEvents, nextTimeoutMs());
-    lastBatch = n;
     now_ = Clock::now();
     if (n == -1) {
       if (errno == EINTR)
         continue;
       fatal("epoll_wait");
     }
+    coalesce = shouldCoalesce(n, now_ - lastFetch);
+    lastFetch = now_;
     for (int i = 0; i < n; ++i) {
       auto* slot = static_cast<IoWatch::Slot*>(events[i].data.ptr);
       if (slot == nullptr) {

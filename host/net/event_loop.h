@@ -108,13 +108,17 @@ public:
   // Runs at the end of every iteration, after I/O and timers (batched work: access-log lines).
   void setIterationHook(std::function<void()> hook) { iterationHook_ = std::move(hook); }
 
-  // Wake-up coalescing (0 = off, the default). After an epoll_wait that returned at least
-  // kCoalesceMinBatch events (the loop is busy), the next wait first sleeps `window`, so that the
-  // events arriving meanwhile are fetched together instead of each waking the thread. A loop
-  // whose waits return one event at a time (light load) never sleeps: latency is added only under
+  // Wake-up coalescing (0 = off, the default). When the loop is busy, its next wait first sleeps
+  // `window`, so that the events arriving meanwhile are fetched together instead of each waking
+  // the thread. Busy means: the last epoll_wait returned at least kCoalesceMinBatch events, and
+  // events arrive fast enough that at least kCoalesceMinExpected are due within one window. A
+  // loop fed one event at a time, or at a moderate rate, never sleeps: latency is added only under
   // load, by at most the window per iteration. Loop thread (or before run()).
   void setCoalesceWindow(std::chrono::microseconds window);
   static constexpr int kCoalesceMinBatch = 2;
+  static constexpr double kCoalesceMinExpected = 2.0;
+  // How many times the loop slept through the window (loop thread, or after run()).
+  uint64_t coalescedWaits() const { return coalescedWaits_; }
 
   // The time at the start of the current iteration (cheap; refreshed once per epoll_wait).
   Clock::time_point now() const { return now_; }
@@ -137,6 +141,7 @@ private:
   void runTimers();
   int nextTimeoutMs() const;
   void drainMailbox();
+  bool shouldCoalesce(int fetched, Clock::duration since);
   void coalesceWait();
 
   int epfd_ = -1;
@@ -145,6 +150,9 @@ private:
   bool stopRequested_ = false;
   std::chrono::microseconds coalesceWindow_{0};
   bool timerSlackSet_ = false;
+  double meanFetched_ = 0; // events per epoll_wait, moving average
+  double meanGapUs_ = 0;   // microseconds between epoll_wait returns, moving average
+  uint64_t coalescedWaits_ = 0;
   Clock::time_point now_;
   std::vector<Timer*> heap_;
   std::vector<std::unique_ptr<IoWatch::Slot>> garbage_; // slots removed during dispatch

@@ -254,12 +254,19 @@ protected:
       ::close(p->w);
     }
   }
-  Pipe& makePipe() {
+  // twin: a second watch on the same pipe (duplicated descriptors), so that one write makes
+  // both ready at once and one epoll_wait fetches the two events.
+  Pipe& makePipe(const Pipe* twin = nullptr) {
     auto p = std::make_unique<Pipe>();
-    int fds[2];
-    EXPECT_EQ(::pipe2(fds, O_NONBLOCK), 0);
-    p->r = fds[0];
-    p->w = fds[1];
+    if (twin) {
+      p->r = ::dup(twin->r);
+      p->w = ::dup(twin->w);
+    } else {
+      int fds[2];
+      EXPECT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+      p->r = fds[0];
+      p->w = fds[1];
+    }
     Pipe* raw = p.get();
     p->watch = IoWatch(loop_, p->r, EPOLLIN, [this, raw](uint32_t) {
       char c;
@@ -296,6 +303,7 @@ TEST_F(CoalescingTest, EventsArrivingInTheWindowOfABusyLoopAreFetchedTogether) {
   EXPECT_EQ(b.iteration, 0);
   EXPECT_EQ(c.iteration, 1) << "c woke the loop by itself";
   EXPECT_EQ(d.iteration, 1) << "c and d were 30 ms apart, inside the 1 s window";
+  EXPECT_GE(loop_.coalescedWaits(), 1u);
 }
 
 TEST_F(CoalescingTest, WithoutTheWindowEachEventWakesTheLoop) {
@@ -335,6 +343,27 @@ TEST_F(CoalescingTest, ALoneEventIsNotDelayed) {
   EXPECT_EQ(a.iteration, 0);
   EXPECT_EQ(b.iteration, 1);
   EXPECT_LT(b.at - sent, Millis(500)) << "b waited for a coalescing window";
+  EXPECT_EQ(loop_.coalescedWaits(), 0u);
+}
+
+// Two events at a time, every 100 ms: with a 20 ms window fewer than one pair is due per window,
+// so sleeping would only add latency.
+TEST_F(CoalescingTest, PairsAtAModerateRateDoNotSleep) {
+  loop_.setCoalesceWindow(Millis(20));
+  Pipe& a = makePipe();
+  Pipe& b = makePipe(&a);
+  stopAfter_ = 8;
+  std::thread sender([&] {
+    for (int i = 0; i < 4; ++i) {
+      std::this_thread::sleep_for(Millis(100));
+      EXPECT_EQ(::write(a.w, "xx", 2), 2); // a and b ready together
+    }
+  });
+  run();
+  sender.join();
+  EXPECT_EQ(seen_, 8);
+  EXPECT_EQ(a.iteration, b.iteration) << "the pair was not fetched by one wait";
+  EXPECT_EQ(loop_.coalescedWaits(), 0u);
 }
 
 TEST_F(CoalescingTest, ATimerDueInsideTheWindowCutsItShort) {
