@@ -280,50 +280,43 @@ protected:
     return *raw;
   }
   static void poke(Pipe& p) { EXPECT_EQ(::write(p.w, "x", 1), 1); }
+
+  struct Four {
+    Pipe &a, &b, &c, &d;
+  };
+  // a and b ready before the loop starts (its first wait returns two events: it is busy), then c
+  // 30 ms later and d `gap` after c. Runs the loop until all four are read.
+  Four busyThenTwoMore(Millis gap) {
+    Four p{makePipe(), makePipe(), makePipe(), makePipe()};
+    stopAfter_ = 4;
+    poke(p.a);
+    poke(p.b);
+    std::thread sender([&p, gap] {
+      std::this_thread::sleep_for(Millis(30));
+      poke(p.c);
+      std::this_thread::sleep_for(gap);
+      poke(p.d);
+    });
+    run();
+    sender.join();
+    return p;
+  }
 };
 
 TEST_F(CoalescingTest, EventsArrivingInTheWindowOfABusyLoopAreFetchedTogether) {
   loop_.setCoalesceWindow(Millis(1000));
-  Pipe& a = makePipe();
-  Pipe& b = makePipe();
-  Pipe& c = makePipe();
-  Pipe& d = makePipe();
-  stopAfter_ = 4;
-  poke(a);
-  poke(b); // the first wait returns two events: the loop is busy
-  std::thread sender([&] {
-    std::this_thread::sleep_for(Millis(30));
-    poke(c);
-    std::this_thread::sleep_for(Millis(30));
-    poke(d);
-  });
-  run();
-  sender.join();
-  EXPECT_EQ(a.iteration, 0);
-  EXPECT_EQ(b.iteration, 0);
-  EXPECT_EQ(c.iteration, 1) << "c woke the loop by itself";
-  EXPECT_EQ(d.iteration, 1) << "c and d were 30 ms apart, inside the 1 s window";
+  auto p = busyThenTwoMore(Millis(30));
+  EXPECT_EQ(p.a.iteration, 0);
+  EXPECT_EQ(p.b.iteration, 0);
+  EXPECT_EQ(p.c.iteration, 1) << "c woke the loop by itself";
+  EXPECT_EQ(p.d.iteration, 1) << "c and d were 30 ms apart, inside the 1 s window";
   EXPECT_GE(loop_.coalescedWaits(), 1u);
 }
 
 TEST_F(CoalescingTest, WithoutTheWindowEachEventWakesTheLoop) {
-  Pipe& a = makePipe();
-  Pipe& b = makePipe();
-  Pipe& c = makePipe();
-  Pipe& d = makePipe();
-  stopAfter_ = 4;
-  poke(a);
-  poke(b);
-  std::thread sender([&] {
-    std::this_thread::sleep_for(Millis(30));
-    poke(c);
-    std::this_thread::sleep_for(Millis(200));
-    poke(d);
-  });
-  run();
-  sender.join();
-  EXPECT_EQ(c.iteration, 1);
-  EXPECT_EQ(d.iteration, 2);
+  auto p = busyThenTwoMore(Millis(200));
+  EXPECT_EQ(p.c.iteration, 1);
+  EXPECT_EQ(p.d.iteration, 2);
 }
 
 TEST_F(CoalescingTest, ALoneEventIsNotDelayed) {
