@@ -279,6 +279,7 @@ int main(int argc, char** argv) {
       log->error("ui.failed reason=\"{}\"", addr.error().message);
       webUi.reset();
     } else {
+      server.protectUi(*addr); // never reachable through the proxy (port 0: known only now)
       log->info("ui.ready address={} www={}", addr->toString(), www.string());
       if (!opts.readyFile.empty() &&
           !writeFileAtomically(opts.readyFile + ".ui", addr->toString() + "\n"))

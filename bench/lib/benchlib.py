@@ -9,7 +9,7 @@ PROXY_DESC = {
     "direct": "wrk/curl straight to the nginx origin (the ceiling; for workloads 1-3, 5-7 nginx runs "
               "alone on the proxy core, for the CONNECT ceiling it stays on the load core with curl)",
     "exaproxy": "the repo's conf.d as shipped (UI on, access log on stdout to a file) + port, "
-                "loops=1, connect_ports, limits and DNS-server overrides",
+                "loops=1, connect_ports, allow_local_destinations (loopback origins), limits and DNS-server overrides",
     "exaproxy-bare": "same binary and conf.d with the UI off and the access log off (the bare chain)",
     "squid": "squid, workers 1, no cache, no access log",
     "haproxy": "haproxy, nbthread 1, forward proxy via set-dst/url_ip (no CONNECT)",

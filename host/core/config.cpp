@@ -58,7 +58,9 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& hostSections
   static const std::map<std::string, std::vector<std::string>, std::less<>> kSections = {
       {"server", {"loops", "coalesce_us", "user", "name", "templates"}},
       {"listener", {"address", "route_by_host", "proxy_protocol", "proxy_trusted"}},
-      {"acl", {"allow_clients", "deny_destinations", "connect_ports", "allow_trace"}},
+      {"acl",
+       {"allow_clients", "deny_destinations", "allow_local_destinations", "http_ports",
+        "connect_ports", "allow_trace"}},
       {"dns",
        {"servers", "hosts_file", "prefer", "timeout", "tries", "min_ttl", "max_ttl", "negative_ttl",
         "cache_size"}},
@@ -325,19 +327,18 @@ std::string Loader::setAcl(const ConfigEntry& e) {
     return cidrsInto(e.value, cfg.denyDestinations, true);
   if (e.key == "allow_trace")
     return boolInto(e.value, cfg.allowTrace);
-  // connect_ports: a plain list; ranges would make "443-" typos silently wide.
-  std::vector<uint16_t> ports;
-  for (const auto& item : splitList(e.value)) {
-    uint16_t port = 0;
-    if (!countInto(item, port, 1, 65535).empty())
-      return "'" + item + "' is not a port from 1 to 65535";
-    if (std::find(ports.begin(), ports.end(), port) == ports.end())
-      ports.push_back(port);
+  std::string why;
+  if (e.key == "allow_local_destinations") {
+    auto rules = AddressPortSet::parse(e.value, &why);
+    if (rules)
+      cfg.allowLocalDestinations = std::move(*rules);
+    return why;
   }
-  if (ports.empty())
-    return "expected at least one port, like 443";
-  cfg.connectPorts = std::move(ports);
-  return "";
+  // http_ports, connect_ports: ports and ranges, strictly parsed ("443-" is an error, not wide).
+  auto ports = PortSet::parse(e.value, &why);
+  if (ports)
+    (e.key == "http_ports" ? cfg.httpPorts : cfg.connectPorts) = std::move(*ports);
+  return why;
 }
 
 std::string Loader::setDns(const ConfigEntry& e) {

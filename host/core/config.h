@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/ip_address.h"
+#include "core/port_set.h"
 
 #include <chrono>
 #include <cstdint>
@@ -77,7 +78,13 @@ struct HostConfig {
   // [acl]
   CidrSet allowClients;     // default 127.0.0.0/8 ::1/128
   CidrSet denyDestinations; // default 169.254.0.0/16 fe80::/10
-  std::vector<uint16_t> connectPorts{443};
+  // Destinations on the proxy's own host (loopback, 0.0.0.0/8, ::, its interfaces' addresses) are
+  // refused unless listed here; the web interface's listener is refused whatever this says.
+  AddressPortSet allowLocalDestinations;
+  // Squid's Safe_ports without the ports of schemes answered 501 anyway; CONNECT: SSL_ports.
+  PortSet httpPorts{
+      {{80, 80}, {443, 443}, {280, 280}, {488, 488}, {591, 591}, {777, 777}, {1025, 65535}}};
+  PortSet connectPorts{{{443, 443}}};
   bool allowTrace = false;
 
   // [dns]

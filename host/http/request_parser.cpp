@@ -448,7 +448,7 @@ ParseState RequestParser::finish(std::string_view buf, size_t headEnd, RequestHe
 }
 
 bool RequestParser::analyze(RequestHead& out) {
-  if (!analyzeTarget(out) || !analyzeFraming(out)) {
+  if (!analyzeTarget(out) || !unambiguousHost(out) || !analyzeFraming(out)) {
     return false;
   }
   const HeaderMap& h = out.headers;
@@ -475,6 +475,16 @@ bool RequestParser::analyze(RequestHead& out) {
     if (auto v = parseDecimal(*mf)) {
       out.maxForwards = *v;
     }
+  }
+  return true;
+}
+
+bool RequestParser::unambiguousHost(const RequestHead& out) {
+  // A filter and the browser must agree on the host a URL names: octal, hex and short IPv4 forms
+  // are read differently by each, so they are refused (for the Host header too).
+  if (ambiguousIpv4(out.host)) {
+    fail(400, "ambiguous IPv4 address in the host (octal, hex or short form): use a.b.c.d");
+    return false;
   }
   return true;
 }

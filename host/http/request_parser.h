@@ -103,6 +103,7 @@ private:
   ParseState finish(std::string_view buffer, size_t headEnd, RequestHead& out);
   bool analyze(RequestHead& out);
   bool analyzeTarget(RequestHead& out);
+  bool unambiguousHost(const RequestHead& out);
   bool analyzeFraming(RequestHead& out);
 
   Limits limits_;

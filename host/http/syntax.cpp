@@ -147,4 +147,56 @@ bool parseAuthority(std::string_view s, bool portRequired, Authority& out) {
   return true;
 }
 
+bool ambiguousIpv4(std::string_view host) {
+  if (host.empty() || host.front() == '[' || host.find(':') != std::string_view::npos)
+    return false;
+  // WHATWG's "ends in a number": the last label (after one trailing dot) is all digits, or "0x"
+  // followed by hex digits.
+  std::string_view h = host;
+  bool trailingDot = h.back() == '.';
+  if (trailingDot)
+    h.remove_suffix(1);
+  auto last = h.substr(h.rfind('.') == std::string_view::npos ? 0 : h.rfind('.') + 1);
+  auto numeric = [](std::string_view label) {
+    if (label.empty())
+      return false;
+    if (label.size() >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X')) {
+      for (char c : label.substr(2))
+        if (!isHexDigit(static_cast<unsigned char>(c)))
+          return false;
+      return true;
+    }
+    for (char c : label)
+      if (!isDigit(static_cast<unsigned char>(c)))
+        return false;
+    return true;
+  };
+  if (!numeric(last))
+    return false;
+  if (trailingDot)
+    return true;
+  // Only the canonical dotted quad is unambiguous.
+  int parts = 0;
+  size_t start = 0;
+  for (;;) {
+    auto dot = h.find('.', start);
+    auto label =
+        h.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 3 || (label.size() > 1 && label[0] == '0'))
+      return true;
+    unsigned v = 0;
+    for (char c : label) {
+      if (!isDigit(static_cast<unsigned char>(c)))
+        return true;
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v > 255 || ++parts > 4)
+      return true;
+    if (dot == std::string_view::npos)
+      break;
+    start = dot + 1;
+  }
+  return parts != 4;
+}
+
 } // namespace exaproxy::http

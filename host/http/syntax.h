@@ -60,4 +60,12 @@ struct Authority {
 };
 bool parseAuthority(std::string_view s, bool portRequired, Authority& out);
 
+// True for a host that a browser (WHATWG URL) reads as an IPv4 address but that is not the plain
+// dotted quad: its last label is a number ("0177.0.0.1", "0x7f.1", "2130706433", "127.1",
+// "1.2.3.4.", "1.2.3.999"). Clients read these as octal, hex or short forms; a resolver or a
+// filter may read them otherwise, so the proxy refuses them rather than guess. A plain
+// "a.b.c.d" (decimal, no leading zero, each at most 255) and every name whose last label is not a
+// number are not ambiguous.
+bool ambiguousIpv4(std::string_view host);
+
 } // namespace exaproxy::http

@@ -4,6 +4,7 @@
 #include "core/logging.h"
 #include "http/error_pages.h"
 #include "http/serializer.h"
+#include "http/syntax.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/loop_context.h"
 #include "proxy/tx_cache.h"
@@ -440,12 +441,13 @@ bool ClientSession::targetsProxyItself() const {
     return true;
   auto ip = IpAddress::parse(tx_->req.host);
   if (!ip) {
+    const auto& host = ctx_.localHost();
     if (http::iequals(tx_->req.host, "localhost"))
-      return ctx_.shared().isSelf(Endpoint{*IpAddress::parse("127.0.0.1"), tx_->req.port}) ||
-             ctx_.shared().isSelf(Endpoint{*IpAddress::parse("::1"), tx_->req.port});
+      return host.reachesListener(Endpoint{*IpAddress::parse("127.0.0.1"), tx_->req.port}) ||
+             host.reachesListener(Endpoint{*IpAddress::parse("::1"), tx_->req.port});
     return false;
   }
-  return ctx_.shared().isSelf(Endpoint{*ip, tx_->req.port});
+  return ctx_.localHost().reachesListener(Endpoint{*ip, tx_->req.port});
 }
 
 void ClientSession::startTransaction() {
@@ -516,17 +518,22 @@ void ClientSession::startTransaction() {
                  hasBody);
     return;
   }
-  if (tx_->req.isConnect()) {
-    const auto& ports = cfg_->connectPorts;
-    if (std::find(ports.begin(), ports.end(), tx_->req.port) == ports.end()) {
-      bump(ctx_.counters().denied);
-      log()->warn("connect.denied client={} target={} reason=\"port not in connect_ports\"",
-                  peer_.toString(), tx_->req.url());
-      respondError(403, "CONNECT to this port is not allowed.", "TCP_DENIED", true);
-      return;
-    }
+  if (!portAllowed(tx_->req.port, tx_->req.isConnect(), *cfg_)) {
+    refusePort(tx_->req.port, hasBody);
+    return;
   }
   runPlugins();
+}
+
+void ClientSession::refusePort(uint16_t port, bool hasBody) {
+  bool connect = tx_->req.isConnect();
+  bump(ctx_.counters().denied);
+  log()->info("destination.denied client={} url={} port={} reason=\"port not in {}\"",
+              peer_.toString(), tx_->req.url(), port, connect ? "connect_ports" : "http_ports");
+  respondError(403,
+               connect ? "CONNECT to port " + std::to_string(port) + " is not allowed."
+                       : "Requests to port " + std::to_string(port) + " are not allowed.",
+               "TCP_DENIED", hasBody);
 }
 
 void ClientSession::runPlugins() {
@@ -715,6 +722,19 @@ void ClientSession::answerProxyItself() {
 
 void ClientSession::resolveDestination() {
   setState(TxState::Resolving);
+  // A rewrite or a route may have chosen the destination. Its port is the operator's choice (as
+  // in Squid, http_ports/connect_ports judge the client's request, before the filters), but an
+  // ambiguous IPv4 host is refused here as in the request line; the addresses are checked once
+  // resolved (onResolved).
+  bool hasBody = tx_->req.framing != http::Framing::None;
+  if (http::ambiguousIpv4(tx_->destHost)) {
+    bump(ctx_.counters().denied);
+    log()->warn("destination.denied client={} url={} host={} reason=\"ambiguous IPv4 address\"",
+                peer_.toString(), tx_->req.url(), tx_->destHost);
+    respondError(403, "The destination " + tx_->destHost + " is an ambiguous IPv4 address.",
+                 "TCP_DENIED", hasBody);
+    return;
+  }
   if (auto cached = ctx_.resolver().cached(tx_->destHost)) {
     onResolved(*cached);
     return;
@@ -755,21 +775,18 @@ void ClientSession::onResolved(const dns::Answer& answer) {
   // Every address is checked, not only the one we would connect to first: a name must not
   // reach a denied network (or ourselves) through its second answer.
   for (const auto& a : answer.addresses) {
-    if (cfg_->denyDestinations.contains(a)) {
-      bump(ctx_.counters().denied);
-      log()->warn("destination.denied client={} url={} address={}", peer_.toString(),
-                  tx_->req.url(), a.toString());
-      respondError(403, "The destination address " + a.toString() + " is not allowed.",
-                   "TCP_DENIED", hasBody);
-      return;
-    }
-    if (ctx_.shared().isSelf(Endpoint{a, destPort_})) {
-      bump(ctx_.counters().denied);
-      log()->warn("request.loop client={} url={} reason=\"destination is this proxy\"",
-                  peer_.toString(), tx_->req.url());
-      respondError(403, "Forwarding loop: the destination is this proxy.", "TCP_DENIED", hasBody);
-      return;
-    }
+    auto refusal = checkAddress(Endpoint{a, destPort_}, *cfg_, ctx_.localHost());
+    if (refusal == Refusal::None)
+      continue;
+    bump(ctx_.counters().denied);
+    log()->info("destination.denied client={} url={} address={} reason=\"{}\"", peer_.toString(),
+                tx_->req.url(), Endpoint{a, destPort_}.toString(), describe(refusal));
+    respondError(403,
+                 refusal == Refusal::Listener
+                     ? "Forwarding loop: the destination is this proxy."
+                     : "The destination address " + a.toString() + " is not allowed.",
+                 "TCP_DENIED", hasBody);
+    return;
   }
   tx_->candidates.clear();
   for (const auto& a : answer.addresses)

@@ -80,6 +80,7 @@ private:
   void startTransaction();
   bool targetsProxyItself() const;
   void runPlugins();
+  void refusePort(uint16_t port, bool hasBody); // 403: port outside http_ports / connect_ports
   void onVerdict(plugin::Outcome outcome);
   // Answers a plugin's Redirect / Respond / Deny (request or response hook).
   void answerOutcome(const plugin::Outcome& outcome);

@@ -32,9 +32,10 @@ dns::ResolverConfig resolverConfig(const HostConfig& c) {
 }
 
 LoopContext::LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig> config,
-                         ProxyShared& shared)
-    : loop_(loop), config_(std::move(config)), shared_(shared),
-      resolver_(loop, resolverConfig(*config_)), pool_(loop, counters_),
+                         std::shared_ptr<const LocalHost> localHost, ProxyShared& shared)
+    : loop_(loop), config_(std::move(config)),
+      localHost_(localHost ? std::move(localHost) : std::make_shared<const LocalHost>()),
+      shared_(shared), resolver_(loop, resolverConfig(*config_)), pool_(loop, counters_),
       errorPages_(loadErrorPages(*config_)), resumeTimer_(loop) {
   pool_.setLimits(config_->poolPerDestination, config_->upstreamIdle);
   resumeTimer_.setCallback([this] { resumeListeners(); });

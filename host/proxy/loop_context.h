@@ -10,6 +10,7 @@
 #include "net/event_loop.h"
 #include "net/listener.h"
 #include "net/splice_pipe.h"
+#include "proxy/destination_policy.h"
 #include "proxy/proxy_shared.h"
 #include "proxy/transaction_state.h"
 #include "proxy/upstream_pool.h"
@@ -38,7 +39,8 @@ struct SessionInfo {
 
 class LoopContext {
 public:
-  LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig> config, ProxyShared& shared);
+  LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig> config,
+              std::shared_ptr<const LocalHost> localHost, ProxyShared& shared);
   ~LoopContext();
 
   // Startup (before run): adopt a listening socket bound for this loop.
@@ -46,6 +48,8 @@ public:
 
   // Loop thread (posted by SIGHUP): serve new transactions with `config`.
   void applyConfig(std::shared_ptr<const HostConfig> config);
+  // Loop thread (posted at SIGHUP and when the web interface binds): where this host is.
+  void setLocalHost(std::shared_ptr<const LocalHost> host) { localHost_ = std::move(host); }
   // Loop thread (posted by SIGTERM): stop accepting, close idle clients, let the rest finish.
   // `done` runs on this loop once its last session is gone.
   void startDrain(std::function<void()> done);
@@ -64,6 +68,7 @@ public:
   const LatencyHistogram& totalLatency() const { return total_; }
   ProxyShared& shared() { return shared_; }
   const std::shared_ptr<const HostConfig>& config() const { return config_; }
+  const LocalHost& localHost() const { return *localHost_; }
   const http::ErrorPages& errorPages() const { return *errorPages_; }
   bool draining() const { return draining_; }
 
@@ -78,6 +83,7 @@ private:
 
   net::EventLoop& loop_;
   std::shared_ptr<const HostConfig> config_;
+  std::shared_ptr<const LocalHost> localHost_;
   ProxyShared& shared_;
   Counters counters_;
   LatencyHistogram firstByte_; // request head parsed → response head from upstream

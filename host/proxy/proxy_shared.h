@@ -21,8 +21,7 @@ class WorkerPool;
 namespace exaproxy::proxy {
 
 struct ProxyShared {
-  std::vector<Endpoint> listenEndpoints; // what the listeners are bound to (self-loop detection)
-  std::vector<IpAddress> localAddresses; // this host's interface addresses (wildcard listeners)
+  std::vector<Endpoint> listenEndpoints; // what the listeners are bound to
   std::atomic<size_t> connections{0};    // client connections open, all loops
   std::atomic<bool> draining{false};
   plugin::PluginRuntime* runtime = nullptr; // the plugin chain snapshots come from here
@@ -45,24 +44,6 @@ struct ProxyShared {
     auto it = perClient_.find(a.toString());
     if (it != perClient_.end() && --it->second == 0)
       perClient_.erase(it);
-  }
-
-  // True when connecting to `to` would reach one of our own listeners.
-  bool isSelf(const Endpoint& to) const {
-    for (const auto& l : listenEndpoints) {
-      if (l.port != to.port)
-        continue;
-      if (l.address == to.address)
-        return true;
-      if (l.address.isUnspecified() && l.address.family() == to.address.family()) {
-        if (to.address.isLoopback() || to.address.isUnspecified())
-          return true;
-        for (const auto& local : localAddresses)
-          if (local == to.address)
-            return true;
-      }
-    }
-    return false;
   }
 
 private:

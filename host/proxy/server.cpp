@@ -3,8 +3,6 @@
 #include "core/access_log.h"
 #include "core/logging.h"
 
-#include <ifaddrs.h>
-
 #include <condition_variable>
 #include <mutex>
 
@@ -13,19 +11,6 @@ namespace exaproxy::proxy {
 namespace {
 // How long an access-log line may wait in its loop's batch before it is written.
 constexpr std::chrono::milliseconds kAccessLogFlush{20};
-
-std::vector<IpAddress> interfaceAddresses() {
-  std::vector<IpAddress> out;
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) == -1)
-    return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next)
-    if (i->ifa_addr)
-      if (auto ep = Endpoint::fromSockaddr(i->ifa_addr))
-        out.push_back(ep->address);
-  ::freeifaddrs(list);
-  return out;
-}
 
 // Waits for N loops to acknowledge something posted to them.
 class Latch {
@@ -79,7 +64,14 @@ Status Server::bind() {
       sockets_[i].push_back(std::move(*fd));
     }
   }
-  shared_.localAddresses = interfaceAddresses();
+  auto host = std::make_shared<LocalHost>();
+  host->addresses = interfaceAddresses();
+  host->listeners = shared_.listenEndpoints;
+  // The interface's configured address is protected before it even binds (port 0: once bound,
+  // protectUi()).
+  if (config_->uiEnabled && config_->uiListen.port != 0)
+    host->ui.push_back(config_->uiListen);
+  localHost_ = std::move(host);
   return Ok{};
 }
 
@@ -88,7 +80,7 @@ std::vector<Endpoint> Server::start() {
   for (unsigned i = 0; i < loopCount_; ++i) {
     Loop l;
     l.loop = std::make_unique<net::EventLoop>();
-    l.ctx = std::make_unique<LoopContext>(*l.loop, config_, shared_);
+    l.ctx = std::make_unique<LoopContext>(*l.loop, config_, localHost_, shared_);
     for (size_t j = 0; j < sockets_[i].size(); ++j)
       l.ctx->addListener(std::move(sockets_[i][j]), shared_.listenEndpoints[j],
                          config_->listeners[j]);
@@ -138,18 +130,38 @@ std::vector<std::string> Server::reload(std::shared_ptr<const HostConfig> config
     std::lock_guard lock(configMutex_);
     config_ = config;
   }
+  // The host's addresses may have changed since start (an interface came up, DHCP).
+  auto host = std::make_shared<LocalHost>(*localHost_);
+  host->addresses = interfaceAddresses();
+  localHost_ = host;
   Latch applied(loops_.size());
   for (auto& l : loops_) {
     LoopContext* ctx = l.ctx.get();
     net::EventLoop* loop = l.loop.get();
-    l.loop->post([ctx, loop, config, &applied] {
+    l.loop->post([ctx, loop, config, host, &applied] {
       loop->setCoalesceWindow(std::chrono::microseconds(config->coalesceUs));
       ctx->applyConfig(config);
+      ctx->setLocalHost(host);
       applied.countDown();
     });
   }
   applied.waitFor(std::chrono::seconds(10));
   return restart;
+}
+
+void Server::protectUi(const Endpoint& ui) {
+  auto host = std::make_shared<LocalHost>(*localHost_);
+  host->ui.push_back(ui);
+  localHost_ = host;
+  Latch applied(loops_.size());
+  for (auto& l : loops_) {
+    LoopContext* ctx = l.ctx.get();
+    l.loop->post([ctx, host, &applied] {
+      ctx->setLocalHost(host);
+      applied.countDown();
+    });
+  }
+  applied.waitFor(std::chrono::seconds(10));
 }
 
 bool Server::drain() {

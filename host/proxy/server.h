@@ -5,6 +5,7 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "proxy/destination_policy.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_shared.h"
 
@@ -51,7 +52,11 @@ public:
   std::vector<Endpoint> start();
   // SIGHUP: applies a validated configuration to every loop (live settings only) and returns
   // what needs a restart to change.
+  // Re-reads the host's interface addresses too.
   std::vector<std::string> reload(std::shared_ptr<const HostConfig> config);
+  // After start(): the web interface listens on `ui`; no request may reach it. Returns once
+  // every loop knows.
+  void protectUi(const Endpoint& ui);
   // SIGTERM: stops accepting and waits up to the drain time for in-flight transactions.
   // Returns true if everything finished in time.
   bool drain();
@@ -91,6 +96,7 @@ private:
   mutable std::mutex configMutex_; // config_ is swapped by reload() while the UI reads it
   std::shared_ptr<const HostConfig> config_;
   ProxyShared shared_;
+  std::shared_ptr<const LocalHost> localHost_; // main thread; loops get copies by message
   unsigned loopCount_ = 1;
   std::vector<std::vector<net::Fd>> sockets_; // [loop][listener]
   std::vector<Loop> loops_;

@@ -4,7 +4,8 @@
 # exercises them the way an operator and a plugin vendor would:
 #   rpm -qpl / -qpR / --scripts; lintian (no E: allowed); apt-get install ./exaproxy*_*.deb;
 #   exaproxy --check on the packaged conf.d; the daemon started as the unit's ExecStart does, as
-#   the user exaproxy, on ports 0 (never 3128/8080); curl -x through it; the UI answers;
+#   the user exaproxy, on ports 0 (never 3128/8080); curl -x through it to a loopback origin that
+#   the test allows; the UI answers, but never through the proxy;
 #   exaproxy-dev alone builds sdk example deny_hosts out of tree (find_package with no paths),
 #   dropped into conf.d + SIGHUP, it denies; stop by PID; dpkg -r keeps an edited conffile and
 #   removes the binaries; dpkg -P purges conf.d and logs.
@@ -29,9 +30,11 @@ rpms=("$pkgdir"/exaproxy-[0-9]*.rpm "$pkgdir"/exaproxy-dev-[0-9]*.rpm)
 tmp=$(mktemp -d /tmp/exaproxy-pkgtest.XXXXXX)
 chmod 755 "$tmp"
 pid=
+origin_pid=
 policy_created=0
 cleanup() {
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "$origin_pid" ] && kill -TERM "$origin_pid" 2>/dev/null && wait "$origin_pid" 2>/dev/null || true
   [ $policy_created -eq 1 ] && rm -f /usr/sbin/policy-rc.d
   rm -rf "$tmp"
 }
@@ -100,12 +103,20 @@ step "exaproxy --check --conf-dir /etc/exaproxy/conf.d (as exaproxy)"
 runuser -u exaproxy -- /usr/sbin/exaproxy --check --conf-dir /etc/exaproxy/conf.d && ok "valid" || bad "--check failed"
 
 # --- run it as ExecStart does -------------------------------------------------------------------
-step "start as user exaproxy (ports 0)"
+step "start as user exaproxy (ports 0), beside a loopback origin"
+# The origin stands in for a web server elsewhere: the packaged configuration refuses every
+# destination on the proxy's own host, so the test opens exactly this one port.
+mkdir -p "$tmp/www" && echo "origin page" >"$tmp/www/index.html"
+origin_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" "$origin_port" >"$tmp/origin.log" 2>&1 &
+origin_pid=$!
+origin="127.0.0.1:$origin_port"
+for _ in $(seq 50); do curl -s -o /dev/null "http://$origin/" && break; sleep 0.1; done
 mkdir -p "$tmp/run" && chown exaproxy "$tmp/run"
 ready=$tmp/run/ready
 setpriv --reuid=exaproxy --regid=exaproxy --init-groups /usr/sbin/exaproxy --conf-dir /etc/exaproxy/conf.d \
   --set 'listener main.address=127.0.0.1:0' --set ui.listen=127.0.0.1:0 --ready-file "$ready" \
-  >"$tmp/daemon.log" 2>&1 &
+  --set "acl.allow_local_destinations=$origin" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -s "$ready" ] && [ -s "$ready.ui" ] && break; sleep 0.1; done
 if [ ! -s "$ready" ]; then cat "$tmp/daemon.log"; echo "daemon did not become ready" >&2; exit 1; fi
@@ -114,11 +125,14 @@ ok "proxy on $proxy, UI on $ui, pid $pid, user $(ps -o user= -p "$pid")"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$ui/" --max-time 10 || true)
 [ "$code" = 200 ] && ok "UI answers 200" || bad "UI answered $code"
-# Through the proxy to the UI (a real origin on loopback, allowed by the packaged ACL).
-code=$(curl -s -o "$tmp/body" -w '%{http_code}' -x "http://$proxy" "http://$ui/" --max-time 10 || true)
-[ "$code" = 200 ] && ok "curl -x $proxy http://$ui/ -> 200" || bad "through the proxy: $code"
+# The UI is never reachable through the proxy, whatever allow_local_destinations says.
+code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" "http://$ui/api/v1/config" --max-time 10 || true)
+[ "$code" = 403 ] && ok "curl -x $proxy http://$ui/api/v1/config -> 403" || bad "UI through the proxy: $code"
+code=$(curl -s -o "$tmp/body" -w '%{http_code}' -x "http://$proxy" "http://$origin/" --max-time 10 || true)
+[ "$code" = 200 ] && grep -q "origin page" "$tmp/body" && ok "curl -x $proxy http://$origin/ -> 200" \
+  || bad "through the proxy: $code"
 sleep 0.5
-grep -q "http://$ui/" /var/log/exaproxy/access.log && ok "access log written" || bad "no access log line"
+grep -q "http://$origin/" /var/log/exaproxy/access.log && ok "access log written" || bad "no access log line"
 
 # --- exaproxy-dev: a vendor's plugin, built out of tree against /usr --------------------------
 step "build sdk example deny_hosts against the installed SDK"
@@ -137,7 +151,7 @@ else
     grep -q reload.done "$tmp/daemon.log" && ok "reloaded" || bad "no reload.done"
     code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" http://blocked.test/ --max-time 10 || true)
     [ "$code" = 403 ] && ok "blocked.test -> 403 from the vendor plugin" || bad "blocked.test -> $code"
-    code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" "http://$ui/" --max-time 10 || true)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" "http://$origin/" --max-time 10 || true)
     [ "$code" = 200 ] && ok "other hosts still pass" || bad "other host -> $code"
     rm -f /etc/exaproxy/conf.d/30-deny_hosts.so /etc/exaproxy/conf.d/30-deny_hosts.conf
   else
@@ -148,7 +162,7 @@ fi
 step "SIGUSR1 reopens the logs; SIGTERM stops it"
 mv /var/log/exaproxy/access.log /var/log/exaproxy/access.log.1
 kill -USR1 "$pid"; sleep 0.5
-curl -s -o /dev/null -x "http://$proxy" "http://$ui/" --max-time 10 || true
+curl -s -o /dev/null -x "http://$proxy" "http://$origin/" --max-time 10 || true
 sleep 0.5
 [ -s /var/log/exaproxy/access.log ] && ok "new access.log after USR1" || bad "access.log not reopened"
 kill -TERM "$pid"

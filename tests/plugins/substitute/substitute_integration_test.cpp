@@ -253,6 +253,30 @@ TEST(SubstituteIntegrationTest, HttpGoesToSubstituteWithTheOriginalHost) {
   EXPECT_NE(log.find("safe.example.test:" + std::to_string(port)), std::string::npos) << log;
 }
 
+// A route is checked like the request line: a substitute on the proxy's own host that
+// allow_local_destinations does not name is refused, although the original would be allowed.
+TEST(SubstituteIntegrationTest, ARouteToTheProxysOwnHostIsRefused) {
+  auto dns = exampleDns();
+  ASSERT_TRUE(dns.start()) << dns.error();
+  auto substitute = std::make_unique<OriginServer>(std::vector<std::string>{"127.0.0.3"});
+  ASSERT_TRUE(substitute->ok());
+  OriginServer original({"127.0.0.2"}, substitute->port());
+  ASSERT_TRUE(original.ok()) << "port " << substitute->port() << " busy on 127.0.0.2";
+  uint16_t port = substitute->port();
+  auto o = proxyOptions(dns, port, "www.example.test = safe.example.test\n");
+  o.allowLocalDestinations = false;
+  o.sets.push_back("acl.allow_local_destinations=127.0.0.2");
+  ProxyProcess proxy(o);
+  ASSERT_TRUE(proxy.start());
+  auto r = runCurl(
+      {"-x", proxy.proxyArg(), "http://www.example.test:" + std::to_string(port) + "/echo"});
+  EXPECT_EQ(r.status, 403) << r.describe();
+  EXPECT_EQ(substitute->acceptedConnections(), 0);
+  // Without the route the original is allowed: the refusal was the route's destination.
+  auto direct = runCurl({"-x", proxy.proxyArg(), "http://127.0.0.2:" + std::to_string(port) + "/"});
+  EXPECT_EQ(direct.status, 200) << direct.describe();
+}
+
 TEST(SubstituteIntegrationTest, BadRuleIsRefusedWithFileAndLine) {
   ProxyOptions o;
   o.extraFiles = {{"60-substitute.conf", substituteConf("ok.example.test = fine.example.test\n"

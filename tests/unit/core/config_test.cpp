@@ -59,7 +59,9 @@ TEST_F(ConfigTest, DefaultsWithOneListener) {
   EXPECT_EQ(cfg->name, "exaproxy");
   EXPECT_EQ(cfg->allowClients.toString(), "127.0.0.0/8 ::1/128");
   EXPECT_EQ(cfg->denyDestinations.toString(), "169.254.0.0/16 fe80::/10");
-  EXPECT_EQ(cfg->connectPorts, std::vector<uint16_t>{443});
+  EXPECT_EQ(cfg->connectPorts.toString(), "443");
+  EXPECT_EQ(cfg->httpPorts.toString(), "80 443 280 488 591 777 1025-65535");
+  EXPECT_TRUE(cfg->allowLocalDestinations.empty()); // the proxy's own host: nothing by default
   EXPECT_EQ(cfg->accessLog, "-");
   EXPECT_EQ(cfg->entries.size(), 1u);
   EXPECT_TRUE(cfg->plugins.empty());
@@ -84,7 +86,9 @@ address = 0.0.0.0:0
 [acl]
 allow_clients = 10.0.0.0/8, 192.168.0.0/16 2001:db8::/32
 deny_destinations =
-connect_ports = 443, 8443 443
+connect_ports = 443, 8443 443 9000-9009
+http_ports = 80,8080
+allow_local_destinations = 127.0.0.1:8081 127.0.0.0/8:9000-9100, ::1/128 [::1]:80 [::1/128]:7-8 10.1.2.3
 allow_trace = yes
 
 [dns]
@@ -138,7 +142,13 @@ access_log = /var/log/exaproxy/access.log
   EXPECT_EQ(cfg->listeners[1].address.port, 0);
   EXPECT_EQ(cfg->allowClients.toString(), "10.0.0.0/8 192.168.0.0/16 2001:db8::/32");
   EXPECT_TRUE(cfg->denyDestinations.empty());
-  EXPECT_EQ(cfg->connectPorts, (std::vector<uint16_t>{443, 8443}));
+  EXPECT_EQ(cfg->connectPorts.toString(), "443 8443 443 9000-9009");
+  EXPECT_TRUE(cfg->connectPorts.contains(9005));
+  EXPECT_FALSE(cfg->connectPorts.contains(9010));
+  EXPECT_EQ(cfg->httpPorts.toString(), "80 8080");
+  EXPECT_EQ(
+      cfg->allowLocalDestinations.toString(),
+      "127.0.0.1/32:8081 127.0.0.0/8:9000-9100 ::1/128 [::1/128]:80 [::1/128]:7-8 10.1.2.3/32");
   EXPECT_TRUE(cfg->allowTrace);
   ASSERT_EQ(cfg->dnsServers.size(), 4u);
   EXPECT_EQ(cfg->dnsServers[0].toString(), "192.0.2.53:53");
@@ -250,8 +260,21 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"acl", "deny_destinations", "example.com", "'example.com'"},
                       BadValue{"acl", "connect_ports", "0", "port from 1 to 65535"},
                       BadValue{"acl", "connect_ports", "443 70000", "'70000'"},
-                      BadValue{"acl", "connect_ports", "8000-8010", "'8000-8010'"},
+                      BadValue{"acl", "connect_ports", "443-", "'443-'"},
+                      BadValue{"acl", "connect_ports", "9-1", "'9-1'"},
+                      BadValue{"acl", "connect_ports", "-443", "'-443'"},
+                      BadValue{"acl", "connect_ports", "1-2-3", "'1-2-3'"},
+                      BadValue{"acl", "connect_ports", "+443", "'+443'"},
                       BadValue{"acl", "connect_ports", "", "at least one port"},
+                      BadValue{"acl", "http_ports", "80 1025-", "'1025-'"},
+                      BadValue{"acl", "http_ports", "0-80", "'0-80'"},
+                      BadValue{"acl", "http_ports", "", "at least one port"},
+                      BadValue{"acl", "allow_local_destinations", "localhost", "'localhost'"},
+                      BadValue{"acl", "allow_local_destinations", "127.0.0.1:", "'127.0.0.1:'"},
+                      BadValue{"acl", "allow_local_destinations", "127.0.0.1:80-", "'80-'"},
+                      BadValue{"acl", "allow_local_destinations", "[::1]", "brackets"},
+                      BadValue{"acl", "allow_local_destinations", "[127.0.0.1]:80", "'[127"},
+                      BadValue{"acl", "allow_local_destinations", "127.0.0.0/33", "'127.0.0.0/33'"},
                       BadValue{"acl", "allow_trace", "maybe", "yes/no"},
                       BadValue{"dns", "servers", "ns1.example", "'ns1.example'"},
                       BadValue{"dns", "hosts_file", "2", "yes/no"},
@@ -493,6 +516,8 @@ TEST(ShippedConfig, DefaultConfDirLoads) {
   EXPECT_EQ(cfg.loops, defaults.loops);
   EXPECT_EQ(cfg.coalesceUs, defaults.coalesceUs);
   EXPECT_EQ(cfg.connectPorts, defaults.connectPorts);
+  EXPECT_EQ(cfg.httpPorts, defaults.httpPorts);
+  EXPECT_EQ(cfg.allowLocalDestinations.toString(), defaults.allowLocalDestinations.toString());
   EXPECT_EQ(cfg.dnsTimeout, defaults.dnsTimeout);
   EXPECT_EQ(cfg.dnsTries, defaults.dnsTries);
   EXPECT_EQ(cfg.dnsMinTtl, defaults.dnsMinTtl);

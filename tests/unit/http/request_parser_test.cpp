@@ -370,6 +370,25 @@ TEST(RequestParserTest, ConnectRejections) {
             0);
 }
 
+// Hosts a browser reads as IPv4 in another base or short form are refused rather than guessed
+// (a resolver would read "0177.0.0.1" as 177.0.0.1, a browser as 127.0.0.1).
+TEST(RequestParserTest, AmbiguousIpv4HostsAreRefusedInEveryForm) {
+  for (std::string host : {"0177.0.0.1", "0x7f.1", "0x7f.0.0.1", "2130706433", "127.1", "127.0.1",
+                           "1.2.3.4.", "1.2.3.999", "1.2.3.4.5", "017700000001", "0x7f000001",
+                           "a.b.0x10", "example.123", "1.2.3.04", "0"}) {
+    Outcome o = parseAll("GET http://" + host + "/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(o.state, ParseState::Error) << host;
+    EXPECT_EQ(o.error.status, 400) << host;
+    EXPECT_NE(o.error.reason.find("ambiguous IPv4"), std::string::npos) << host;
+    EXPECT_EQ(statusOf("CONNECT " + host + ":443 HTTP/1.1\r\nHost: x\r\n\r\n"), 400) << host;
+    EXPECT_EQ(statusOf("GET / HTTP/1.1\r\nHost: " + host + ":80\r\n\r\n"), 400) << host;
+  }
+  for (std::string host : {"127.0.0.1", "0.0.0.0", "255.255.255.255", "10.0.0.10", "a.test",
+                           "1.2.3.a", "123.example", "0x7f.test", "a1", "1a.2b"})
+    EXPECT_EQ(statusOf("GET http://" + host + "/ HTTP/1.1\r\nHost: x\r\n\r\n"), 0) << host;
+  EXPECT_EQ(statusOf("GET http://[::ffff:127.0.0.1]/ HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+}
+
 TEST(RequestParserTest, AuthorityFormOnlyForConnect) {
   EXPECT_EQ(statusOf("GET a.test:80 HTTP/1.1\r\nHost: a.test\r\n\r\n"), 400);
   EXPECT_EQ(statusOf("GET a.test HTTP/1.1\r\nHost: a.test\r\n\r\n"), 400);
