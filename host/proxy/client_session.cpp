@@ -6,6 +6,7 @@
 #include "http/serializer.h"
 #include "http/syntax.h"
 #include "plugin/plugin_runtime.h"
+#include "proxy/admission.h"
 #include "proxy/loop_context.h"
 #include "proxy/tx_cache.h"
 #include "workers/worker_pool.h"
@@ -31,8 +32,6 @@ std::shared_ptr<spdlog::logger>& log() {
   static auto l = logger("proxy");
   return l;
 }
-
-bool isMethod(std::string_view m, std::string_view want) { return m == want; }
 
 } // namespace
 
@@ -403,53 +402,6 @@ bool ClientSession::stepHead() {
   return true;
 }
 
-bool ClientSession::viaHasLoop() const {
-  // Via: 1.1 exaproxy, 1.0 other (comment)  -- the second word of each element is the pseudonym.
-  for (const auto& f : tx_->req.headers.fields()) {
-    if (!http::iequals(f.name, "via"))
-      continue;
-    std::string_view v = f.value;
-    while (!v.empty()) {
-      auto comma = v.find(',');
-      auto element = v.substr(0, comma);
-      v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-      while (!element.empty() && (element.front() == ' ' || element.front() == '\t'))
-        element.remove_prefix(1);
-      auto sp = element.find_first_of(" \t");
-      if (sp == std::string_view::npos)
-        continue;
-      auto by = element.substr(sp + 1);
-      while (!by.empty() && (by.front() == ' ' || by.front() == '\t'))
-        by.remove_prefix(1);
-      by = by.substr(0, by.find_first_of(" \t"));
-      auto colon = by.rfind(':');
-      if (colon != std::string_view::npos && by.find(']') == std::string_view::npos)
-        by = by.substr(0, colon);
-      if (http::iequals(by, cfg_->name))
-        return true;
-    }
-  }
-  return false;
-}
-
-bool ClientSession::targetsProxyItself() const {
-  if (tx_->req.form != http::TargetForm::Origin)
-    return false;
-  if (tx_->req.host.empty())
-    return true; // HTTP/1.0 without Host: it can only mean us
-  if (http::iequals(tx_->req.host, cfg_->name))
-    return true;
-  auto ip = IpAddress::parse(tx_->req.host);
-  if (!ip) {
-    const auto& host = ctx_.localHost();
-    if (http::iequals(tx_->req.host, "localhost"))
-      return host.reachesListener(Endpoint{*IpAddress::parse("127.0.0.1"), tx_->req.port}) ||
-             host.reachesListener(Endpoint{*IpAddress::parse("::1"), tx_->req.port});
-    return false;
-  }
-  return ctx_.localHost().reachesListener(Endpoint{*ip, tx_->req.port});
-}
-
 void ClientSession::startTransaction() {
   bump(ctx_.counters().requests);
   cfg_ = ctx_.config();
@@ -458,82 +410,35 @@ void ClientSession::startTransaction() {
   timer_.cancel();
   setState(TxState::Filtering);
 
-  bool hasBody = tx_->req.framing != http::Framing::None;
-  if (!cfg_->allowClients.contains(peer_.address)) {
-    bump(ctx_.counters().denied);
-    log()->warn("client.denied client={} url={} reason=\"not in allow_clients\"",
-                peer_.address.toString(), tx_->req.url());
-    respondError(403, "Your address is not allowed to use this proxy.", "TCP_DENIED", hasBody);
+  auto admission = admit(tx_->req, *cfg_, Origin{peer_, ctx_.localHost(), listener_.routeByHost});
+  switch (admission.next) {
+  case Admission::Next::ProxyPage:
+    answerProxyItself();
     return;
-  }
-  if (viaHasLoop()) {
-    bump(ctx_.counters().denied);
-    log()->warn("request.loop client={} url={} reason=\"Via carries our name\"", peer_.toString(),
-                tx_->req.url());
-    respondError(403, "Forwarding loop detected: this request already went through this proxy.",
-                 "TCP_DENIED", hasBody);
-    return;
-  }
-  if (cfg_->maxRequestBody && tx_->req.framing == http::Framing::ContentLength &&
-      tx_->req.contentLength > cfg_->maxRequestBody) {
-    respondError(413, "The request body is larger than this proxy accepts.", "TCP_DENIED", true);
-    return;
-  }
-  bool isTrace = isMethod(tx_->req.method, "TRACE");
-  bool isOptions = isMethod(tx_->req.method, "OPTIONS");
-  if (isTrace && !cfg_->allowTrace) {
-    respondLocal(405, "text/html; charset=utf-8",
-                 ctx_.errorPages().render(405, "TRACE is disabled on this proxy.", tx_->req.url(),
-                                          cfg_->name),
-                 {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
-                 "TCP_DENIED");
-    return;
-  }
-  if ((isTrace || isOptions) && tx_->req.maxForwards && *tx_->req.maxForwards == 0) {
-    if (isOptions) {
-      respondLocal(200, "", "",
-                   {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, CONNECT"}}, hasBody,
-                   "TCP_MISS");
-    } else {
-      respondLocal(200, "message/http", tx_->req.raw, {}, hasBody, "TCP_MISS");
+  case Admission::Next::Answer:
+    if (!admission.event.empty()) {
+      bump(ctx_.counters().denied);
+      log()->info("{} client={} url={} reason=\"{}\"", admission.event, peer_.toString(),
+                  tx_->req.url(), admission.reason);
     }
+    answerLocally(admission.answer);
+    return;
+  case Admission::Next::Filter:
+    tx_->selfTarget = admission.selfTarget;
+    runPlugins();
     return;
   }
-  if (targetsProxyItself()) {
-    // /healthz is the load balancer's and answers even with a broken plugin; any other page of
-    // ours may come from a plugin (a PAC file, a status page) before our own answer.
-    if (tx_->req.pathAndQuery.starts_with("/healthz")) {
-      answerProxyItself();
-      return;
-    }
-    tx_->selfTarget = true;
-  }
-  if (tx_->req.form == http::TargetForm::Origin && !listener_.routeByHost && !tx_->selfTarget) {
-    respondError(400, "This listener accepts only absolute-form (proxy) requests.", "NONE_NONE",
-                 hasBody);
-    return;
-  }
-  if (tx_->req.form == http::TargetForm::Asterisk) {
-    respondError(400, "OPTIONS * is answered by origin servers, not by this proxy.", "NONE_NONE",
-                 hasBody);
-    return;
-  }
-  if (!portAllowed(tx_->req.port, tx_->req.isConnect(), *cfg_)) {
-    refusePort(tx_->req.port, hasBody);
-    return;
-  }
-  runPlugins();
 }
 
-void ClientSession::refusePort(uint16_t port, bool hasBody) {
-  bool connect = tx_->req.isConnect();
-  bump(ctx_.counters().denied);
-  log()->info("destination.denied client={} url={} port={} reason=\"port not in {}\"",
-              peer_.toString(), tx_->req.url(), port, connect ? "connect_ports" : "http_ports");
-  respondError(403,
-               connect ? "CONNECT to port " + std::to_string(port) + " is not allowed."
-                       : "Requests to port " + std::to_string(port) + " are not allowed.",
-               "TCP_DENIED", hasBody);
+void ClientSession::answerLocally(const LocalAnswer& a) {
+  if (!a.errorPage) {
+    respondLocal(a.status, a.contentType, a.body, a.headers, a.close, a.resultCode);
+    return;
+  }
+  std::string url = haveRequest_ ? tx_->req.url() : std::string("-");
+  respondLocal(a.status, "text/html; charset=utf-8",
+               ctx_.errorPages().render(a.status, a.detail, url, cfg_->name), a.headers, a.close,
+               a.resultCode);
 }
 
 void ClientSession::runPlugins() {

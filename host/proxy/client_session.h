@@ -21,6 +21,7 @@
 #include "net/splice_pipe.h"
 #include "plugin/outcome.h"
 #include "plugin/plugin_transaction.h"
+#include "proxy/admission.h"
 #include "proxy/dechunker.h"
 #include "proxy/transaction_state.h"
 
@@ -78,9 +79,7 @@ private:
 
   // Request handling.
   void startTransaction();
-  bool targetsProxyItself() const;
   void runPlugins();
-  void refusePort(uint16_t port, bool hasBody); // 403: port outside http_ports / connect_ports
   void onVerdict(plugin::Outcome outcome);
   // Answers a plugin's Redirect / Respond / Deny (request or response hook).
   void answerOutcome(const plugin::Outcome& outcome);
@@ -88,7 +87,6 @@ private:
   // The HTML page of a plugin's Deny, or of a Respond/Deny naming a template (ABI 1.2
   // verdict_set_page), rendered from the host's templates with the host's variables.
   std::string pluginPage(const plugin::Outcome& outcome, int status, std::string_view detail);
-  bool viaHasLoop() const;
   void resolveDestination();
   void onResolved(const dns::Answer& answer);
   void connectNext();
@@ -106,6 +104,7 @@ private:
   void respondError(int status, std::string_view detail, std::string_view resultCode,
                     bool close = false);
   void answerProxyItself();
+  void answerLocally(const LocalAnswer& answer); // admission's answers
 
   // I/O.
   bool readInto(int fd, net::Buffer& buf, size_t limit, bool& eof, Side side);
