@@ -152,7 +152,7 @@ SessionInfo ClientSession::info() const {
   SessionInfo i;
   i.client = peer_.toString();
   i.state = state_;
-  if (haveRequest_) {
+  if (cur_.haveRequest) {
     i.method = std::string(tx_->req.method);
     i.target = tx_->req.url();
   }
@@ -249,21 +249,21 @@ void ClientSession::onTimeout() {
     bump(ctx_.counters().upstream_connect_errors);
     tx_->connectError = "connect timeout (" + upRemote_.toString() + ")";
     closeUpstream();
-    if (nextCandidate_ < tx_->candidates.size()) {
+    if (cur_.nextCandidate < tx_->candidates.size()) {
       connectNext();
     } else {
       bump(ctx_.counters().upstream_timeouts);
       respondError(504, "The server did not accept the connection in time: " + tx_->connectError,
-                   "TCP_MISS", !reqBodyDone_);
+                   "TCP_MISS", !cur_.reqBodyDone);
     }
     break;
   case TxState::Forwarding:
-    if (!respHeadDone_ && txBytesToClient_ == 0 && out_.empty()) {
+    if (!cur_.respHeadDone && cur_.bytesToClient == 0 && out_.empty()) {
       bump(ctx_.counters().upstream_timeouts);
       closeUpstream();
       respondError(504,
-                   requestSent_ ? "The server did not start its response in time."
-                                : "The request body did not go through in time.",
+                   cur_.requestSent ? "The server did not start its response in time."
+                                    : "The request body did not go through in time.",
                    "TCP_MISS", true);
       break;
     }
@@ -326,7 +326,7 @@ void ClientSession::updateInterest() {
   case TxState::Relaying:
     // Reading on (into the room left) while the response flows costs nothing and saves two
     // epoll_ctl per request; a pipelined request simply waits in in_.
-    wantClient = in_.size() < (reqBodyDone_ ? cfg_->maxRequestHead : kBufferLimit);
+    wantClient = in_.size() < (cur_.reqBodyDone ? cfg_->maxRequestHead : kBufferLimit);
     break;
   case TxState::Tunnelling:
     // Read a side only once what was read before has left: its buffer has room, its pipe is empty.
@@ -349,7 +349,7 @@ void ClientSession::updateInterest() {
   } else {
     bool wantUp = false;
     if (state_ == TxState::Forwarding || state_ == TxState::Relaying)
-      wantUp = !respBodyDone_ && upIn_.size() < kBufferLimit;
+      wantUp = !cur_.respBodyDone && upIn_.size() < kBufferLimit;
     else if (state_ == TxState::Tunnelling)
       wantUp = !clientShut_ && upIn_.size() < kBufferLimit && toClient_.pipe.pending() == 0;
     if (wantUp && !upEof_)
@@ -373,12 +373,12 @@ bool ClientSession::stepHead() {
     return false;
   }
   if (!tx_)
-    tx_ = detail::takeTx<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
+    tx_ = detail::takeTx<Transaction>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
   if (state_ == TxState::Idle) {
     setState(TxState::ReadingHead);
     timer_.arm(cfg_->headerRead);
-    txStarted_ = true;
-    txStart_ = ctx_.loop().now();
+    cur_.started = true;
+    cur_.start = ctx_.loop().now();
   }
   auto st = tx_->parser.parse(in_.view(), tx_->req);
   if (st == http::ParseState::NeedMore) {
@@ -397,7 +397,7 @@ bool ClientSession::stepHead() {
     return true;
   }
   in_.consume(tx_->parser.consumed());
-  haveRequest_ = true;
+  cur_.haveRequest = true;
   startTransaction();
   return true;
 }
@@ -405,8 +405,8 @@ bool ClientSession::stepHead() {
 void ClientSession::startTransaction() {
   bump(ctx_.counters().requests);
   cfg_ = ctx_.config();
-  resultCode_ = "TCP_MISS";
-  hierarchy_ = "HIER_NONE";
+  cur_.resultCode = "TCP_MISS";
+  cur_.hierarchy = "HIER_NONE";
   timer_.cancel();
   setState(TxState::Filtering);
 
@@ -435,7 +435,7 @@ void ClientSession::answerLocally(const LocalAnswer& a) {
     respondLocal(a.status, a.contentType, a.body, a.headers, a.close, a.resultCode);
     return;
   }
-  std::string url = haveRequest_ ? tx_->req.url() : std::string("-");
+  std::string url = cur_.haveRequest ? tx_->req.url() : std::string("-");
   respondLocal(a.status, "text/html; charset=utf-8",
                ctx_.errorPages().render(a.status, a.detail, url, cfg_->name), a.headers, a.close,
                a.resultCode);
@@ -443,7 +443,7 @@ void ClientSession::answerLocally(const LocalAnswer& a) {
 
 void ClientSession::runPlugins() {
   tx_->destHost = tx_->req.host;
-  destPort_ = tx_->req.port;
+  cur_.destPort = tx_->req.port;
   auto* runtime = ctx_.shared().runtime;
   if (!runtime) {
     onVerdict(plugin::Outcome{});
@@ -476,15 +476,16 @@ void ClientSession::onVerdict(plugin::Outcome o) {
     }
     // A REWRITE may have changed where the request goes.
     tx_->destHost = tx_->req.host;
-    destPort_ = tx_->req.port;
+    cur_.destPort = tx_->req.port;
     resolveDestination();
     return;
   case Kind::Route:
     tx_->destHost = o.routeHost;
-    destPort_ = o.routePort ? o.routePort : tx_->req.port;
-    tx_->note = "routed=" + tx_->destHost + ":" + std::to_string(destPort_) + " plugin=" + o.plugin;
+    cur_.destPort = o.routePort ? o.routePort : tx_->req.port;
+    tx_->note =
+        "routed=" + tx_->destHost + ":" + std::to_string(cur_.destPort) + " plugin=" + o.plugin;
     log()->debug("request.routed client={} url={} to={}:{} plugin={}", peer_.toString(),
-                 tx_->req.url(), tx_->destHost, destPort_, o.plugin);
+                 tx_->req.url(), tx_->destHost, cur_.destPort, o.plugin);
     resolveDestination();
     return;
   default:
@@ -495,7 +496,7 @@ void ClientSession::onVerdict(plugin::Outcome o) {
 
 void ClientSession::answerOutcome(const plugin::Outcome& o) {
   using Kind = plugin::Outcome::Kind;
-  bool hasBody = !requestSent_ && tx_->req.framing != http::Framing::None;
+  bool hasBody = !cur_.requestSent && tx_->req.framing != http::Framing::None;
   tx_->note = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
   switch (o.kind) {
   case Kind::Redirect: {
@@ -580,7 +581,7 @@ void ClientSession::respondWithFile(const plugin::Outcome& o) {
   auto answer = [this, alive, content, o] {
     if (alive.expired() || closed_)
       return;
-    bool hasBody = !requestSent_ && tx_->req.framing != http::Framing::None;
+    bool hasBody = !cur_.requestSent && tx_->req.framing != http::Framing::None;
     if (!content->has_value()) {
       log()->warn("plugin.file_unreadable plugin={} file={}", o.plugin, o.file.string());
       respondError(500, "The content for this request could not be read.", "TCP_MISS", hasBody);
@@ -600,7 +601,7 @@ void ClientSession::respondWithFile(const plugin::Outcome& o) {
 }
 
 void ClientSession::answerProxyItself() {
-  hierarchy_ = "HIER_NONE";
+  cur_.hierarchy = "HIER_NONE";
   bool hasBody = tx_->req.framing != http::Framing::None;
   std::string_view path = tx_->req.pathAndQuery;
   path = path.substr(0, path.find('?'));
@@ -680,12 +681,12 @@ void ClientSession::onResolved(const dns::Answer& answer) {
   // Every address is checked, not only the one we would connect to first: a name must not
   // reach a denied network (or ourselves) through its second answer.
   for (const auto& a : answer.addresses) {
-    auto refusal = checkAddress(Endpoint{a, destPort_}, *cfg_, ctx_.localHost());
+    auto refusal = checkAddress(Endpoint{a, cur_.destPort}, *cfg_, ctx_.localHost());
     if (refusal == Refusal::None)
       continue;
     bump(ctx_.counters().denied);
     log()->info("destination.denied client={} url={} address={} reason=\"{}\"", peer_.toString(),
-                tx_->req.url(), Endpoint{a, destPort_}.toString(), describe(refusal));
+                tx_->req.url(), Endpoint{a, cur_.destPort}.toString(), describe(refusal));
     respondError(403,
                  refusal == Refusal::Listener
                      ? "Forwarding loop: the destination is this proxy."
@@ -695,15 +696,15 @@ void ClientSession::onResolved(const dns::Answer& answer) {
   }
   tx_->candidates.clear();
   for (const auto& a : answer.addresses)
-    tx_->candidates.push_back(Endpoint{a, destPort_});
-  nextCandidate_ = 0;
+    tx_->candidates.push_back(Endpoint{a, cur_.destPort});
+  cur_.nextCandidate = 0;
   tx_->connectError.clear();
   connectNext();
 }
 
 void ClientSession::connectNext() {
   setState(TxState::Connecting);
-  if (!tx_->req.isConnect() && !tx_->req.upgradeWebsocket && !retried_) {
+  if (!tx_->req.isConnect() && !tx_->req.upgradeWebsocket && !cur_.retried) {
     for (const auto& c : tx_->candidates) {
       // A body-less request on a connection found closed is retried once (handleResponseHead);
       // one with a body is not, so its connection is probed first.
@@ -721,8 +722,8 @@ void ClientSession::connectNext() {
       }
     }
   }
-  while (nextCandidate_ < tx_->candidates.size()) {
-    const Endpoint& to = tx_->candidates[nextCandidate_++];
+  while (cur_.nextCandidate < tx_->candidates.size()) {
+    const Endpoint& to = tx_->candidates[cur_.nextCandidate++];
     const auto& source = to.address.isV6() ? cfg_->bind6 : cfg_->bind4;
     auto fd = net::startConnect(to, source);
     if (!fd) {
@@ -749,14 +750,14 @@ void ClientSession::connectNext() {
 void ClientSession::onConnected() {
   upConnected_ = true;
   bump(ctx_.counters().upstream_connects);
-  hierarchy_ = "HIER_DIRECT";
+  cur_.hierarchy = "HIER_DIRECT";
   if (tx_->req.isConnect()) {
     bump(ctx_.counters().tunnels);
-    status_ = 200;
-    resultCode_ = "TCP_TUNNEL";
+    cur_.status = 200;
+    cur_.resultCode = "TCP_TUNNEL";
     out_.append("HTTP/1.1 200 Connection established\r\n\r\n");
     // Bytes the client sent after the CONNECT head (an eager TLS hello) go through the tunnel.
-    reqSendable_ = in_.size();
+    cur_.reqSendable = in_.size();
     spliceTunnel_ = cfg_->splice;
     setState(TxState::Tunnelling);
     timer_.arm(cfg_->tunnelIdle);
@@ -767,35 +768,35 @@ void ClientSession::onConnected() {
 
 void ClientSession::startForwarding() {
   setState(TxState::Forwarding);
-  hierarchy_ = "HIER_DIRECT";
+  cur_.hierarchy = "HIER_DIRECT";
   std::string& head = detail::headScratch();
   http::ForwardOptions opts;
   opts.viaName = cfg_->name;
   opts.keepAlive = true;
   http::writeRequestHead(tx_->req, opts, head);
   upOut_.append(head);
-  requestSent_ = false;
-  reqSendable_ = 0;
+  cur_.requestSent = false;
+  cur_.reqSendable = 0;
   switch (tx_->req.framing) {
   case http::Framing::ContentLength:
-    reqLeft_ = tx_->req.contentLength;
-    reqBodyDone_ = reqLeft_ == 0;
+    cur_.reqLeft = tx_->req.contentLength;
+    cur_.reqBodyDone = cur_.reqLeft == 0;
     break;
   case http::Framing::Chunked:
     tx_->reqChunks = http::ChunkedDecoder();
     if (cfg_->maxRequestBody)
       tx_->reqChunks.setLimit(cfg_->maxRequestBody);
-    reqBodyDone_ = false;
+    cur_.reqBodyDone = false;
     break;
   default:
-    reqBodyDone_ = true;
+    cur_.reqBodyDone = true;
     break;
   }
   tx_->respParser.reset();
-  respHeadDone_ = false;
-  respBodyDone_ = false;
-  respSendable_ = 0;
-  respBytesFromUpstream_ = 0;
+  cur_.respHeadDone = false;
+  cur_.respBodyDone = false;
+  cur_.respSendable = 0;
+  cur_.respBytesFromUpstream = 0;
   timer_.arm(cfg_->firstByte);
 }
 
@@ -803,19 +804,19 @@ void ClientSession::startForwarding() {
 // HTTP relay
 
 void ClientSession::markRequestSendable() {
-  if (reqBodyDone_)
+  if (cur_.reqBodyDone)
     return;
-  size_t fresh = in_.size() - reqSendable_;
+  size_t fresh = in_.size() - cur_.reqSendable;
   if (fresh == 0)
     return;
   if (tx_->req.framing == http::Framing::ContentLength) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(reqLeft_, fresh));
-    reqSendable_ += n;
-    reqLeft_ -= n;
-    reqBodyDone_ = reqLeft_ == 0;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(cur_.reqLeft, fresh));
+    cur_.reqSendable += n;
+    cur_.reqLeft -= n;
+    cur_.reqBodyDone = cur_.reqLeft == 0;
     return;
   }
-  auto r = tx_->reqChunks.feed(in_.view().substr(reqSendable_));
+  auto r = tx_->reqChunks.feed(in_.view().substr(cur_.reqSendable));
   if (!r) {
     // The upstream already has part of this body: it cannot be told apart from a complete one
     // unless we cut the connection.
@@ -826,19 +827,19 @@ void ClientSession::markRequestSendable() {
     respondError(status, r.error().message, "NONE_NONE", true);
     return;
   }
-  reqSendable_ += *r;
-  reqBodyDone_ = tx_->reqChunks.done();
+  cur_.reqSendable += *r;
+  cur_.reqBodyDone = tx_->reqChunks.done();
 }
 
 bool ClientSession::markResponseSendable() {
-  size_t fresh = upIn_.size() - respSendable_;
+  size_t fresh = upIn_.size() - cur_.respSendable;
   switch (tx_->resp.framing) {
   case http::Framing::ContentLength: {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(respLeft_, fresh));
-    respSendable_ += n;
-    respLeft_ -= n;
-    if (respLeft_ == 0)
-      respBodyDone_ = true;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(cur_.respLeft, fresh));
+    cur_.respSendable += n;
+    cur_.respLeft -= n;
+    if (cur_.respLeft == 0)
+      cur_.respBodyDone = true;
     else if (upEof_) {
       abort("upstream closed before the end of its Content-Length body");
       return false;
@@ -847,7 +848,7 @@ bool ClientSession::markResponseSendable() {
   }
   case http::Framing::Chunked: {
     if (fresh) {
-      auto r = tx_->respChunks.feed(upIn_.view().substr(respSendable_));
+      auto r = tx_->respChunks.feed(upIn_.view().substr(cur_.respSendable));
       if (!r) {
         bump(ctx_.counters().upstream_bad_responses);
         abort("invalid chunked body from upstream: " + r.error().message);
@@ -855,27 +856,27 @@ bool ClientSession::markResponseSendable() {
       }
       if (tx_->dechunker) {
         // HTTP/1.0 client: the data goes out through out_, the framing is dropped.
-        tx_->dechunker->feed(upIn_.view().substr(respSendable_, *r), out_);
-        upIn_.consume(respSendable_ + *r); // respSendable_ stays 0 in this mode
+        tx_->dechunker->feed(upIn_.view().substr(cur_.respSendable, *r), out_);
+        upIn_.consume(cur_.respSendable + *r); // cur_.respSendable stays 0 in this mode
       } else {
-        respSendable_ += *r;
+        cur_.respSendable += *r;
       }
     }
     if (tx_->respChunks.done())
-      respBodyDone_ = true;
-    else if (upEof_ && respSendable_ == upIn_.size() && (!tx_->dechunker || upIn_.empty())) {
+      cur_.respBodyDone = true;
+    else if (upEof_ && cur_.respSendable == upIn_.size() && (!tx_->dechunker || upIn_.empty())) {
       abort("upstream closed in the middle of a chunked body");
       return false;
     }
     return true;
   }
   case http::Framing::UntilClose:
-    respSendable_ = upIn_.size();
+    cur_.respSendable = upIn_.size();
     if (upEof_)
-      respBodyDone_ = true;
+      cur_.respBodyDone = true;
     return true;
   case http::Framing::None:
-    respBodyDone_ = true;
+    cur_.respBodyDone = true;
     return true;
   }
   return true;
@@ -886,22 +887,22 @@ bool ClientSession::handleResponseHead() {
   if (st == http::ParseState::NeedMore) {
     if (!upEof_)
       return false;
-    if (upReused_ && respBytesFromUpstream_ == 0 && !retried_ &&
+    if (upReused_ && cur_.respBytesFromUpstream == 0 && !cur_.retried &&
         tx_->req.framing == http::Framing::None) {
       // A pooled connection the server closed just as we reused it: once, on a fresh one.
       log()->debug("upstream.stale to={} retrying", upRemote_.toString());
-      retried_ = true;
+      cur_.retried = true;
       closeUpstream();
       upOut_ = net::Buffer();
       upEof_ = false;
-      nextCandidate_ = 0;
+      cur_.nextCandidate = 0;
       connectNext();
       return true;
     }
     bump(ctx_.counters().upstream_bad_responses);
     closeUpstream();
     respondError(502, "The server closed the connection without sending a response.", "TCP_MISS",
-                 !reqBodyDone_ || tx_->req.framing != http::Framing::None);
+                 !cur_.reqBodyDone || tx_->req.framing != http::Framing::None);
     return true;
   }
   if (st == http::ParseState::Error) {
@@ -930,14 +931,14 @@ bool ClientSession::handleResponseHead() {
       respondError(502, "The server switched protocols without being asked to.", "TCP_MISS", true);
       return true;
     }
-    status_ = 101;
+    cur_.status = 101;
     std::string head;
     http::ForwardOptions opts;
     opts.viaName = cfg_->name;
     http::writeResponseHead(tx_->resp, opts, head);
     out_.append(head);
-    reqSendable_ = in_.size();
-    respHeadDone_ = true;
+    cur_.reqSendable = in_.size();
+    cur_.respHeadDone = true;
     spliceTunnel_ = cfg_->splice;
     setState(TxState::Tunnelling);
     timer_.arm(cfg_->tunnelIdle);
@@ -951,9 +952,10 @@ bool ClientSession::handleResponseHead() {
       return true;
     }
   }
-  status_ = tx_->resp.status;
+  cur_.status = tx_->resp.status;
   ctx_.firstByteLatency().record(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_).count()));
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - cur_.start)
+          .count()));
   if (auto ct = tx_->resp.headers.get("content-type"))
     tx_->contentType.assign(*ct);
   // An HTTP/1.0 client cannot read chunked framing: it gets the data, delimited by the close.
@@ -975,11 +977,11 @@ bool ClientSession::handleResponseHead() {
     http::writeResponseHead(tx_->resp, opts, head);
   }
   out_.append(head);
-  respHeadDone_ = true;
+  cur_.respHeadDone = true;
   switch (tx_->resp.framing) {
   case http::Framing::ContentLength:
-    respLeft_ = tx_->resp.contentLength;
-    respBodyDone_ = respLeft_ == 0;
+    cur_.respLeft = tx_->resp.contentLength;
+    cur_.respBodyDone = cur_.respLeft == 0;
     break;
   case http::Framing::Chunked:
     tx_->respChunks = http::ChunkedDecoder();
@@ -987,7 +989,7 @@ bool ClientSession::handleResponseHead() {
   case http::Framing::UntilClose:
     break;
   case http::Framing::None:
-    respBodyDone_ = true;
+    cur_.respBodyDone = true;
     break;
   }
   setState(TxState::Relaying);
@@ -1001,39 +1003,39 @@ bool ClientSession::stepHttp() {
   markRequestSendable();
   if (closed_ || state_ == TxState::Responding || state_ == TxState::Closing)
     return true;
-  if (!upBlocked_ && up_.valid() && (!upOut_.empty() || reqSendable_ > 0)) {
+  if (!upBlocked_ && up_.valid() && (!upOut_.empty() || cur_.reqSendable > 0)) {
     if (flushUpstream()) {
       progress = true;
-      if (!respHeadDone_)
-        timer_.arm(requestSent_ ? cfg_->firstByte : cfg_->relayIdle);
+      if (!cur_.respHeadDone)
+        timer_.arm(cur_.requestSent ? cfg_->firstByte : cfg_->relayIdle);
     }
     if (closed_)
       return false;
   }
-  if (!requestSent_ && reqBodyDone_ && reqSendable_ == 0 && upOut_.empty()) {
-    requestSent_ = true;
-    if (!respHeadDone_)
+  if (!cur_.requestSent && cur_.reqBodyDone && cur_.reqSendable == 0 && upOut_.empty()) {
+    cur_.requestSent = true;
+    if (!cur_.respHeadDone)
       timer_.arm(cfg_->firstByte);
   }
   // Response side. Interim responses (100 Continue) wait in out_ before the final head exists.
-  if (!respHeadDone_ && !out_.empty() && !clientBlocked_) {
+  if (!cur_.respHeadDone && !out_.empty() && !clientBlocked_) {
     if (flushClient())
       progress = true;
     if (closed_)
       return false;
   }
-  if (!respHeadDone_) {
+  if (!cur_.respHeadDone) {
     if (!upIn_.empty() || upEof_) {
       if (handleResponseHead())
         return true;
     }
     return progress;
   }
-  if (!respBodyDone_ || respSendable_ < upIn_.size()) {
+  if (!cur_.respBodyDone || cur_.respSendable < upIn_.size()) {
     if (!markResponseSendable())
       return false;
   }
-  if (!out_.empty() || respSendable_ > 0) {
+  if (!out_.empty() || cur_.respSendable > 0) {
     if (flushClient()) {
       progress = true;
       timer_.arm(cfg_->relayIdle);
@@ -1041,7 +1043,7 @@ bool ClientSession::stepHttp() {
     if (closed_)
       return false;
   }
-  if (respBodyDone_ && out_.empty() && respSendable_ == 0) {
+  if (cur_.respBodyDone && out_.empty() && cur_.respSendable == 0) {
     finishTransaction();
     return true;
   }
@@ -1051,46 +1053,36 @@ bool ClientSession::stepHttp() {
 void ClientSession::finishTransaction() {
   // The upstream connection goes back to the pool only if both messages ended cleanly.
   bool reusable = up_.valid() && tx_->resp.keepAlive &&
-                  tx_->resp.framing != http::Framing::UntilClose && requestSent_ && upIn_.empty() &&
-                  !upEof_;
+                  tx_->resp.framing != http::Framing::UntilClose && cur_.requestSent &&
+                  upIn_.empty() && !upEof_;
   if (reusable) {
     ctx_.pool().setLimits(cfg_->poolPerDestination, cfg_->upstreamIdle);
     ctx_.pool().put(upRemote_, UpstreamPool::Conn{std::move(up_), std::move(upWatch_)});
   }
   closeUpstream();
-  if (!requestSent_)
+  if (!cur_.requestSent)
     closeAfter_ = true; // the rest of the request body is still on its way: framing is lost
   logAccess();
   if (closeAfter_) {
     setState(TxState::Closing);
     return;
   }
-  resetTransaction();
+  releaseTransaction();
   setState(TxState::Idle);
   timer_.arm(cfg_->idleKeepAlive);
 }
 
-void ClientSession::resetTransaction() {
-  haveRequest_ = false;
-  txStarted_ = false;
-  logged_ = false;
+void ClientSession::releaseTransaction() {
+  cur_ = TxProgress{};
   dnsHandle_.reset();
-  nextCandidate_ = 0;
-  reqBodyDone_ = true;
-  reqSendable_ = 0;
-  requestSent_ = false;
-  respHeadDone_ = false;
-  respBodyDone_ = false;
-  respSendable_ = 0;
-  retried_ = false;
   // Either may be running one of its own callbacks (or be referenced by the other): both are
   // destroyed after this dispatch, the plugin transaction first.
   if (pluginTx_)
     ctx_.loop().deferDestroy(std::move(pluginTx_));
   if (tx_) // recycled for a later request of this loop (see TxRecycler)
-    ctx_.loop().deferDestroy(std::unique_ptr<Tx, detail::TxRecycler<Tx>>(tx_.release()));
-  status_ = 0;
-  txBytesToClient_ = 0;
+    ctx_.loop().deferDestroy(
+        std::unique_ptr<Transaction, detail::TxRecycler<Transaction>>(tx_.release()));
+  // The upstream connection went back to the pool or was closed: its buffers go too.
   upIn_ = net::Buffer();
   upOut_ = net::Buffer();
   upEof_ = upBlocked_ = upShut_ = false;
@@ -1106,8 +1098,8 @@ bool ClientSession::stepTunnel() {
   bool progress = false;
   // client → upstream: first what the proxy buffered (bytes sent behind the CONNECT head), then
   // by splice once that is gone.
-  reqSendable_ = in_.size();
-  if (!upBlocked_ && (reqSendable_ > 0 || !upOut_.empty())) {
+  cur_.reqSendable = in_.size();
+  if (!upBlocked_ && (cur_.reqSendable > 0 || !upOut_.empty())) {
     if (flushUpstream())
       progress = true;
     if (closed_)
@@ -1125,8 +1117,8 @@ bool ClientSession::stepTunnel() {
     progress = true;
   }
   // upstream → client: the 200 (or 101) head and what was read with it, then by splice.
-  respSendable_ = upIn_.size();
-  if (!clientBlocked_ && (!out_.empty() || respSendable_ > 0)) {
+  cur_.respSendable = upIn_.size();
+  if (!clientBlocked_ && (!out_.empty() || cur_.respSendable > 0)) {
     if (flushClient())
       progress = true;
     if (closed_)
@@ -1183,7 +1175,7 @@ bool ClientSession::pumpSplice(SpliceLeg& leg, Side from) {
         dstBlocked = true;
       } else {
         if (to == Side::Client)
-          resultCode_ += resultCode_.ends_with("_ABORTED") ? "" : "_ABORTED";
+          cur_.resultCode += cur_.resultCode.ends_with("_ABORTED") ? "" : "_ABORTED";
         abort(std::string(to == Side::Client ? "client" : "upstream") +
               " write error: " + std::strerror(errno));
         return false;
@@ -1243,19 +1235,19 @@ bool ClientSession::pumpSplice(SpliceLeg& leg, Side from) {
 void ClientSession::respondLocal(int status, std::string_view contentType, std::string_view body,
                                  std::vector<std::pair<std::string, std::string>> extra, bool close,
                                  std::string_view resultCode) {
-  if (respHeadDone_ || txBytesToClient_ > 0) {
+  if (cur_.respHeadDone || cur_.bytesToClient > 0) {
     abort("error after the response started");
     return;
   }
   closeUpstream();
   dnsHandle_.reset();
   if (!tx_) // an answer before any request byte (refused connection)
-    tx_ = detail::takeTx<Tx>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
+    tx_ = detail::takeTx<Transaction>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri});
   bump(ctx_.counters().local_responses);
-  status_ = status;
-  resultCode_.assign(resultCode);
+  cur_.status = status;
+  cur_.resultCode.assign(resultCode);
   tx_->contentType.assign(contentType);
-  if (!haveRequest_ || !tx_->req.keepAlive || ctx_.draining())
+  if (!cur_.haveRequest || !tx_->req.keepAlive || ctx_.draining())
     close = true;
   closeAfter_ = closeAfter_ || close;
   std::string bytes;
@@ -1263,7 +1255,7 @@ void ClientSession::respondLocal(int status, std::string_view contentType, std::
   opts.viaName = cfg_->name;
   opts.keepAlive = !closeAfter_;
   http::writeLocalResponse(status, contentType, body, extra, opts, bytes);
-  if (haveRequest_ && tx_->req.isHead())
+  if (cur_.haveRequest && tx_->req.isHead())
     bytes.resize(bytes.size() - body.size()); // HEAD: the same head (Content-Length too), no body
   out_.append(bytes);
   setState(TxState::Responding);
@@ -1272,7 +1264,7 @@ void ClientSession::respondLocal(int status, std::string_view contentType, std::
 
 void ClientSession::respondError(int status, std::string_view detail, std::string_view resultCode,
                                  bool close) {
-  std::string url = haveRequest_ ? tx_->req.url() : std::string("-");
+  std::string url = cur_.haveRequest ? tx_->req.url() : std::string("-");
   std::string page = ctx_.errorPages().render(status, detail, url, cfg_->name);
   respondLocal(status, "text/html; charset=utf-8", page, {}, close, resultCode);
 }
@@ -1290,7 +1282,7 @@ bool ClientSession::stepLocal() {
     if (closeAfter_) {
       setState(TxState::Closing);
     } else {
-      resetTransaction();
+      releaseTransaction();
       setState(TxState::Idle);
       timer_.arm(cfg_->idleKeepAlive);
       return true;
@@ -1363,7 +1355,7 @@ size_t ClientSession::writeFrom(int fd, const char* head, size_t headLen, const 
     if (n == -1 && errno == EINTR)
       continue;
     if (side == Side::Client) {
-      resultCode_ += resultCode_.ends_with("_ABORTED") ? "" : "_ABORTED";
+      cur_.resultCode += cur_.resultCode.ends_with("_ABORTED") ? "" : "_ABORTED";
       abort(std::string("client write error: ") + std::strerror(errno));
     } else {
       abort(std::string("upstream write error: ") + std::strerror(errno));
@@ -1381,7 +1373,7 @@ void ClientSession::countRead(Side side, uint64_t n) {
     if (tcpPeer_.address.isV6())
       bump(ctx_.counters().bytes_from_clients_v6, n);
   } else {
-    respBytesFromUpstream_ += n;
+    cur_.respBytesFromUpstream += n;
     bump(ctx_.counters().bytes_from_upstream, n);
     if (upRemote_.address.isV6())
       bump(ctx_.counters().bytes_from_upstream_v6, n);
@@ -1391,7 +1383,7 @@ void ClientSession::countRead(Side side, uint64_t n) {
 void ClientSession::countWritten(Side side, uint64_t n) {
   if (side == Side::Client) {
     bytesOut_ += n;
-    txBytesToClient_ += n;
+    cur_.bytesToClient += n;
     bump(ctx_.counters().bytes_to_clients, n);
     if (tcpPeer_.address.isV6())
       bump(ctx_.counters().bytes_to_clients_v6, n);
@@ -1420,11 +1412,11 @@ bool ClientSession::flushParts(int fd, net::Buffer& head, net::Buffer& body, siz
 }
 
 bool ClientSession::flushClient() {
-  return flushParts(fd_.get(), out_, upIn_, respSendable_, clientBlocked_, Side::Client);
+  return flushParts(fd_.get(), out_, upIn_, cur_.respSendable, clientBlocked_, Side::Client);
 }
 
 bool ClientSession::flushUpstream() {
-  return flushParts(up_.get(), upOut_, in_, reqSendable_, upBlocked_, Side::Upstream);
+  return flushParts(up_.get(), upOut_, in_, cur_.reqSendable, upBlocked_, Side::Upstream);
 }
 
 void ClientSession::closeUpstream() {
@@ -1438,10 +1430,10 @@ void ClientSession::abort(std::string_view why) {
   if (closed_)
     return;
   log()->info("session.abort client={} state={} url={} reason=\"{}\"", peer_.toString(),
-              toString(state_), haveRequest_ ? tx_->req.url() : std::string("-"), why);
-  if (txStarted_) {
-    if (!resultCode_.ends_with("_ABORTED") && resultCode_ != "TCP_TUNNEL")
-      resultCode_ += "_ABORTED";
+              toString(state_), cur_.haveRequest ? tx_->req.url() : std::string("-"), why);
+  if (cur_.started) {
+    if (!cur_.resultCode.ends_with("_ABORTED") && cur_.resultCode != "TCP_TUNNEL")
+      cur_.resultCode += "_ABORTED";
     logAccess();
   }
   finish();
@@ -1462,10 +1454,10 @@ void ClientSession::finish() {
 }
 
 void ClientSession::logAccess() {
-  if (!txStarted_ || logged_)
+  if (!cur_.started || cur_.logged)
     return;
-  logged_ = true;
-  switch (status_ / 100) {
+  cur_.logged = true;
+  switch (cur_.status / 100) {
   case 2:
     bump(ctx_.counters().responses_2xx);
     break;
@@ -1482,19 +1474,19 @@ void ClientSession::logAccess() {
     break;
   }
   auto elapsed =
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - txStart_);
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.loop().now() - cur_.start);
   ctx_.totalLatency().record(static_cast<uint64_t>(elapsed.count()));
   if (pluginTx_)
     pluginTx_->done(plugin::TxSummary{
-        status_, bytesIn_, txBytesToClient_,
-        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop().now() - txStart_)});
+        cur_.status, bytesIn_, cur_.bytesToClient,
+        std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop().now() - cur_.start)});
   if (!AccessLog::instance().enabled())
     return;
   // The record holds views: these strings live until write() returned.
   std::string peerText;
   std::string upstreamText;
   std::string& url = detail::urlScratch();
-  if (haveRequest_)
+  if (cur_.haveRequest)
     tx_->req.appendUrl(url);
   else
     url = "error:invalid-request";
@@ -1510,14 +1502,14 @@ void ClientSession::logAccess() {
   if (pluginTx_)
     r.user = pluginTx_->identity().user;
   r.note = tx_->note;
-  r.resultCode = resultCode_.empty() ? std::string_view("NONE_NONE") : resultCode_;
-  r.status = status_;
-  r.bytesSent = txBytesToClient_;
+  r.resultCode = cur_.resultCode.empty() ? std::string_view("NONE_NONE") : cur_.resultCode;
+  r.status = cur_.status;
+  r.bytesSent = cur_.bytesToClient;
   // A request rejected by the parser is logged as Squid does: NONE error:invalid-request.
-  r.method = haveRequest_ ? std::string_view(tx_->req.method) : std::string_view("NONE");
+  r.method = cur_.haveRequest ? std::string_view(tx_->req.method) : std::string_view("NONE");
   r.url = url;
-  r.hierarchy = hierarchy_;
-  if (hierarchy_ == "HIER_DIRECT") {
+  r.hierarchy = cur_.hierarchy;
+  if (cur_.hierarchy == "HIER_DIRECT") {
     upstreamText = upRemote_.address.toString();
     r.upstream = upstreamText;
   } else {

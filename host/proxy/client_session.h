@@ -23,6 +23,7 @@
 #include "plugin/plugin_transaction.h"
 #include "proxy/admission.h"
 #include "proxy/dechunker.h"
+#include "proxy/transaction.h"
 #include "proxy/transaction_state.h"
 
 #include <memory>
@@ -122,7 +123,7 @@ private:
   void abort(std::string_view why);
   void finish();
   void logAccess();
-  void resetTransaction();
+  void releaseTransaction(); // the request is done: its state goes, the connection stays
 
   LoopContext& ctx_;
   std::shared_ptr<const HostConfig> cfg_; // the configuration this transaction started with
@@ -149,41 +150,15 @@ private:
 
   // The current transaction.
 
-  // Everything that exists only while a request is in flight: allocated when its first byte
-  // arrives, freed when it is done, so an idle keep-alive connection costs only the session.
-  struct Tx {
-    explicit Tx(const http::Limits& limits) : parser(limits) {}
-    http::RequestParser parser;
-    http::RequestHead req;
-    http::ResponseParser respParser{64 * 1024};
-    http::ResponseHead resp;
-    http::ChunkedDecoder reqChunks;
-    http::ChunkedDecoder respChunks;
-    std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
-    std::vector<Endpoint> candidates;
-    std::string connectError;
-    std::string destHost; // where to connect: the request's host, or a plugin's Route
-    std::string note;     // appended to the access-log line (plugin decisions)
-    std::string contentType;
-    bool selfTarget = false; // addressed to the proxy itself (answered here unless a plugin does)
-  };
-  std::unique_ptr<Tx> tx_;
-  bool haveRequest_ = false;
-  bool txStarted_ = false;  // the first byte of a request arrived
-  bool logged_ = false;     // this transaction's access-log line is written
-  bool closeAfter_ = false; // close the client connection once this response is written
+  std::unique_ptr<Transaction> tx_; // only while a request is in flight
+  TxProgress cur_;                  // reset as a whole when the request is done
+  bool closeAfter_ = false;         // close the client connection once this response is written
   dns::ResolveHandle dnsHandle_;
   std::unique_ptr<plugin::PluginTransaction> pluginTx_; // this request's walk through the chain
-  bool inFilter_ = false; // runRequest() is on the stack: its callback must not advance()
-  uint16_t destPort_ = 0;
+  bool inFilter_ = false;     // runRequest() is on the stack: its callback must not advance()
   std::shared_ptr<int> life_; // made on first use; weak_ptrs tell late completions we left
-  size_t nextCandidate_ = 0;
 
   // Request body (client → upstream).
-  bool reqBodyDone_ = true; // every body byte has been marked sendable
-  uint64_t reqLeft_ = 0;
-  size_t reqSendable_ = 0; // bytes at the front of in_ validated and waiting to go upstream
-  bool requestSent_ = false;
 
   // Upstream.
   net::Fd up_;
@@ -196,7 +171,6 @@ private:
   bool upEof_ = false;
   bool upBlocked_ = false;
   bool upShut_ = false;
-  bool retried_ = false;
 
   // Tunnel by splice(2): client → upstream and upstream → client.
   bool spliceTunnel_ = false; // [upstream] splice, read when the tunnel opens; off after a failure
@@ -204,20 +178,10 @@ private:
   SpliceLeg toClient_;
 
   // Response (upstream → client).
-  bool respHeadDone_ = false;
-  bool respBodyDone_ = false;
-  uint64_t respLeft_ = 0;
-  size_t respSendable_ = 0;
-  uint64_t respBytesFromUpstream_ = 0;
 
   // Access log.
-  net::Clock::time_point txStart_;
-  uint64_t txBytesToClient_ = 0;
   uint64_t bytesIn_ = 0;
   uint64_t bytesOut_ = 0;
-  int status_ = 0;
-  std::string resultCode_;
-  std::string hierarchy_ = "HIER_NONE";
 };
 
 } // namespace exaproxy::proxy

@@ -1,7 +1,6 @@
-// Per-thread recycling of ClientSession's per-request state (ClientSession::Tx) and scratch
-// strings, so that a keep-alive request allocates nothing in the steady state. Templates over the
-// transaction type (a private member of ClientSession, named only inside its member functions);
-// used by client_session.cpp only.
+// Per-thread recycling of ClientSession's per-request state (proxy/transaction.h), so that a
+// keep-alive request allocates nothing in the steady state. Templates over the transaction type
+// (anything with clearForReuse(), a parser and two heads); used by client_session.cpp only.
 #pragma once
 
 #include "http/chunked.h"
@@ -60,19 +59,7 @@ template <typename T> struct TxRecycler {
     auto& free = txCache<T>().free;
     if (free.size() >= kTxCacheMax)
       return;
-    t->parser.reset();
-    t->req.clear();
-    t->respParser.reset();
-    t->resp.clear();
-    t->reqChunks = http::ChunkedDecoder();
-    t->respChunks = http::ChunkedDecoder();
-    t->dechunker.reset();
-    t->candidates.clear();
-    t->connectError.clear();
-    t->destHost.clear();
-    t->note.clear();
-    t->contentType.clear();
-    t->selfTarget = false;
+    t->clearForReuse();
     if (free.capacity() == 0)
       free.reserve(kTxCacheMax);
     free.push_back(std::move(owned));

@@ -1,0 +1,89 @@
+// The state of one request in its client session, in two values, so that ending a request
+// cannot forget a field:
+// - Transaction: the request's heavy parts (parsers, heads, decoders, strings), allocated when
+//   its first byte arrives and recycled per loop thread when it is done (proxy/tx_cache.h), so a
+//   keep-alive request allocates nothing in the steady state and an idle connection holds none.
+// - TxProgress: every scalar the request moves through (body counters, flags, log fields), reset
+//   by assigning a fresh value.
+#pragma once
+
+#include "http/chunked.h"
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+#include "net/event_loop.h"
+#include "proxy/dechunker.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace exaproxy::proxy {
+
+struct Transaction {
+  explicit Transaction(const http::Limits& limits) : parser(limits) {}
+
+  http::RequestParser parser;
+  http::RequestHead req;
+  http::ResponseParser respParser{64 * 1024};
+  http::ResponseHead resp;
+  http::ChunkedDecoder reqChunks;
+  http::ChunkedDecoder respChunks;
+  std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
+  std::vector<Endpoint> candidates;
+  std::string connectError;
+  std::string destHost; // where to connect: the request's host, or a plugin's Route
+  std::string note;     // appended to the access-log line (plugin decisions)
+  std::string contentType;
+  bool selfTarget = false; // addressed to the proxy itself (answered here unless a plugin does)
+
+  // Empties it as if new, keeping the capacity of its strings, tables and vectors.
+  void clearForReuse() {
+    parser.reset();
+    req.clear();
+    respParser.reset();
+    resp.clear();
+    reqChunks = http::ChunkedDecoder();
+    respChunks = http::ChunkedDecoder();
+    dechunker.reset();
+    candidates.clear();
+    connectError.clear();
+    destHost.clear();
+    note.clear();
+    contentType.clear();
+    selfTarget = false;
+  }
+};
+
+struct TxProgress {
+  bool haveRequest = false; // the head is parsed
+  bool started = false;     // the first byte of a request arrived
+  bool logged = false;      // the access-log line is written
+
+  // Destination.
+  uint16_t destPort = 0;
+  size_t nextCandidate = 0; // the next address of Transaction::candidates to try
+  bool retried = false;     // a stale pooled connection was replaced once
+
+  // Request body (client → upstream).
+  bool reqBodyDone = true; // every body byte has been marked sendable
+  uint64_t reqLeft = 0;
+  size_t reqSendable = 0; // bytes at the front of the client buffer, validated, for upstream
+  bool requestSent = false;
+
+  // Response (upstream → client).
+  bool respHeadDone = false;
+  bool respBodyDone = false;
+  uint64_t respLeft = 0;
+  size_t respSendable = 0;
+  uint64_t respBytesFromUpstream = 0;
+
+  // Access log.
+  net::Clock::time_point start;
+  uint64_t bytesToClient = 0;
+  int status = 0;
+  std::string resultCode = "TCP_MISS";
+  std::string hierarchy = "HIER_NONE";
+};
+
+} // namespace exaproxy::proxy
