@@ -254,7 +254,7 @@ void ClientSession::onTimeout() {
     } else {
       bump(ctx_.counters().upstream_timeouts);
       respondError(504, "The server did not accept the connection in time: " + tx_->connectError,
-                   "TCP_MISS", !cur_.reqBodyDone);
+                   "TCP_MISS", !cur_.reqBody.done());
     }
     break;
   case TxState::Forwarding:
@@ -326,7 +326,7 @@ void ClientSession::updateInterest() {
   case TxState::Relaying:
     // Reading on (into the room left) while the response flows costs nothing and saves two
     // epoll_ctl per request; a pipelined request simply waits in in_.
-    wantClient = in_.size() < (cur_.reqBodyDone ? cfg_->maxRequestHead : kBufferLimit);
+    wantClient = in_.size() < (cur_.reqBody.done() ? cfg_->maxRequestHead : kBufferLimit);
     break;
   case TxState::Tunnelling:
     // Read a side only once what was read before has left: its buffer has room, its pipe is empty.
@@ -349,7 +349,7 @@ void ClientSession::updateInterest() {
   } else {
     bool wantUp = false;
     if (state_ == TxState::Forwarding || state_ == TxState::Relaying)
-      wantUp = !cur_.respBodyDone && upIn_.size() < kBufferLimit;
+      wantUp = !cur_.respBody.done() && upIn_.size() < kBufferLimit;
     else if (state_ == TxState::Tunnelling)
       wantUp = !clientShut_ && upIn_.size() < kBufferLimit && toClient_.pipe.pending() == 0;
     if (wantUp && !upEof_)
@@ -777,24 +777,10 @@ void ClientSession::startForwarding() {
   upOut_.append(head);
   cur_.requestSent = false;
   cur_.reqSendable = 0;
-  switch (tx_->req.framing) {
-  case http::Framing::ContentLength:
-    cur_.reqLeft = tx_->req.contentLength;
-    cur_.reqBodyDone = cur_.reqLeft == 0;
-    break;
-  case http::Framing::Chunked:
-    tx_->reqChunks = http::ChunkedDecoder();
-    if (cfg_->maxRequestBody)
-      tx_->reqChunks.setLimit(cfg_->maxRequestBody);
-    cur_.reqBodyDone = false;
-    break;
-  default:
-    cur_.reqBodyDone = true;
-    break;
-  }
+  cur_.reqBody.start(tx_->req.framing, tx_->req.contentLength, cfg_->maxRequestBody);
   tx_->respParser.reset();
   cur_.respHeadDone = false;
-  cur_.respBodyDone = false;
+  cur_.respBody.awaitHead();
   cur_.respSendable = 0;
   cur_.respBytesFromUpstream = 0;
   timer_.arm(cfg_->firstByte);
@@ -804,19 +790,12 @@ void ClientSession::startForwarding() {
 // HTTP relay
 
 void ClientSession::markRequestSendable() {
-  if (cur_.reqBodyDone)
+  if (cur_.reqBody.done())
     return;
   size_t fresh = in_.size() - cur_.reqSendable;
   if (fresh == 0)
     return;
-  if (tx_->req.framing == http::Framing::ContentLength) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(cur_.reqLeft, fresh));
-    cur_.reqSendable += n;
-    cur_.reqLeft -= n;
-    cur_.reqBodyDone = cur_.reqLeft == 0;
-    return;
-  }
-  auto r = tx_->reqChunks.feed(in_.view().substr(cur_.reqSendable));
+  auto r = cur_.reqBody.take(in_.view().substr(cur_.reqSendable));
   if (!r) {
     // The upstream already has part of this body: it cannot be told apart from a complete one
     // unless we cut the connection.
@@ -828,56 +807,34 @@ void ClientSession::markRequestSendable() {
     return;
   }
   cur_.reqSendable += *r;
-  cur_.reqBodyDone = tx_->reqChunks.done();
 }
 
 bool ClientSession::markResponseSendable() {
+  auto& body = cur_.respBody;
   size_t fresh = upIn_.size() - cur_.respSendable;
-  switch (tx_->resp.framing) {
-  case http::Framing::ContentLength: {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(cur_.respLeft, fresh));
-    cur_.respSendable += n;
-    cur_.respLeft -= n;
-    if (cur_.respLeft == 0)
-      cur_.respBodyDone = true;
-    else if (upEof_) {
-      abort("upstream closed before the end of its Content-Length body");
+  if (fresh && !body.done()) {
+    auto r = body.take(upIn_.view().substr(cur_.respSendable));
+    if (!r) {
+      bump(ctx_.counters().upstream_bad_responses);
+      abort("invalid chunked body from upstream: " + r.error().message);
       return false;
     }
-    return true;
-  }
-  case http::Framing::Chunked: {
-    if (fresh) {
-      auto r = tx_->respChunks.feed(upIn_.view().substr(cur_.respSendable));
-      if (!r) {
-        bump(ctx_.counters().upstream_bad_responses);
-        abort("invalid chunked body from upstream: " + r.error().message);
-        return false;
-      }
-      if (tx_->dechunker) {
-        // HTTP/1.0 client: the data goes out through out_, the framing is dropped.
-        tx_->dechunker->feed(upIn_.view().substr(cur_.respSendable, *r), out_);
-        upIn_.consume(cur_.respSendable + *r); // cur_.respSendable stays 0 in this mode
-      } else {
-        cur_.respSendable += *r;
-      }
+    if (tx_->dechunker) {
+      // HTTP/1.0 client of a chunked response: the data go out through out_, the framing is
+      // dropped (cur_.respSendable stays 0 in this mode).
+      tx_->dechunker->feed(upIn_.view().substr(cur_.respSendable, *r), out_);
+      upIn_.consume(cur_.respSendable + *r);
+    } else {
+      cur_.respSendable += *r;
     }
-    if (tx_->respChunks.done())
-      cur_.respBodyDone = true;
-    else if (upEof_ && cur_.respSendable == upIn_.size() && (!tx_->dechunker || upIn_.empty())) {
-      abort("upstream closed in the middle of a chunked body");
-      return false;
-    }
-    return true;
   }
-  case http::Framing::UntilClose:
-    cur_.respSendable = upIn_.size();
-    if (upEof_)
-      cur_.respBodyDone = true;
-    return true;
-  case http::Framing::None:
-    cur_.respBodyDone = true;
-    return true;
+  if (upEof_)
+    body.endOfInput();
+  if (body.truncated()) {
+    abort(body.framing() == http::Framing::Chunked
+              ? "upstream closed in the middle of a chunked body"
+              : "upstream closed before the end of its Content-Length body");
+    return false;
   }
   return true;
 }
@@ -902,7 +859,7 @@ bool ClientSession::handleResponseHead() {
     bump(ctx_.counters().upstream_bad_responses);
     closeUpstream();
     respondError(502, "The server closed the connection without sending a response.", "TCP_MISS",
-                 !cur_.reqBodyDone || tx_->req.framing != http::Framing::None);
+                 !cur_.reqBody.done() || tx_->req.framing != http::Framing::None);
     return true;
   }
   if (st == http::ParseState::Error) {
@@ -978,20 +935,7 @@ bool ClientSession::handleResponseHead() {
   }
   out_.append(head);
   cur_.respHeadDone = true;
-  switch (tx_->resp.framing) {
-  case http::Framing::ContentLength:
-    cur_.respLeft = tx_->resp.contentLength;
-    cur_.respBodyDone = cur_.respLeft == 0;
-    break;
-  case http::Framing::Chunked:
-    tx_->respChunks = http::ChunkedDecoder();
-    break;
-  case http::Framing::UntilClose:
-    break;
-  case http::Framing::None:
-    cur_.respBodyDone = true;
-    break;
-  }
+  cur_.respBody.start(tx_->resp.framing, tx_->resp.contentLength);
   setState(TxState::Relaying);
   timer_.arm(cfg_->relayIdle);
   return true;
@@ -1012,7 +956,7 @@ bool ClientSession::stepHttp() {
     if (closed_)
       return false;
   }
-  if (!cur_.requestSent && cur_.reqBodyDone && cur_.reqSendable == 0 && upOut_.empty()) {
+  if (!cur_.requestSent && cur_.reqBody.done() && cur_.reqSendable == 0 && upOut_.empty()) {
     cur_.requestSent = true;
     if (!cur_.respHeadDone)
       timer_.arm(cfg_->firstByte);
@@ -1031,7 +975,7 @@ bool ClientSession::stepHttp() {
     }
     return progress;
   }
-  if (!cur_.respBodyDone || cur_.respSendable < upIn_.size()) {
+  if (!cur_.respBody.done() || cur_.respSendable < upIn_.size()) {
     if (!markResponseSendable())
       return false;
   }
@@ -1043,7 +987,7 @@ bool ClientSession::stepHttp() {
     if (closed_)
       return false;
   }
-  if (cur_.respBodyDone && out_.empty() && cur_.respSendable == 0) {
+  if (cur_.respBody.done() && out_.empty() && cur_.respSendable == 0) {
     finishTransaction();
     return true;
   }

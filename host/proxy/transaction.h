@@ -7,7 +7,7 @@
 //   by assigning a fresh value.
 #pragma once
 
-#include "http/chunked.h"
+#include "http/body_cursor.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
 #include "net/event_loop.h"
@@ -27,8 +27,6 @@ struct Transaction {
   http::RequestHead req;
   http::ResponseParser respParser{64 * 1024};
   http::ResponseHead resp;
-  http::ChunkedDecoder reqChunks;
-  http::ChunkedDecoder respChunks;
   std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
   std::vector<Endpoint> candidates;
   std::string connectError;
@@ -43,8 +41,6 @@ struct Transaction {
     req.clear();
     respParser.reset();
     resp.clear();
-    reqChunks = http::ChunkedDecoder();
-    respChunks = http::ChunkedDecoder();
     dechunker.reset();
     candidates.clear();
     connectError.clear();
@@ -66,15 +62,13 @@ struct TxProgress {
   bool retried = false;     // a stale pooled connection was replaced once
 
   // Request body (client → upstream).
-  bool reqBodyDone = true; // every body byte has been marked sendable
-  uint64_t reqLeft = 0;
-  size_t reqSendable = 0; // bytes at the front of the client buffer, validated, for upstream
+  http::BodyCursor reqBody; // done: every body byte has been marked sendable
+  size_t reqSendable = 0;   // bytes at the front of the client buffer, validated, for upstream
   bool requestSent = false;
 
   // Response (upstream → client).
   bool respHeadDone = false;
-  bool respBodyDone = false;
-  uint64_t respLeft = 0;
+  http::BodyCursor respBody;
   size_t respSendable = 0;
   uint64_t respBytesFromUpstream = 0;
 
