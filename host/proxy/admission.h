@@ -24,6 +24,7 @@ struct LocalAnswer {
   std::string detail;
   std::string_view contentType;
   std::string_view body; // points into the request head (TRACE echo) or static text
+  std::string ownBody;   // a body the answer owns (a rendered page); used when not empty
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false; // close the connection after it even if keep-alive
 };

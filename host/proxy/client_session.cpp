@@ -7,6 +7,7 @@
 #include "http/syntax.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/admission.h"
+#include "proxy/local_response.h"
 #include "proxy/loop_context.h"
 #include "proxy/tx_cache.h"
 #include "workers/worker_pool.h"
@@ -432,7 +433,8 @@ void ClientSession::startTransaction() {
 
 void ClientSession::answerLocally(const LocalAnswer& a) {
   if (!a.errorPage) {
-    respondLocal(a.status, a.contentType, a.body, a.headers, a.close, a.resultCode);
+    respondLocal(a.status, a.contentType, a.ownBody.empty() ? a.body : a.ownBody, a.headers,
+                 a.close, a.resultCode);
     return;
   }
   std::string url = cur_.haveRequest ? tx_->req.url() : std::string("-");
@@ -602,25 +604,10 @@ void ClientSession::respondWithFile(const plugin::Outcome& o) {
 
 void ClientSession::answerProxyItself() {
   cur_.hierarchy = "HIER_NONE";
-  bool hasBody = tx_->req.framing != http::Framing::None;
-  std::string_view path = tx_->req.pathAndQuery;
-  path = path.substr(0, path.find('?'));
-  if (path == "/healthz") {
-    bool draining = ctx_.shared().draining.load(std::memory_order_relaxed);
-    respondLocal(draining ? 503 : 200, "text/plain; charset=utf-8",
-                 draining ? "draining\n" : "ok\n", {}, hasBody, "TCP_MISS");
-    return;
-  }
-  if (path == "/" || path.empty()) {
-    std::string body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + cfg_->name +
-                       "</title></head><body><h1>" + cfg_->name +
-                       "</h1><p>This is a forward HTTP proxy (ExaProxy " EXAPROXY_VERSION
-                       "). Configure it as your browser's proxy; it does not serve pages "
-                       "itself.</p><p><a href=\"/healthz\">/healthz</a></p></body></html>\n";
-    respondLocal(200, "text/html; charset=utf-8", body, {}, hasBody, "TCP_MISS");
-    return;
-  }
-  respondError(404, "This proxy serves no page at this address.", "TCP_MISS", hasBody);
+  auto answer = ownPage(tx_->req.pathAndQuery, *cfg_,
+                        ctx_.shared().draining.load(std::memory_order_relaxed), ctx_.errorPages());
+  answer.close = tx_->req.framing != http::Framing::None;
+  answerLocally(answer);
 }
 
 // ---------------------------------------------------------------------------------------------

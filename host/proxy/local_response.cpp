@@ -1,0 +1,46 @@
+#include "proxy/local_response.h"
+
+namespace exaproxy::proxy {
+
+namespace {
+
+// Used when the templates directory has no info.html (www/templates/info.html is the shipped one).
+constexpr std::string_view kBuiltinInfo =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>{{proxy}}</title></head><body>"
+    "<h1>{{proxy}}</h1><p>This is a forward HTTP proxy (ExaProxy {{version}}). Configure it as "
+    "your browser's proxy; it does not serve pages itself.</p>"
+    "<p><a href=\"/healthz\">/healthz</a></p></body></html>\n";
+
+LocalAnswer plain(int status, std::string_view contentType, std::string_view body) {
+  LocalAnswer a;
+  a.status = status;
+  a.resultCode = "TCP_MISS";
+  a.errorPage = false;
+  a.contentType = contentType;
+  a.body = body;
+  return a;
+}
+
+} // namespace
+
+LocalAnswer ownPage(std::string_view path, const HostConfig& cfg, bool draining,
+                    const http::ErrorPages& pages) {
+  path = path.substr(0, path.find('?'));
+  if (path == "/healthz")
+    return draining ? plain(503, "text/plain; charset=utf-8", "draining\n")
+                    : plain(200, "text/plain; charset=utf-8", "ok\n");
+  if (path == "/" || path.empty()) {
+    http::PageVars vars{{"proxy", cfg.name}, {"version", EXAPROXY_VERSION}};
+    LocalAnswer a = plain(200, "text/html; charset=utf-8", {});
+    a.ownBody = pages.has("info") ? pages.renderNamed("info", 200, vars)
+                                  : http::renderTemplate(kBuiltinInfo, vars);
+    return a;
+  }
+  LocalAnswer a;
+  a.status = 404;
+  a.resultCode = "TCP_MISS";
+  a.detail = "This proxy serves no page at this address.";
+  return a;
+}
+
+} // namespace exaproxy::proxy
