@@ -141,6 +141,21 @@ ProxyOptions proxyOptions(const Dnsmasq& dns, uint16_t port, const std::string& 
   return o;
 }
 
+// Plain-http origins for www.example.test (127.0.0.2) and safe.example.test (127.0.0.3) on the
+// same port: the first binds port 0, the second reuses its number.
+struct TwoOrigins {
+  std::unique_ptr<OriginServer> substitute =
+      std::make_unique<OriginServer>(std::vector<std::string>{"127.0.0.3"});
+  std::unique_ptr<OriginServer> original =
+      std::make_unique<OriginServer>(std::vector<std::string>{"127.0.0.2"}, substitute->port());
+  uint16_t port() const { return substitute->port(); }
+  testing::AssertionResult ok() const {
+    if (substitute->ok() && original->ok())
+      return testing::AssertionSuccess();
+    return testing::AssertionFailure() << "port " << port() << " busy on 127.0.0.2 or 127.0.0.3";
+  }
+};
+
 } // namespace
 
 TEST(SubstituteIntegrationTest, ConnectToSubstituteVerifiesTheRequestedNamesCertificate) {
@@ -222,12 +237,11 @@ TEST(SubstituteIntegrationTest, SubstituteWithAnotherPortAndWildcard) {
 TEST(SubstituteIntegrationTest, HttpGoesToSubstituteWithTheOriginalHost) {
   auto dns = exampleDns();
   ASSERT_TRUE(dns.start()) << dns.error();
-  // The same port on both addresses: the first binds port 0, the second reuses its number.
-  auto substitute = std::make_unique<OriginServer>(std::vector<std::string>{"127.0.0.3"});
-  ASSERT_TRUE(substitute->ok());
-  OriginServer original({"127.0.0.2"}, substitute->port());
-  ASSERT_TRUE(original.ok()) << "port " << substitute->port() << " busy on 127.0.0.2";
-  uint16_t port = substitute->port();
+  TwoOrigins origins;
+  ASSERT_TRUE(origins.ok());
+  auto& substitute = origins.substitute;
+  auto& original = *origins.original;
+  uint16_t port = origins.port();
 
   ProxyProcess proxy(proxyOptions(dns, port, "www.example.test = safe.example.test\n"));
   ASSERT_TRUE(proxy.start());
@@ -258,11 +272,9 @@ TEST(SubstituteIntegrationTest, HttpGoesToSubstituteWithTheOriginalHost) {
 TEST(SubstituteIntegrationTest, ARouteToTheProxysOwnHostIsRefused) {
   auto dns = exampleDns();
   ASSERT_TRUE(dns.start()) << dns.error();
-  auto substitute = std::make_unique<OriginServer>(std::vector<std::string>{"127.0.0.3"});
-  ASSERT_TRUE(substitute->ok());
-  OriginServer original({"127.0.0.2"}, substitute->port());
-  ASSERT_TRUE(original.ok()) << "port " << substitute->port() << " busy on 127.0.0.2";
-  uint16_t port = substitute->port();
+  TwoOrigins origins;
+  ASSERT_TRUE(origins.ok());
+  uint16_t port = origins.port();
   auto o = proxyOptions(dns, port, "www.example.test = safe.example.test\n");
   o.allowLocalDestinations = false;
   o.sets.push_back("acl.allow_local_destinations=127.0.0.2");
@@ -271,7 +283,7 @@ TEST(SubstituteIntegrationTest, ARouteToTheProxysOwnHostIsRefused) {
   auto r = runCurl(
       {"-x", proxy.proxyArg(), "http://www.example.test:" + std::to_string(port) + "/echo"});
   EXPECT_EQ(r.status, 403) << r.describe();
-  EXPECT_EQ(substitute->acceptedConnections(), 0);
+  EXPECT_EQ(origins.substitute->acceptedConnections(), 0);
   // Without the route the original is allowed: the refusal was the route's destination.
   auto direct = runCurl({"-x", proxy.proxyArg(), "http://127.0.0.2:" + std::to_string(port) + "/"});
   EXPECT_EQ(direct.status, 200) << direct.describe();
