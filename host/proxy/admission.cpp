@@ -46,8 +46,10 @@ bool targetsProxyItself(const http::RequestHead& req, const HostConfig& cfg,
 }
 
 Admission admit(const http::RequestHead& req, const HostConfig& cfg, const Origin& from) {
-  // A refusal before the body was read closes the connection: the body would follow the head.
-  bool hasBody = req.framing != http::Framing::None;
+  // A refusal before the body was read closes the connection: the body would follow the head. So
+  // does a refused CONNECT: a client may send its first tunnel bytes (a TLS hello) right behind
+  // the head, and they are no HTTP request.
+  bool hasBody = req.framing != http::Framing::None || req.isConnect();
   if (!cfg.allowClients.contains(from.client.address))
     return refusal("client.denied", "not in allow_clients",
                    "Your address is not allowed to use this proxy.", hasBody);

@@ -640,7 +640,8 @@ void ClientSession::resolveDestination() {
 }
 
 void ClientSession::onResolved(const dns::Answer& answer) {
-  bool hasBody = tx_->req.framing != http::Framing::None;
+  // Closed after a refusal: the body, or a CONNECT's first tunnel bytes, may follow the head.
+  bool hasBody = tx_->req.framing != http::Framing::None || tx_->req.isConnect();
   if (answer.status != dns::DnsStatus::Ok || answer.addresses.empty()) {
     bump(ctx_.counters().dns_errors);
     log()->info("dns.failed name={} status={} message=\"{}\"", tx_->destHost,

@@ -240,6 +240,24 @@ TEST(PortPolicyTest, ConnectPortsTakeRanges) {
   EXPECT_NE(proxy.stderrText().find("port not in connect_ports"), std::string::npos);
 }
 
+TEST(PortPolicyTest, ARefusedConnectClosesTheConnection) {
+  // The client sends its TLS hello right behind the CONNECT head: after the 403 those bytes must
+  // not be read as a second request.
+  ProxyProcess proxy;
+  ASSERT_TRUE(proxy.start());
+  RawClient c(proxy.endpoint());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(requestHead("CONNECT", "127.0.0.1:25", "127.0.0.1:25") +
+                     std::string("\x16\x03\x01\x00\x05hello", 10)));
+  auto r = c.readResponse();
+  ASSERT_TRUE(r) << c.lastError();
+  EXPECT_EQ(r->status, 403);
+  EXPECT_TRUE(c.waitClosed());
+  ASSERT_TRUE(proxy.waitForAccessLogLines(1));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(splitLines(proxy.accessLog()).size(), 1u) << proxy.accessLog();
+}
+
 TEST(PortPolicyTest, CheckNamesTheFileLineAndKeyOfABadRange) {
   std::string dir = makeTempDir("itest-ports");
   writeFile(dir + "/00-exaproxy.conf",

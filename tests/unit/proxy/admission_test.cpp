@@ -120,6 +120,8 @@ TEST_F(AdmissionTest, Ports) {
   auto connect = admitted("CONNECT a.test:8443 HTTP/1.1\r\nHost: a.test:8443\r\n\r\n");
   ASSERT_EQ(connect.next, Admission::Next::Answer);
   EXPECT_EQ(connect.reason, "port not in connect_ports");
+  EXPECT_TRUE(connect.answer.close) << "tunnel bytes may follow a refused CONNECT's head";
+  EXPECT_FALSE(smtp.answer.close);
   EXPECT_EQ(admitted("CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n").next,
             Admission::Next::Filter);
   cfg.connectPorts = *PortSet::parse("443 8000-9000", nullptr);
