@@ -203,11 +203,6 @@ ui::UiSources uiSources(const proxy::Server& server, const plugin::PluginRuntime
   return s;
 }
 
-bool sameUiSettings(const HostConfig& a, const HostConfig& b) {
-  return a.uiEnabled == b.uiEnabled && a.uiListen == b.uiListen && a.uiThreads == b.uiThreads &&
-         a.uiWww == b.uiWww;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -318,8 +313,6 @@ int main(int argc, char** argv) {
       pool->setOptions(workers::poolOptionsFrom(*next.config));
       for (const auto& what : server.reload(next.config))
         log->warn("reload.needs_restart setting={} (kept the running value)", what);
-      if (!sameUiSettings(*config, *next.config))
-        log->warn("reload.needs_restart setting=ui (kept the running value)");
       config = next.config;
       log->info("reload.done");
     } else if (sig == SIGUSR1) {

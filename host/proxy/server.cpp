@@ -1,6 +1,7 @@
 #include "proxy/server.h"
 
 #include "core/access_log.h"
+#include "core/config_schema.h"
 #include "core/logging.h"
 
 #include <condition_variable>
@@ -108,24 +109,7 @@ std::vector<Endpoint> Server::start() {
 }
 
 std::vector<std::string> Server::reload(std::shared_ptr<const HostConfig> config) {
-  std::vector<std::string> restart;
-  auto sameListeners = [&] {
-    if (config->listeners.size() != config_->listeners.size())
-      return false;
-    for (size_t i = 0; i < config->listeners.size(); ++i) {
-      const auto& a = config->listeners[i];
-      const auto& b = config_->listeners[i];
-      if (a.name != b.name || a.address != b.address || a.routeByHost != b.routeByHost)
-        return false;
-    }
-    return true;
-  };
-  if (!sameListeners())
-    restart.push_back("listeners");
-  if (config->loops != config_->loops)
-    restart.push_back("server.loops");
-  if (config->user != config_->user)
-    restart.push_back("server.user");
+  auto restart = restartOnlyChanges(*config_, *config);
   {
     std::lock_guard lock(configMutex_);
     config_ = config;

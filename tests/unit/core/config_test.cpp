@@ -502,52 +502,7 @@ TEST_F(ConfigTest, ErrorToStringOmitsUnknownParts) {
   EXPECT_EQ((ConfigError{"f", 0, "", "", "m"}).toString(), "f: m");
 }
 
-TEST(ShippedConfig, DefaultConfDirLoads) {
-  auto result = loadConfig(std::filesystem::path(EXAPROXY_SOURCE_DIR) / "conf.d", {});
-  ASSERT_TRUE(result.errors.empty()) << allErrors(result);
-  const auto& cfg = *result.config;
-  ASSERT_EQ(cfg.listeners.size(), 1u);
-  EXPECT_EQ(cfg.listeners[0].name, "main");
-  EXPECT_EQ(cfg.listeners[0].address.toString(), "127.0.0.1:3128");
-  EXPECT_EQ(cfg.accessLog, "-");
-  EXPECT_TRUE(cfg.logFile.empty());
-  // The shipped file writes out the defaults: it must agree with HostConfig's.
-  HostConfig defaults;
-  EXPECT_EQ(cfg.loops, defaults.loops);
-  EXPECT_EQ(cfg.coalesceUs, defaults.coalesceUs);
-  EXPECT_EQ(cfg.connectPorts, defaults.connectPorts);
-  EXPECT_EQ(cfg.httpPorts, defaults.httpPorts);
-  EXPECT_EQ(cfg.allowLocalDestinations.toString(), defaults.allowLocalDestinations.toString());
-  EXPECT_EQ(cfg.dnsTimeout, defaults.dnsTimeout);
-  EXPECT_EQ(cfg.dnsTries, defaults.dnsTries);
-  EXPECT_EQ(cfg.dnsMinTtl, defaults.dnsMinTtl);
-  EXPECT_EQ(cfg.dnsMaxTtl, defaults.dnsMaxTtl);
-  EXPECT_EQ(cfg.dnsNegativeTtl, defaults.dnsNegativeTtl);
-  EXPECT_EQ(cfg.dnsCacheSize, defaults.dnsCacheSize);
-  EXPECT_EQ(cfg.poolPerDestination, defaults.poolPerDestination);
-  EXPECT_EQ(cfg.splice, defaults.splice);
-  EXPECT_EQ(cfg.maxConnections, defaults.maxConnections);
-  EXPECT_EQ(cfg.maxConnectionsPerClient, defaults.maxConnectionsPerClient);
-  EXPECT_EQ(cfg.maxRequestHead, defaults.maxRequestHead);
-  EXPECT_EQ(cfg.maxUri, defaults.maxUri);
-  EXPECT_EQ(cfg.maxRequestBody, defaults.maxRequestBody);
-  EXPECT_EQ(cfg.headerRead, defaults.headerRead);
-  EXPECT_EQ(cfg.idleKeepAlive, defaults.idleKeepAlive);
-  EXPECT_EQ(cfg.connect, defaults.connect);
-  EXPECT_EQ(cfg.firstByte, defaults.firstByte);
-  EXPECT_EQ(cfg.relayIdle, defaults.relayIdle);
-  EXPECT_EQ(cfg.tunnelIdle, defaults.tunnelIdle);
-  EXPECT_EQ(cfg.upstreamIdle, defaults.upstreamIdle);
-  EXPECT_EQ(cfg.drain, defaults.drain);
-  EXPECT_EQ(cfg.logLevel, defaults.logLevel);
-  EXPECT_EQ(cfg.name, defaults.name);
-  EXPECT_EQ(cfg.allowClients.toString(), "127.0.0.0/8 ::1/128");
-  EXPECT_EQ(cfg.denyDestinations.toString(), "169.254.0.0/16 fe80::/10");
-  // The shipped conf.d enables one plugin, xff, by its bare packaged name.
-  ASSERT_EQ(cfg.plugins.size(), 1u);
-  EXPECT_EQ(cfg.plugins[0].name, "10-xff");
-  EXPECT_EQ(cfg.plugins[0].library.filename(), "xff.so");
-}
+// The shipped conf.d against the key tables: config_schema_test.cpp.
 
 // ---- PROXY protocol on listeners (issue 6) ----
 
