@@ -70,7 +70,8 @@ TEST(LifecycleTest, CheckRejectsABadSetOverride) {
 TEST(LifecycleTest, Version) {
   auto r = runExaproxy({"--version"});
   EXPECT_EQ(r.exitCode, 0);
-  EXPECT_NE((r.out + r.err).find("0."), std::string::npos) << r.out << r.err;
+  // Exactly the project's version (CMake's PROJECT_VERSION), on stdout.
+  EXPECT_EQ(r.out, "exaproxy " EXAPROXY_EXPECTED_VERSION "\n") << r.err;
 }
 
 TEST(LifecycleTest, SigtermLetsAnInFlightDownloadFinish) {
@@ -105,7 +106,18 @@ TEST(LifecycleTest, SigtermStopsAcceptingNewConnections) {
   });
   ASSERT_TRUE(origin.waitForRequests(1, 5s));
   proxy.sendSignal(SIGTERM);
-  std::this_thread::sleep_for(300ms);
+  // The listeners close once the drain starts: wait for a connect to be refused.
+  EXPECT_TRUE(waitFor(
+      [&] {
+        int fd = connectTo(proxy.endpoint(), 500ms);
+        if (fd < 0)
+          return true;
+        ::close(fd);
+        return false;
+      },
+      5s))
+      << "the listener still accepts after SIGTERM";
+  EXPECT_NE(proxy.stderrText().find("shutdown.start"), std::string::npos) << proxy.stderrText();
   auto late = runCurl({"-x", proxy.proxyArg(), origin.url("/")}, 5);
   EXPECT_NE(late.status, 200) << "a new request was served after SIGTERM: " << late.describe();
   EXPECT_EQ(download.get().exitCode, 0);
@@ -120,9 +132,23 @@ TEST(LifecycleTest, SighupUnderTrafficFailsNoRequest) {
   ASSERT_TRUE(keepAlive.connected());
   int failures = 0;
   std::string firstFailure;
+  auto count = [&](const std::string& needle) {
+    std::string text = proxy.stderrText();
+    size_t n = 0;
+    for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1))
+      ++n;
+    return n;
+  };
+  size_t reloads = 0;
   for (int i = 0; i < 200; ++i) {
-    if (i % 40 == 20)
+    if (i % 40 == 20) {
       proxy.sendSignal(SIGHUP);
+      // Wait until this reload started (the requests that follow run during it), so that no two
+      // signals merge into one.
+      ++reloads;
+      EXPECT_TRUE(waitFor([&] { return count("reload.start") >= reloads; }, 5s))
+          << "SIGHUP " << reloads << " was not handled";
+    }
     std::optional<HttpResponse> r;
     std::string request = absoluteGet(origin, "/bytes/" + std::to_string(100 + i));
     if (i % 2 == 0) {
@@ -140,6 +166,10 @@ TEST(LifecycleTest, SighupUnderTrafficFailsNoRequest) {
   }
   EXPECT_EQ(failures, 0) << firstFailure;
   EXPECT_TRUE(proxy.alive());
+  // Every reload happened, and succeeded.
+  EXPECT_EQ(reloads, 5u);
+  EXPECT_TRUE(waitFor([&] { return count("reload.done") == reloads; }, 5s)) << proxy.stderrText();
+  EXPECT_EQ(count("reload.rejected"), 0u);
 }
 
 TEST(LifecycleTest, SighupAppliesAnAclChangeLive) {
@@ -149,6 +179,9 @@ TEST(LifecycleTest, SighupAppliesAnAclChangeLive) {
   ASSERT_EQ(runCurl({"-x", proxy.proxyArg(), origin.url("/")}).status, 200);
   proxy.writeConfig(ProxyProcess::defaultConfig() + "\n[acl]\nallow_clients = 10.0.0.0/8\n");
   proxy.sendSignal(SIGHUP);
+  ASSERT_TRUE(
+      waitFor([&] { return proxy.stderrText().find("reload.done") != std::string::npos; }, 5s))
+      << proxy.stderrText();
   EXPECT_TRUE(waitFor(
       [&] {
         return runCurl({"-x", proxy.proxyArg(), origin.url("/")}).status == 403;
@@ -169,6 +202,9 @@ TEST(LifecycleTest, SighupWithInvalidConfigKeepsServingAndSaysWhy) {
       waitFor([&] { return proxy.stderrText().find("reload_bogus_key") != std::string::npos; }, 5s))
       << "the rejected reload was not logged:\n"
       << proxy.stderrText();
+  EXPECT_TRUE(
+      waitFor([&] { return proxy.stderrText().find("reload.rejected") != std::string::npos; }, 5s));
+  EXPECT_EQ(proxy.stderrText().find("reload.done"), std::string::npos);
   ASSERT_TRUE(proxy.alive());
   // Nothing changed: the ACL line of the invalid file was not applied either.
   auto r = runCurl({"-x", proxy.proxyArg(), origin.url("/")});
@@ -184,7 +220,9 @@ TEST(LifecycleTest, SigusrOneReopensTheAccessLog) {
   std::string rotated = proxy.accessLogPath() + ".1";
   std::filesystem::rename(proxy.accessLogPath(), rotated);
   proxy.sendSignal(SIGUSR1);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(
+      waitFor([&] { return proxy.stderrText().find("logs.reopened") != std::string::npos; }, 5s))
+      << proxy.stderrText();
   ASSERT_EQ(runCurl({"-x", proxy.proxyArg(), origin.url("/after")}).status, 404);
   EXPECT_TRUE(waitFor([&] { return proxy.accessLog().find("/after") != std::string::npos; }, 5s))
       << "new file: [" << proxy.accessLog() << "] rotated: [" << readFile(rotated) << "]";

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -83,9 +85,17 @@ TEST(Logging, ApplyLogLevel) {
 TEST(Logging, UnopenableFileFallsBackToStderr) {
   HostConfig cfg;
   cfg.logFile = "/nonexistent-dir/x/exaproxy.log";
+  testing::internal::CaptureStderr();
   setupLogging(cfg); // must not throw
   logger("main")->info("still logging");
+  std::fflush(stderr);
+  std::string err = testing::internal::GetCapturedStderr();
   setupLogging(HostConfig{});
+  // The failure is told, on stderr, and the next lines go there too.
+  EXPECT_NE(err.find("cannot open the log file, logging to stderr"), std::string::npos) << err;
+  EXPECT_NE(err.find("/nonexistent-dir/x/exaproxy.log"), std::string::npos) << err;
+  EXPECT_NE(err.find("[main] still logging"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists("/nonexistent-dir/x/exaproxy.log"));
 }
 
 TEST(Logging, LoggerIsThreadSafe) {

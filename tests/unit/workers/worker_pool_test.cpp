@@ -21,6 +21,20 @@ template <typename Pred> bool waitFor(Pred pred, std::chrono::milliseconds timeo
   return true;
 }
 
+// Runs the loop until something stops it, or until a safety timer does: a completion that never
+// comes fails the test instead of hanging it. True when the test's own code stopped the loop.
+bool runLoopGuarded(net::EventLoop& loop, std::chrono::milliseconds limit = 5000ms) {
+  bool timedOut = false;
+  net::Timer watchdog(loop, [&] {
+    timedOut = true;
+    loop.stop();
+  });
+  watchdog.arm(limit);
+  loop.run();
+  watchdog.cancel();
+  return !timedOut;
+}
+
 TEST(WorkerPoolTest, CompletionRunsOnTheSubmittingLoop) {
   net::EventLoop loop;
   WorkerPool pool(PoolOptions{1, 2, 10ms, 1000ms});
@@ -30,7 +44,7 @@ TEST(WorkerPoolTest, CompletionRunsOnTheSubmittingLoop) {
                 doneThread = std::this_thread::get_id();
                 loop.stop();
               });
-  loop.run();
+  ASSERT_TRUE(runLoopGuarded(loop)) << "the completion never ran";
   EXPECT_NE(workThread, std::this_thread::get_id());
   EXPECT_EQ(doneThread, std::this_thread::get_id());
   EXPECT_EQ(pool.stats().completed, 1u);
@@ -45,7 +59,7 @@ TEST(WorkerPoolTest, ExceptionInWorkIsContained) {
                 completed = true;
                 loop.stop();
               });
-  loop.run();
+  ASSERT_TRUE(runLoopGuarded(loop)) << "the completion never ran";
   EXPECT_TRUE(completed);
 }
 
