@@ -135,6 +135,8 @@ private:
   static void methods(RuleBuild& b, const Setting& s);
   static void ports(RuleBuild& b, const Setting& s);
   static void connect(RuleBuild& b, const Setting& s);
+  // The items of a list-valued key; `whenEmpty` is reported when there are none.
+  static std::vector<std::string> items(RuleBuild& b, const Setting& s, const char* whenEmpty);
   // days and time share the rule's TimeWindow; either makes the policy read the clock.
   static std::vector<std::string> timeItems(RuleBuild& b, const Setting& s, const char* whenEmpty);
   static void days(RuleBuild& b, const Setting& s);
@@ -308,10 +310,7 @@ void PolicyLoader::checkRule(const RuleSection& section, const Rule& rule, bool 
 void PolicyLoader::clients(RuleBuild& b, const Setting& s) {
   CidrSet set;
   std::string why;
-  auto items = splitListCopy(s.value);
-  if (items.empty())
-    b.fail(s, "expected addresses or networks");
-  for (const auto& item : items)
+  for (const auto& item : items(b, s, "expected addresses or networks"))
     if (!set.add(item, why))
       b.fail(s, why);
   b.rule.clients = std::move(set);
@@ -324,10 +323,7 @@ void PolicyLoader::users(RuleBuild& b, const Setting& s) {
 }
 
 void PolicyLoader::lists(RuleBuild& b, const Setting& s) {
-  auto names = splitListCopy(s.value);
-  if (names.empty())
-    b.fail(s, "expected one or more list names from [acl_lists]");
-  for (const auto& n : names) {
+  for (const auto& n : items(b, s, "expected one or more list names from [acl_lists]")) {
     if (const NamedList* l = b.loader.findList(n))
       b.rule.lists.push_back(l);
     else if (!b.loader.listEntries_.count(n))
@@ -339,10 +335,7 @@ void PolicyLoader::lists(RuleBuild& b, const Setting& s) {
 void PolicyLoader::domains(RuleBuild& b, const Setting& s) {
   DomainList d;
   std::string why;
-  auto names = splitListCopy(s.value);
-  if (names.empty())
-    b.fail(s, "expected one or more domain names");
-  for (const auto& n : names)
+  for (const auto& n : items(b, s, "expected one or more domain names"))
     if (!d.add(n, &why))
       b.fail(s, why);
   d.build();
@@ -364,10 +357,7 @@ void PolicyLoader::methods(RuleBuild& b, const Setting& s) {
 }
 
 void PolicyLoader::ports(RuleBuild& b, const Setting& s) {
-  auto items = splitListCopy(s.value);
-  if (items.empty())
-    b.fail(s, "expected ports or ranges (80 443 8000-8100)");
-  for (const auto& item : items) {
+  for (const auto& item : items(b, s, "expected ports or ranges (80 443 8000-8100)")) {
     auto dash = item.find('-');
     uint16_t lo = 0, hi = 0;
     bool ok = dash == std::string::npos
@@ -387,21 +377,26 @@ void PolicyLoader::connect(RuleBuild& b, const Setting& s) {
     b.fail(s, "expected yes or no");
 }
 
+std::vector<std::string> PolicyLoader::items(RuleBuild& b, const Setting& s,
+                                             const char* whenEmpty) {
+  auto list = splitListCopy(s.value);
+  if (list.empty())
+    b.fail(s, whenEmpty);
+  return list;
+}
+
 std::vector<std::string> PolicyLoader::timeItems(RuleBuild& b, const Setting& s,
                                                  const char* whenEmpty) {
   if (!b.rule.time)
     b.rule.time = TimeWindow{};
   b.loader.policy_.usesTime_ = true;
-  auto items = splitListCopy(s.value);
-  if (items.empty())
-    b.fail(s, whenEmpty);
-  return items;
+  return items(b, s, whenEmpty);
 }
 
 void PolicyLoader::days(RuleBuild& b, const Setting& s) {
-  auto items = timeItems(b, s, "expected days (mon tue, mon-fri)");
+  auto list = timeItems(b, s, "expected days (mon tue, mon-fri)");
   b.rule.time->days = 0;
-  for (const auto& item : items) {
+  for (const auto& item : list) {
     auto dash = item.find('-');
     int from = parseDay(item.substr(0, dash));
     int to = dash == std::string::npos ? from : parseDay(item.substr(dash + 1));
@@ -418,8 +413,7 @@ void PolicyLoader::days(RuleBuild& b, const Setting& s) {
 }
 
 void PolicyLoader::times(RuleBuild& b, const Setting& s) {
-  auto items = timeItems(b, s, "expected HH:MM-HH:MM");
-  for (const auto& item : items) {
+  for (const auto& item : timeItems(b, s, "expected HH:MM-HH:MM")) {
     auto dash = item.find('-');
     int from = dash == std::string::npos ? -1 : parseClock(item.substr(0, dash), false);
     int to = dash == std::string::npos ? -1 : parseClock(item.substr(dash + 1), true);

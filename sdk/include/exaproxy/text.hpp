@@ -35,6 +35,17 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
                                             [](char x, char y) { return lower(x) == lower(y); });
 }
 
+// The value of a hexadecimal digit (either case), or -1.
+inline int hexDigit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 // The items of a configuration list: separated by spaces, tabs and/or commas; empty items dropped.
 // The views point into `s`.
 inline std::vector<std::string_view> splitList(std::string_view s) {

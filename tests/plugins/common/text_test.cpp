@@ -24,6 +24,15 @@ TEST(TextTest, LowerIsAsciiOnly) {
   EXPECT_FALSE(equalsIgnoreCase("a[", "A{"));
 }
 
+TEST(TextTest, HexDigit) {
+  EXPECT_EQ(hexDigit('0'), 0);
+  EXPECT_EQ(hexDigit('9'), 9);
+  EXPECT_EQ(hexDigit('a'), 10);
+  EXPECT_EQ(hexDigit('F'), 15);
+  EXPECT_EQ(hexDigit('g'), -1);
+  EXPECT_EQ(hexDigit('%'), -1);
+}
+
 TEST(TextTest, SplitListTakesSpacesTabsAndCommas) {
   EXPECT_EQ(splitList("a, b\tc,,d  "), (std::vector<std::string_view>{"a", "b", "c", "d"}));
   EXPECT_TRUE(splitList(" , \t").empty());
