@@ -81,11 +81,8 @@ public:
 
 private:
   std::shared_ptr<const acl::AclPolicy> load() const {
-    std::vector<acl::Setting> settings;
-    for (auto& s : host().settings())
-      settings.push_back(acl::Setting{s.index, s.file, s.line, s.section, s.key, s.value});
     std::vector<acl::ConfigProblem> problems;
-    auto policy = acl::AclPolicy::load(settings, problems);
+    auto policy = acl::AclPolicy::load(host().settings(), problems);
     if (!policy) {
       // Every problem is reported at its file:line; the last one refuses the configuration.
       for (size_t i = 0; i + 1 < problems.size(); ++i)

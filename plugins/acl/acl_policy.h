@@ -14,6 +14,10 @@
 #include "cidr_set.h"
 #include "domain_list.h"
 
+#include "config_problem.h"
+
+#include <exaproxy/plugin.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -26,23 +30,10 @@
 namespace exaproxy::acl {
 
 // One configuration entry as the host hands it over (index: for config_error()).
-struct Setting {
-  size_t index = 0;
-  std::string file;
-  uint32_t line = 0;
-  std::string section;
-  std::string key;
-  std::string value;
-};
+using Setting = sdk::Setting;
 
-// A configuration problem at a setting (index SIZE_MAX: no particular setting).
-struct ConfigProblem {
-  size_t index = SIZE_MAX;
-  std::string file;
-  uint32_t line = 0;
-  std::string message;
-  std::string describe() const; // "file:line: message"
-};
+// A configuration problem at a setting (index SIZE_MAX: none); describe() "file:line: message".
+using common::ConfigProblem;
 
 // The request as the rules see it (views valid during decide()).
 struct RequestInfo {
@@ -153,6 +144,7 @@ public:
   std::string statusJson() const;
 
 private:
+  friend class PolicyLoader; // acl_policy_load.cpp
   std::vector<std::unique_ptr<NamedList>> lists_;
   std::vector<std::unique_ptr<Rule>> rules_;
   Action defaultAction_ = Action::Allow;

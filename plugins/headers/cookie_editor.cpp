@@ -16,14 +16,6 @@ bool hasControl(std::string_view s) {
   return false;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isWs(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && isWs(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
 // Rebuilds `header` with each pair named `name` passed through `edit`: a new "name=value" text,
 // or nullopt to drop the pair. Separators and untouched pairs are copied from the original.
 CookieEdit rewrite(std::string_view header, const std::vector<CookiePair>& pairs,
@@ -167,7 +159,7 @@ std::optional<SetCookie> parseSetCookie(std::string_view header) {
   if (hasControl(header))
     return std::nullopt;
   size_t semi = header.find(';');
-  std::string_view pair = trim(header.substr(0, semi));
+  std::string_view pair = sdk::trim(header.substr(0, semi));
   size_t eq = pair.find('=');
   if (eq == std::string_view::npos || !isToken(pair.substr(0, eq)))
     return std::nullopt;

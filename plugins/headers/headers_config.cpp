@@ -7,37 +7,9 @@
 namespace exaproxy::headers {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string> words(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == ',') {
-      if (!cur.empty())
-        out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
-}
+using sdk::lower;
+using sdk::splitListCopy;
+using sdk::trim;
 
 // Characters a cookie value may hold without quoting (RFC 6265 cookie-octet).
 bool isCookieValue(std::string_view v) {
@@ -100,7 +72,7 @@ HeaderOp cookieWithValue(const ConfigEntry& e, HeaderOp::Kind kind, Direction di
 
 // "NAME KEY=VALUE [SEPARATOR]" of cookie_param.
 HeaderOp cookieParam(const ConfigEntry& e) {
-  auto w = words(e.value);
+  auto w = splitListCopy(e.value);
   if (w.size() < 2 || w.size() > 3)
     throw ConfigFailure(e, "expected 'COOKIE KEY=VALUE [SEPARATOR]', e.g. 'PREF f2=8000000'");
   HeaderOp op;
@@ -130,7 +102,7 @@ void parseRuleEntry(const ConfigEntry& e, HeaderRule& rule, bool& directionSeen)
   using K = HeaderOp::Kind;
   const std::string& k = e.key;
   if (k == "host") {
-    for (const auto& w : words(e.value)) {
+    for (const auto& w : splitListCopy(e.value)) {
       HostPattern p;
       if (!HostPattern::parse(w, p))
         throw ConfigFailure(e, "'" + w + "' is not a host name, '*.domain' or '*'");
@@ -190,42 +162,6 @@ void parseRuleEntry(const ConfigEntry& e, HeaderRule& rule, bool& directionSeen)
 }
 
 } // namespace
-
-ConfigFailure::ConfigFailure(const ConfigEntry& at, const std::string& message)
-    : std::runtime_error(at.file + ":" + std::to_string(at.line) + ": [" + at.section + "] " +
-                         at.key + ": " + message),
-      index_(at.index), message_(message) {}
-
-bool HostPattern::parse(std::string_view text, HostPattern& out) {
-  std::string t = lower(text);
-  out = HostPattern();
-  out.text_ = t;
-  if (t == "*") {
-    out.any_ = true;
-    return true;
-  }
-  std::string_view name = t;
-  if (name.substr(0, 2) == "*.") {
-    out.wildcard_ = true;
-    out.suffix_ = t.substr(1);
-    name.remove_prefix(2);
-  }
-  if (name.empty() || name.front() == '.' || name.back() == '.')
-    return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-          c == ':'))
-      return false;
-  return true;
-}
-
-bool HostPattern::matches(std::string_view host) const {
-  if (any_)
-    return true;
-  if (wildcard_)
-    return host.size() > suffix_.size() && host.substr(host.size() - suffix_.size()) == suffix_;
-  return host == text_;
-}
 
 bool HeaderRule::matchesHost(std::string_view host) const {
   if (hosts.empty())

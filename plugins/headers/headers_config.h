@@ -3,6 +3,11 @@
 // the host's settings into ConfigEntry values and a ConfigFailure into config_error().
 #pragma once
 
+#include "config_problem.h"
+
+#include <exaproxy/plugin.hpp>
+#include <exaproxy/text.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -13,43 +18,15 @@
 
 namespace exaproxy::headers {
 
-// One setting as the host hands it over (file:line, section, key, value).
-struct ConfigEntry {
-  size_t index = 0; // the host's setting index, for config_error()
-  std::string file;
-  uint32_t line = 0;
-  std::string section;
-  std::string key;
-  std::string value;
-};
+// One setting as the host hands it over (file:line, section, key, value; index for
+// config_error()).
+using ConfigEntry = sdk::Setting;
 
-// A refused setting. what() is "file:line: [section] key: message" (what an operator sees);
-// message() is the bare reason for config_error(), which adds the location itself.
-class ConfigFailure : public std::runtime_error {
-public:
-  ConfigFailure(const ConfigEntry& at, const std::string& message);
-  size_t index() const { return index_; }
-  const std::string& message() const { return message_; }
-
-private:
-  size_t index_;
-  std::string message_;
-};
+// A refused setting: what() "file:line: [section] key: message", message() the bare reason.
+using common::ConfigFailure;
 
 // "example.com" (exactly), "*.example.com" (any name below it, not the apex) or "*" (any host).
-class HostPattern {
-public:
-  // Lower-cases; false when the text is not a valid pattern.
-  static bool parse(std::string_view text, HostPattern& out);
-  bool matches(std::string_view host) const; // host as req_host gives it: lower case
-  const std::string& text() const { return text_; }
-
-private:
-  std::string text_;
-  bool any_ = false;
-  bool wildcard_ = false;
-  std::string suffix_; // ".example.com" for a wildcard
-};
+using sdk::HostPattern;
 
 enum class Direction { Request, Response };
 

@@ -37,11 +37,8 @@ private:
 };
 
 HeadersConfigPtr readConfig(const sdk::Host& host) {
-  std::vector<ConfigEntry> entries;
-  for (auto& s : host.settings())
-    entries.push_back(ConfigEntry{s.index, s.file, s.line, s.section, s.key, s.value});
   try {
-    return parseHeadersConfig(entries);
+    return parseHeadersConfig(host.settings());
   } catch (const ConfigFailure& f) {
     throw sdk::ConfigError(f.index(), f.message()); // the host prefixes file:line itself
   }

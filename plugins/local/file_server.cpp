@@ -3,6 +3,8 @@
 #include "http_date.h"
 #include "mime_types.h"
 
+#include <exaproxy/text.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -12,16 +14,6 @@
 
 namespace exaproxy::local {
 namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 LocalAnswer deny(int status, std::string reason) {
   LocalAnswer a;
@@ -81,7 +73,7 @@ PathCheck safeRelativePath(std::string_view urlPath, std::string& relative, bool
     if (c == '%') {
       if (i + 2 >= urlPath.size())
         return PathCheck::Invalid;
-      int hi = hexValue(urlPath[i + 1]), lo = hexValue(urlPath[i + 2]);
+      int hi = sdk::hexDigit(urlPath[i + 1]), lo = sdk::hexDigit(urlPath[i + 2]);
       if (hi < 0 || lo < 0)
         return PathCheck::Invalid;
       c = static_cast<char>(hi * 16 + lo);

@@ -29,6 +29,6 @@ std::string statusJson(const LocalConfig& config, const LocalRequest& req, const
                        const StatusCounts& counts);
 
 // A JSON string literal (quotes included) with the control characters escaped.
-std::string jsonString(std::string_view s);
+using sdk::jsonString;
 
 } // namespace exaproxy::local

@@ -9,36 +9,12 @@
 namespace exaproxy::local {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-std::vector<std::string> words(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == ',') {
-      if (!cur.empty())
-        out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
-}
+using sdk::lower;
+using sdk::splitListCopy;
 
 bool parseBool(const ConfigEntry& e) {
-  std::string v = lower(e.value);
-  if (v == "yes" || v == "true" || v == "on" || v == "1")
-    return true;
-  if (v == "no" || v == "false" || v == "off" || v == "0")
-    return false;
+  if (auto b = sdk::parseBool(e.value))
+    return *b;
   throw ConfigFailure(e, "expected yes or no");
 }
 
@@ -94,7 +70,7 @@ void parseRuleEntry(const ConfigEntry& e, Pending& p) {
   LocalRule& r = p.rule;
   const std::string& k = e.key;
   if (k == "host") {
-    for (const auto& w : words(e.value)) {
+    for (const auto& w : splitListCopy(e.value)) {
       HostPattern h;
       if (!HostPattern::parse(w, h))
         throw ConfigFailure(e, "'" + w + "' is not a host name, '*.domain', '*' or '@listener'");
@@ -176,7 +152,7 @@ void parseGlobal(const ConfigEntry& e, LocalConfig& cfg) {
       throw ConfigFailure(e, "expected host:port, e.g. 'proxy.example.net:3128'");
     cfg.pacProxy = e.value;
   } else if (k == "pac_direct") {
-    for (const auto& w : words(e.value)) {
+    for (const auto& w : splitListCopy(e.value)) {
       if (!pacSafe(w) || (w.find('*') != std::string::npos &&
                           (w.rfind("*.", 0) != 0 || w.find('*', 1) != std::string::npos)))
         throw ConfigFailure(e, "'" + w + "' is not a host name or '*.domain'");
@@ -214,49 +190,17 @@ void checkTemplate(const ConfigEntry& e, const TemplateCheck& templateExists) {
 
 } // namespace
 
-ConfigFailure::ConfigFailure(const ConfigEntry& at, const std::string& message)
-    : std::runtime_error(at.file + ":" + std::to_string(at.line) + ": [" + at.section + "] " +
-                         at.key + ": " + message),
-      index_(at.index), message_(message) {}
-
 bool HostPattern::parse(std::string_view text, HostPattern& out) {
   out = HostPattern();
-  out.text_ = lower(text);
-  if (out.text_ == "*") {
-    out.kind_ = Kind::Any;
-    return true;
-  }
-  if (out.text_ == "@listener") {
-    out.kind_ = Kind::Listener;
-    return true;
-  }
-  std::string name = out.text_;
-  if (name.rfind("*.", 0) == 0) {
-    out.kind_ = Kind::Wildcard;
-    out.text_ = name.substr(1); // ".domain"
-    name = name.substr(2);
-  }
-  if (name.empty() || name.front() == '.' || name.back() == '.')
-    return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-           c == ':';
-  });
+  out.listener_ = lower(text) == "@listener";
+  return out.listener_ || sdk::HostPattern::parse(text, out.name_);
 }
 
 bool HostPattern::matches(std::string_view host, std::string_view hostPort,
                           std::string_view listener) const {
-  switch (kind_) {
-  case Kind::Any:
-    return true;
-  case Kind::Listener:
+  if (listener_)
     return !listener.empty() && hostPort == listener;
-  case Kind::Wildcard:
-    return host.size() > text_.size() && host.substr(host.size() - text_.size()) == text_;
-  case Kind::Exact:
-    return host == text_;
-  }
-  return false;
+  return name_.matches(host);
 }
 
 LocalConfigPtr parseLocalConfig(const std::vector<ConfigEntry>& entries,

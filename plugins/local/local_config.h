@@ -3,6 +3,11 @@
 // here.
 #pragma once
 
+#include "config_problem.h"
+
+#include <exaproxy/plugin.hpp>
+#include <exaproxy/text.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -16,28 +21,11 @@
 
 namespace exaproxy::local {
 
-// One setting as the host hands it over.
-struct ConfigEntry {
-  size_t index = 0; // the host's setting index, for config_error()
-  std::string file;
-  uint32_t line = 0;
-  std::string section;
-  std::string key;
-  std::string value;
-};
+// One setting as the host hands it over (index: for config_error()).
+using ConfigEntry = sdk::Setting;
 
-// A refused setting: what() is "file:line: [section] key: message"; message() is the bare reason
-// (config_error() adds the location itself).
-class ConfigFailure : public std::runtime_error {
-public:
-  ConfigFailure(const ConfigEntry& at, const std::string& message);
-  size_t index() const { return index_; }
-  const std::string& message() const { return message_; }
-
-private:
-  size_t index_;
-  std::string message_;
-};
+// A refused setting: what() "file:line: [section] key: message", message() the bare reason.
+using common::ConfigFailure;
 
 // "name" (exactly), "*.domain" (names below it), "*" (any), "@listener" (the request names the
 // address:port it reached the proxy on: the proxy's own host, e.g. GET /proxy.pac).
@@ -49,9 +37,8 @@ public:
   bool matches(std::string_view host, std::string_view hostPort, std::string_view listener) const;
 
 private:
-  enum class Kind { Exact, Wildcard, Any, Listener };
-  Kind kind_ = Kind::Exact;
-  std::string text_;
+  bool listener_ = false;
+  sdk::HostPattern name_; // when not listener_
 };
 
 enum class RuleAction {

@@ -18,12 +18,9 @@ namespace exaproxy::local {
 namespace {
 
 LocalConfigPtr readConfig(const sdk::Host& host) {
-  std::vector<ConfigEntry> entries;
-  for (auto& s : host.settings())
-    entries.push_back(ConfigEntry{s.index, s.file, s.line, s.section, s.key, s.value});
   LocalConfigPtr config;
   try {
-    config = parseLocalConfig(entries,
+    config = parseLocalConfig(host.settings(),
                               [&host](std::string_view name) { return host.templateExists(name); });
   } catch (const ConfigFailure& f) {
     throw sdk::ConfigError(f.index(), f.message()); // the host prefixes file:line itself

@@ -1,5 +1,7 @@
 #include "mime_types.h"
 
+#include <exaproxy/text.hpp>
+
 #include <cctype>
 #include <utility>
 
@@ -26,18 +28,12 @@ constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
     {"webm", "video/webm"},
 };
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
 } // namespace
 
 std::string contentTypeFor(std::string_view fileName) {
   size_t slash = fileName.rfind('/');
-  std::string base = lower(slash == std::string_view::npos ? fileName : fileName.substr(slash + 1));
+  std::string base =
+      sdk::lower(slash == std::string_view::npos ? fileName : fileName.substr(slash + 1));
   if (base == "wpad.dat")
     return std::string(kPacType);
   size_t dot = base.rfind('.');

@@ -2,6 +2,8 @@
 
 #include "squid_protocol.h"
 
+#include <exaproxy/text.hpp>
+
 #include <system_error>
 
 namespace exaproxy::redirector {
@@ -12,14 +14,6 @@ constexpr size_t kMaxReplyLine = 64 * 1024;
 
 bool startsWith(const std::string& s, std::string_view prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos)
-    return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
 }
 
 } // namespace
@@ -101,7 +95,7 @@ FrameStatus ExaproxyUrlProtocol::extract(std::string& buffer, bool /*concurrent*
 }
 
 Decision ExaproxyUrlProtocol::decide(const RawReply& reply, const RequestInfo& req) const {
-  std::string r = trim(reply.text);
+  std::string r(sdk::trim(reply.text, " \t\r\n"));
   if (r.empty())
     return Decision::pass();
   if (startsWith(r, "file://"))

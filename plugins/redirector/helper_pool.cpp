@@ -2,6 +2,8 @@
 
 #include "helper_process.h"
 
+#include <exaproxy/text.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -19,21 +21,6 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxStderrLine = 1000;
 constexpr auto kQuickDeath = std::chrono::seconds(1);
 constexpr auto kMaxBackoff = std::chrono::seconds(10);
-
-std::string jsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // A RequestInfo for the canary URL ("http://..." or "host:port").
 RequestInfo canaryRequest(const Config& c) {
@@ -135,7 +122,7 @@ std::string HelperPool::statusJson() const {
   int64_t replies = metrics_.get(Metric::replies);
   int64_t avgUs = replies ? metrics_.get(Metric::latency_us) / replies : 0;
   std::string s = "{\"protocol\":\"" + std::string(toString(config_.protocol)) + "\"";
-  s += ",\"program\":\"" + jsonEscape(config_.program.empty() ? "" : config_.program[0]) + "\"";
+  s += ",\"program\":" + sdk::jsonString(config_.program.empty() ? "" : config_.program[0]);
   s += ",\"children\":{\"running\":" + g(Metric::children) + ",\"busy\":" + g(Metric::busy) +
        ",\"idle\":" + g(Metric::idle) + ",\"max\":" + std::to_string(config_.children) +
        ",\"concurrency\":" + std::to_string(config_.concurrency) + "}";
@@ -370,7 +357,7 @@ HelperPool::Child* HelperPool::spawn() {
   if (now < spawnNotBefore_)
     return nullptr;
   auto c = std::make_unique<Child>();
-  c->proc = std::make_unique<HelperProcess>(config_.program);
+  c->proc = std::make_unique<common::HelperProcess>(config_.program);
   if (!c->proc->ok() || !c->proc->error().empty()) {
     metrics_.add(Metric::spawn_failures);
     log_(LogLevel::Error, "cannot start helper " + config_.program[0] + ": " + c->proc->error());

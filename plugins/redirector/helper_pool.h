@@ -36,9 +36,11 @@
 #include <thread>
 #include <vector>
 
-namespace exaproxy::redirector {
-
+namespace exaproxy::common {
 class HelperProcess;
+}
+
+namespace exaproxy::redirector {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
@@ -82,7 +84,7 @@ private:
 
   struct Child {
     uint64_t id = 0;
-    std::unique_ptr<HelperProcess> proc;
+    std::unique_ptr<common::HelperProcess> proc;
     std::string toWrite;                 // bytes not yet written to stdin
     std::string fromOut;                 // bytes read from stdout, not yet framed
     std::string fromErr;                 // stderr bytes without a line end yet

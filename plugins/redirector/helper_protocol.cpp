@@ -26,18 +26,6 @@ const char* toString(Decision::Kind kind) {
   return "?";
 }
 
-bool takeLine(std::string& buffer, std::string& line) {
-  size_t lf = buffer.find('\n');
-  if (lf == std::string::npos)
-    return false;
-  size_t end = lf;
-  if (end > 0 && buffer[end - 1] == '\r')
-    --end;
-  line.assign(buffer, 0, end);
-  buffer.erase(0, lf + 1);
-  return true;
-}
-
 bool splitAuthority(const std::string& authority, std::string& host, uint16_t& port) {
   size_t colon = authority.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= authority.size())

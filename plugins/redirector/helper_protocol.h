@@ -5,6 +5,7 @@
 #pragma once
 
 #include "decision.h"
+#include "helper_line.h"
 
 #include <cstdint>
 #include <memory>
@@ -45,7 +46,7 @@ public:
 using HelperProtocolPtr = std::unique_ptr<const HelperProtocol>;
 
 // Takes one LF-terminated line off the front of buffer (a CR before the LF is dropped).
-bool takeLine(std::string& buffer, std::string& line);
+using common::takeLine;
 
 // "host:port" (IPv6 in brackets) → host and port; false if it is not exactly that.
 bool splitAuthority(const std::string& authority, std::string& host, uint16_t& port);

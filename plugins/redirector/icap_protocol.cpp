@@ -2,6 +2,8 @@
 
 #include "exaproxy_url_protocol.h"
 
+#include <exaproxy/text.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -10,23 +12,13 @@ namespace exaproxy::redirector {
 
 namespace {
 
+using sdk::lower;
+
+// Header names and values: OWS and a stray CR around them dropped.
+std::string_view trim(std::string_view s) { return sdk::trim(s, " \t\r"); }
+
 constexpr size_t kMaxHead = 64 * 1024;
 constexpr size_t kMaxBody = 16 * 1024 * 1024;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // The line starting at pos (without its LF and CR). False when there is no LF yet.
 bool lineAt(std::string_view buf, size_t& pos, std::string_view& line) {

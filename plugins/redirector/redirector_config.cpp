@@ -4,6 +4,8 @@
 #include "icap_protocol.h"
 #include "squid_protocol.h"
 
+#include <exaproxy/text.hpp>
+
 #include <charconv>
 
 namespace exaproxy::redirector {
@@ -34,15 +36,10 @@ bool parseDuration(const std::string& v, std::chrono::milliseconds& out) {
 }
 
 bool parseBool(const std::string& v, bool& out) {
-  if (v == "on" || v == "true" || v == "yes" || v == "1") {
-    out = true;
-    return true;
-  }
-  if (v == "off" || v == "false" || v == "no" || v == "0") {
-    out = false;
-    return true;
-  }
-  return false;
+  auto b = sdk::parseBool(v);
+  if (b)
+    out = *b;
+  return b.has_value();
 }
 
 bool parsePolicy(const std::string& v, bool& allow) {

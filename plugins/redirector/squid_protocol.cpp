@@ -1,5 +1,7 @@
 #include "squid_protocol.h"
 
+#include <exaproxy/text.hpp>
+
 #include <cctype>
 #include <charconv>
 
@@ -13,16 +15,6 @@ bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool isKeyChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 // The result word: exactly `word`, then a space or the end of the line.
@@ -97,8 +89,8 @@ std::string percentDecode(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hexValue(s[i + 1]);
-      int lo = hexValue(s[i + 2]);
+      int hi = sdk::hexDigit(s[i + 1]);
+      int lo = sdk::hexDigit(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

@@ -74,11 +74,8 @@ private:
   }
 
   std::shared_ptr<const sub::SubstituteRules> load() const {
-    std::vector<sub::Setting> settings;
-    for (auto& s : host().settings())
-      settings.push_back(sub::Setting{s.index, s.file, s.line, s.section, s.key, s.value});
     std::vector<sub::ConfigProblem> problems;
-    auto rules = sub::SubstituteRules::parse(settings, problems);
+    auto rules = sub::SubstituteRules::parse(host().settings(), problems);
     if (!rules) {
       // Every problem is reported at its file:line; the last one refuses the configuration.
       for (size_t i = 0; i + 1 < problems.size(); ++i)

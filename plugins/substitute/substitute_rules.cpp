@@ -1,5 +1,7 @@
 #include "substitute_rules.h"
 
+#include <exaproxy/text.hpp>
+
 #include <arpa/inet.h>
 #include <charconv>
 
@@ -7,30 +9,7 @@ namespace exaproxy::substitute {
 
 namespace {
 
-// Concatenation without `"literal" + std::string&&`, which g++ 12 -O3 flags with a false
-// -Wrestrict warning (GCC bug 105329).
-template <typename... Parts> std::string cat(const Parts&... parts) {
-  std::string out;
-  out.reserve((std::string_view(parts).size() + ...));
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
+using sdk::concat;
 
 bool parsePort(std::string_view text, uint16_t& port) {
   unsigned value = 0;
@@ -45,12 +24,6 @@ bool parsePort(std::string_view text, uint16_t& port) {
 bool isNameOrIp(std::string_view s) { return isHostName(s) || isIpv4Literal(s); }
 
 } // namespace
-
-std::string ConfigProblem::describe() const {
-  if (file.empty())
-    return message;
-  return cat(file, ":", std::to_string(line), ": ", message);
-}
 
 std::string hostPort(std::string_view host, uint16_t port) {
   std::string out;
@@ -97,7 +70,7 @@ bool isHostName(std::string_view s) {
 }
 
 bool parseTarget(std::string_view text, Target& out, std::string& why) {
-  std::string lower = toLower(trimmed(text));
+  std::string lower = sdk::lower(sdk::trim(text));
   std::string_view t = lower;
   out = Target{};
   if (t.empty()) {
@@ -125,13 +98,13 @@ bool parseTarget(std::string_view text, Target& out, std::string& why) {
       }
     }
     if (!isIpv6Literal(host)) {
-      why = cat("'", host, "' is not an IPv6 address");
+      why = concat("'", host, "' is not an IPv6 address");
       return false;
     }
   } else if (t.find(':') != t.rfind(':')) {
     // Two colons or more without brackets: a bare IPv6 literal, no port.
     if (!isIpv6Literal(t)) {
-      why = cat("'", t, "' is not an IPv6 address (write [v6]:port for a port)");
+      why = concat("'", t, "' is not an IPv6 address (write [v6]:port for a port)");
       return false;
     }
   } else if (auto colon = t.find(':'); colon != std::string_view::npos) {
@@ -145,11 +118,11 @@ bool parseTarget(std::string_view text, Target& out, std::string& why) {
   if (host.size() > 1 && host.back() == '.' && host.find(':') == std::string_view::npos)
     host.remove_suffix(1);
   if (host.find(':') == std::string_view::npos && !isNameOrIp(host)) {
-    why = cat("'", host, "' is not a host name or an IP address");
+    why = concat("'", host, "' is not a host name or an IP address");
     return false;
   }
   if (!port.empty() && !parsePort(port, out.port)) {
-    why = cat("'", port, "' is not a port (1-65535)");
+    why = concat("'", port, "' is not a port (1-65535)");
     return false;
   }
   out.host = std::string(host);
@@ -171,7 +144,7 @@ SubstituteRules::parse(const std::vector<Setting>& settings, std::vector<ConfigP
       fail(s, "unknown section [" + s.section + "] (this plugin reads [substitute] only)");
       continue;
     }
-    std::string key = toLower(trimmed(s.key));
+    std::string key = sdk::lower(sdk::trim(s.key));
     if (key.size() > 1 && key.back() == '.')
       key.pop_back();
     bool wildcard = key.rfind("*.", 0) == 0;
@@ -191,7 +164,7 @@ SubstituteRules::parse(const std::vector<Setting>& settings, std::vector<ConfigP
       fail(s, why);
       continue;
     }
-    std::string pattern = wildcard ? cat("*.", name) : std::string(name);
+    std::string pattern = wildcard ? concat("*.", name) : std::string(name);
     if (auto it = byPattern.find(pattern); it != byPattern.end()) {
       it->second->target = target;
       continue;
@@ -229,27 +202,8 @@ std::optional<SubstituteRules::Match> SubstituteRules::find(std::string_view hos
   return std::nullopt;
 }
 
-std::string jsonString(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string SubstituteRules::statusJson() const {
-  std::string out = cat("{\"rules\":", std::to_string(rules_.size()), ",\"substitutions\":[");
+  std::string out = concat("{\"rules\":", std::to_string(rules_.size()), ",\"substitutions\":[");
   bool first = true;
   for (const auto& r : rules_) {
     if (!first)
@@ -258,9 +212,10 @@ std::string SubstituteRules::statusJson() const {
     std::string target =
         r->target.host.find(':') != std::string::npos ? "[" + r->target.host + "]" : r->target.host;
     if (r->target.port)
-      target += cat(":", std::to_string(r->target.port));
-    out += cat("{\"requested\":", jsonString(r->pattern), ",\"substitute\":", jsonString(target),
-               ",\"hits\":", std::to_string(r->hits.load(std::memory_order_relaxed)), "}");
+      target += concat(":", std::to_string(r->target.port));
+    out += concat("{\"requested\":", sdk::jsonString(r->pattern),
+                  ",\"substitute\":", sdk::jsonString(target),
+                  ",\"hits\":", std::to_string(r->hits.load(std::memory_order_relaxed)), "}");
   }
   out += "]}";
   return out;

@@ -12,6 +12,10 @@
 // thread; the per-rule hit counters are relaxed atomics.
 #pragma once
 
+#include "config_problem.h"
+
+#include <exaproxy/plugin.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -25,24 +29,10 @@
 namespace exaproxy::substitute {
 
 // One configuration entry as the host hands it over (index: for config_error()).
-struct Setting {
-  size_t index = 0;
-  std::string file;
-  uint32_t line = 0;
-  std::string section;
-  std::string key;
-  std::string value;
-};
+using Setting = sdk::Setting;
 
-// A configuration problem at a setting (index SIZE_MAX: no particular setting).
-struct ConfigProblem {
-  size_t index = SIZE_MAX;
-  std::string file;
-  uint32_t line = 0;
-  std::string message;
-  // "file:line: message" (what an operator reads in tests and logs).
-  std::string describe() const;
-};
+// A configuration problem at a setting (index SIZE_MAX: none); describe() "file:line: message".
+using common::ConfigProblem;
 
 // Where a substituted request goes.
 struct Target {
@@ -94,8 +84,5 @@ private:
   std::unordered_map<std::string, const Rule*> exact_;    // "www.google.com"
   std::unordered_map<std::string, const Rule*> wildcard_; // "example.org" for "*.example.org"
 };
-
-// JSON string literal (quotes included) of s.
-std::string jsonString(std::string_view s);
 
 } // namespace exaproxy::substitute

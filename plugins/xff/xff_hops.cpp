@@ -2,32 +2,13 @@
 
 #include <optional>
 
+#include <exaproxy/text.hpp>
+
 namespace exaproxy::xff {
 
 namespace {
 
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = static_cast<char>(y - 'A' + 'a');
-    if (x != y)
-      return false;
-  }
-  return true;
-}
+using sdk::equalsIgnoreCase;
 
 bool isAlnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -110,7 +91,7 @@ std::optional<std::string> forwardedValue(std::string_view v) {
 }
 
 Hop parseForwardedElement(std::string_view element) {
-  std::string_view text = trimOws(element);
+  std::string_view text = sdk::trim(element);
   std::optional<std::string> forValue;
   // Pairs are separated by ';' (never inside a quoted-string).
   size_t start = 0;
@@ -127,7 +108,7 @@ Hop parseForwardedElement(std::string_view element) {
       if (c != ';' || inQuote)
         continue;
     }
-    std::string_view pair = trimOws(text.substr(start, i - start));
+    std::string_view pair = sdk::trim(text.substr(start, i - start));
     start = i + 1;
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos || eq == 0)
@@ -204,7 +185,7 @@ std::vector<Hop> parseXForwardedFor(const std::vector<std::string_view>& lines) 
   std::vector<Hop> hops;
   std::string all = join(lines);
   for (auto element : splitElements(all, false)) {
-    element = trimOws(element);
+    element = sdk::trim(element);
     if (element.empty())
       continue;
     hops.push_back(parseNode(element, false));
@@ -216,7 +197,7 @@ std::vector<Hop> parseForwarded(const std::vector<std::string_view>& lines) {
   std::vector<Hop> hops;
   std::string all = join(lines);
   for (auto element : splitElements(all, true)) {
-    if (trimOws(element).empty())
+    if (sdk::trim(element).empty())
       continue;
     hops.push_back(parseForwardedElement(element));
   }

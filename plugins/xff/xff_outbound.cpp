@@ -2,39 +2,24 @@
 
 #include "xff_hops.h"
 
+#include <exaproxy/text.hpp>
+
 namespace exaproxy::xff {
 
 namespace {
 
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i]))
-      return false;
-  }
-  return true;
-}
+using sdk::equalsIgnoreCase;
 
 // The received lines as one list, empty lines and empty elements at the ends dropped, so that
 // appending never produces ", , x".
 std::string joinList(const std::vector<std::string_view>& lines) {
   std::string out;
   for (auto line : lines) {
-    line = trimOws(line);
+    line = sdk::trim(line);
     while (!line.empty() && line.back() == ',')
-      line = trimOws(line.substr(0, line.size() - 1));
+      line = sdk::trim(line.substr(0, line.size() - 1));
     while (!line.empty() && line.front() == ',')
-      line = trimOws(line.substr(1));
+      line = sdk::trim(line.substr(1));
     if (line.empty())
       continue;
     out.append(out.empty() ? "" : ", ").append(line);
@@ -56,8 +41,8 @@ HeaderEdit scrubConnection(const std::vector<std::string_view>& lines, bool xff,
     size_t start = 0;
     while (start <= line.size()) {
       size_t comma = line.find(',', start);
-      auto token =
-          trimOws(line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
+      auto token = sdk::trim(
+          line.substr(start, comma == std::string_view::npos ? line.npos : comma - start));
       start = comma == std::string_view::npos ? line.size() + 1 : comma + 1;
       if (token.empty())
         continue;

@@ -4,6 +4,8 @@
 #include <string_view>
 #include <utility>
 
+#include <exaproxy/text.hpp>
+
 namespace exaproxy::xff {
 
 namespace {
@@ -51,26 +53,10 @@ std::string expected(const std::array<std::pair<std::string_view, T>, N>& table)
   return out;
 }
 
-// Items separated by whitespace and/or commas, as the host's own lists.
-std::vector<std::string_view> splitList(std::string_view v) {
-  std::vector<std::string_view> items;
-  size_t i = 0;
-  while (i < v.size()) {
-    while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-      ++i;
-    size_t start = i;
-    while (i < v.size() && v[i] != ' ' && v[i] != '\t' && v[i] != ',')
-      ++i;
-    if (i > start)
-      items.push_back(v.substr(start, i - start));
-  }
-  return items;
-}
-
 std::string apply(const SettingEntry& e, Settings& s) {
   if (e.key == "trusted") {
     std::vector<Cidr> cidrs;
-    for (auto item : splitList(e.value)) {
+    for (auto item : sdk::splitList(e.value)) {
       auto c = Cidr::parse(item);
       if (!c)
         return "'" + std::string(item) +

@@ -3,12 +3,12 @@
 //
 //   [slow_lookup]
 //   delay = 20          milliseconds the "service" takes
-//   deny = bad.example  hosts the service reports as bad (space separated)
+//   deny = bad.example  hosts the service reports as bad (spaces or commas)
 #include <exaproxy/plugin.hpp>
+#include <exaproxy/text.hpp>
 
 #include <chrono>
 #include <set>
-#include <sstream>
 #include <thread>
 
 namespace sdk = exaproxy::sdk;
@@ -20,9 +20,8 @@ public:
       if (s.key == "delay")
         delay_ = std::chrono::milliseconds(std::stoi(s.value)); // throws on junk: refused
       else if (s.key == "deny") {
-        std::istringstream in(s.value);
-        for (std::string h; in >> h;)
-          bad_.insert(h);
+        for (auto h : sdk::splitList(s.value)) // exaproxy/text.hpp
+          bad_.insert(sdk::lower(h));
       } else
         throw sdk::ConfigError(s.index, "unknown key (known: delay, deny)");
     }

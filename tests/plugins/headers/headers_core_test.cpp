@@ -134,22 +134,6 @@ TEST(HeadersConfigTest, AcceptsResponseCookieAttributes) {
   EXPECT_EQ(cfg->rules[0].ops[0].attributes, "; Path=/; Secure");
 }
 
-TEST(HostPatternTest, ExactWildcardAndAny) {
-  HostPattern p;
-  ASSERT_TRUE(HostPattern::parse("*.Example.com", p));
-  EXPECT_TRUE(p.matches("www.example.com"));
-  EXPECT_TRUE(p.matches("a.b.example.com"));
-  EXPECT_FALSE(p.matches("example.com"));
-  EXPECT_FALSE(p.matches("badexample.com"));
-  ASSERT_TRUE(HostPattern::parse("example.com", p));
-  EXPECT_TRUE(p.matches("example.com"));
-  EXPECT_FALSE(p.matches("www.example.com"));
-  ASSERT_TRUE(HostPattern::parse("*", p));
-  EXPECT_TRUE(p.matches("anything.test"));
-  EXPECT_FALSE(HostPattern::parse("*.", p));
-  EXPECT_FALSE(HostPattern::parse("a b", p));
-}
-
 // ---- header edits ----
 
 TEST(HeadersApplyTest, SetAddRemoveInOrder) {

@@ -159,10 +159,6 @@ TEST(SubstituteRulesTest, StatusCountsHits) {
             "\"[::1]:8080\",\"hits\":0}]}");
 }
 
-TEST(SubstituteRulesTest, JsonStringEscapes) {
-  EXPECT_EQ(jsonString("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
-}
-
 namespace {
 
 // The [substitute] entries of a shipped conf file (full-line comments, [plugin] skipped).

@@ -10,7 +10,7 @@
 
 extern char** environ;
 
-namespace exaproxy::redirector {
+namespace exaproxy::common {
 
 namespace {
 
@@ -137,4 +137,4 @@ std::string HelperProcess::describeExit() const {
   return "ended";
 }
 
-} // namespace exaproxy::redirector
+} // namespace exaproxy::common

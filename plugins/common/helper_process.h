@@ -2,14 +2,15 @@
 // close-on-exec; the child gets them as stdin/stdout/stderr, every other descriptor closed, the
 // default signal dispositions, an empty signal mask and its own process group (so a terminal's
 // ^C reaches the proxy, which then stops its helpers in order).
-// Used only by the pool's manager thread.
+// Helper programs of any line protocol (Squid url_rewrite, auth and external-ACL helpers) run
+// through it. Not thread-safe: one thread (a pool's manager) owns each.
 #pragma once
 
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
-namespace exaproxy::redirector {
+namespace exaproxy::common {
 
 class HelperProcess {
 public:
@@ -49,4 +50,4 @@ private:
   std::string error_;
 };
 
-} // namespace exaproxy::redirector
+} // namespace exaproxy::common

@@ -1,0 +1,13 @@
+// Line framing of helper protocols: Squid's helpers (url_rewrite, auth, external ACL) and
+// ExaProxy's own answer one LF-terminated line per request, optionally behind a channel ID.
+#pragma once
+
+#include <string>
+
+namespace exaproxy::common {
+
+// Takes one LF-terminated line off the front of buffer (a CR before the LF is dropped). False,
+// buffer untouched, when no whole line is there yet.
+bool takeLine(std::string& buffer, std::string& line);
+
+} // namespace exaproxy::common
