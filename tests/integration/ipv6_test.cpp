@@ -7,18 +7,6 @@
 using namespace itest;
 using namespace std::chrono_literals;
 
-namespace {
-
-bool haveIpv6Loopback() {
-  int fd = listenOn("::1", 0);
-  if (fd < 0)
-    return false;
-  ::close(fd);
-  return true;
-}
-
-} // namespace
-
 TEST(Ipv6Test, V6ClientToV4Origin) {
   if (!haveIpv6Loopback())
     GTEST_SKIP() << "no ::1 here";

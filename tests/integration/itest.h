@@ -43,6 +43,15 @@ inline uint16_t closedPort() {
   return port;
 }
 
+// Whether this machine has an IPv6 loopback (a test that needs ::1 skips without it).
+inline bool haveIpv6Loopback() {
+  int fd = listenOn("::1", 0);
+  if (fd < 0)
+    return false;
+  ::close(fd);
+  return true;
+}
+
 inline bool sanitizedBuild() {
 #if defined(__SANITIZE_ADDRESS__)
   return true;

@@ -12,14 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool haveIpv6Loopback() {
-  int fd = listenOn("::1", 0);
-  if (fd < 0)
-    return false;
-  ::close(fd);
-  return true;
-}
-
 // Bytes that would confuse anything still parsing HTTP: NULs, CRLFs, a request line, 0xff.
 const std::string kBinary("\x00\x01\r\n\xffGET / HTTP/1.1\r\n\r\n\x7f", 24);
 
