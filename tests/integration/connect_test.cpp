@@ -55,10 +55,6 @@ private:
   uint16_t port_ = 0;
 };
 
-std::string connectRequest(const std::string& authority) {
-  return "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
-}
-
 } // namespace
 
 TEST(ConnectTest, TlsThroughProxytunnel) {

@@ -35,6 +35,23 @@ inline std::string absoluteGet(const OriginServer& origin, const std::string& pa
   return requestHead(method, origin.url(path), origin.endpoint().str(), extra);
 }
 
+// "CONNECT authority HTTP/1.1" with Host set to the same authority.
+inline std::string connectRequest(const std::string& authority) {
+  return requestHead("CONNECT", authority, authority);
+}
+
+// Sends a CONNECT on c and reads the proxy's 200 (a 2xx to CONNECT has no body).
+inline testing::AssertionResult openTunnel(RawClient& c, const std::string& authority) {
+  if (!c.send(connectRequest(authority)))
+    return testing::AssertionFailure() << "send failed: " << c.lastError();
+  auto r = c.readResponse(Millis(5000), /*headRequest=*/true);
+  if (!r)
+    return testing::AssertionFailure() << "no answer to CONNECT: " << c.lastError();
+  if (r->status != 200)
+    return testing::AssertionFailure() << "CONNECT answered " << r->status;
+  return testing::AssertionSuccess();
+}
+
 // A port nothing listens on (bound and closed at once).
 inline uint16_t closedPort() {
   int fd = listenOn("127.0.0.1", 0);

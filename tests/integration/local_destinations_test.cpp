@@ -46,8 +46,7 @@ TEST(LocalDestinationsTest, EveryFormOfTheProxysOwnHostIsRefusedByDefault) {
     EXPECT_EQ(r.status, 403) << url << "\n" << r.describe();
   }
   // CONNECT to a local port that connect_ports allows, and an origin-form request routed by Host.
-  auto c =
-      rawExchange(proxy.endpoint(), requestHead("CONNECT", "127.0.0.1:" + p, "127.0.0.1:" + p));
+  auto c = rawExchange(proxy.endpoint(), connectRequest("127.0.0.1:" + p));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->status, 403);
   auto h = rawExchange(proxy.endpoint(), requestHead("GET", "/", "127.0.0.1:" + p));
@@ -149,7 +148,7 @@ TEST(LocalDestinationsTest, TheWebInterfaceIsNeverReachableThroughTheProxy) {
   EXPECT_EQ(proxy.stderrText().find("reload.start"), std::string::npos)
       << "a client reloaded the proxy through the proxy";
   // A tunnel to it neither (connect_ports allows the UI's port).
-  auto t = rawExchange(proxy.endpoint(), requestHead("CONNECT", ui, ui));
+  auto t = rawExchange(proxy.endpoint(), connectRequest(ui));
   ASSERT_TRUE(t);
   EXPECT_EQ(t->status, 403);
 }
@@ -187,8 +186,7 @@ TEST(LocalDestinationsTest, AmbiguousIpv4LiteralsAre400AndGoNowhere) {
                                                        hostPort(host, origin.port())));
     ASSERT_TRUE(r) << host;
     EXPECT_EQ(r->status, 400) << host;
-    auto c = rawExchange(proxy.endpoint(), requestHead("CONNECT", hostPort(host, origin.port()),
-                                                       hostPort(host, origin.port())));
+    auto c = rawExchange(proxy.endpoint(), connectRequest(hostPort(host, origin.port())));
     ASSERT_TRUE(c) << host;
     EXPECT_EQ(c->status, 400) << host;
   }
@@ -227,14 +225,11 @@ TEST(PortPolicyTest, ConnectPortsTakeRanges) {
        {"acl.connect_ports=443 " + std::to_string(port - 1) + "-" + std::to_string(port + 1)},
        {}});
   ASSERT_TRUE(proxy.start());
-  auto in =
-      rawExchange(proxy.endpoint(),
-                  requestHead("CONNECT", hostPort("127.0.0.1", port), hostPort("127.0.0.1", port)),
-                  Millis(5000), /*headRequest=*/true); // a 2xx to CONNECT has no body
+  auto in = rawExchange(proxy.endpoint(), connectRequest(hostPort("127.0.0.1", port)), Millis(5000),
+                        /*headRequest=*/true); // a 2xx to CONNECT has no body
   ASSERT_TRUE(in);
   EXPECT_EQ(in->status, 200);
-  auto out = rawExchange(proxy.endpoint(), requestHead("CONNECT", hostPort("127.0.0.1", port + 2),
-                                                       hostPort("127.0.0.1", port + 2)));
+  auto out = rawExchange(proxy.endpoint(), connectRequest(hostPort("127.0.0.1", port + 2)));
   ASSERT_TRUE(out);
   EXPECT_EQ(out->status, 403);
   EXPECT_NE(proxy.stderrText().find("port not in connect_ports"), std::string::npos);
@@ -247,8 +242,8 @@ TEST(PortPolicyTest, ARefusedConnectClosesTheConnection) {
   ASSERT_TRUE(proxy.start());
   RawClient c(proxy.endpoint());
   ASSERT_TRUE(c.connected());
-  ASSERT_TRUE(c.send(requestHead("CONNECT", "127.0.0.1:25", "127.0.0.1:25") +
-                     std::string("\x16\x03\x01\x00\x05hello", 10)));
+  ASSERT_TRUE(
+      c.send(connectRequest("127.0.0.1:25") + std::string("\x16\x03\x01\x00\x05hello", 10)));
   auto r = c.readResponse();
   ASSERT_TRUE(r) << c.lastError();
   EXPECT_EQ(r->status, 403);

@@ -121,10 +121,7 @@ TEST(SessionProtocols, ConnectOverIpv6) {
                       {}});
   ASSERT_TRUE(proxy.start());
   RawClient c(proxy.endpoint());
-  ASSERT_TRUE(c.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"));
-  auto r = c.readResponse(5s, /*headRequest=*/true); // a CONNECT 200 has no body
-  ASSERT_TRUE(r) << c.lastError();
-  ASSERT_EQ(r->status, 200);
+  ASSERT_TRUE(openTunnel(c, authority));
   ASSERT_TRUE(c.send(kBinary));
   std::string back = c.buffered() + c.readUntilClose(5s);
   EXPECT_EQ(back, "pong:" + kBinary);

@@ -114,10 +114,7 @@ TEST(SessionTimeouts, TunnelIdleClosesAQuietTunnel) {
                       {}});
   ASSERT_TRUE(proxy.start());
   RawClient c(proxy.endpoint());
-  ASSERT_TRUE(c.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"));
-  auto r = c.readResponse(5s, /*headRequest=*/true); // a CONNECT 200 has no body
-  ASSERT_TRUE(r) << c.lastError();
-  ASSERT_EQ(r->status, 200);
+  ASSERT_TRUE(openTunnel(c, authority));
   auto t0 = Clock::now();
   EXPECT_TRUE(c.waitClosed(4s));
   long long ms = msSince(t0);
