@@ -52,11 +52,11 @@ bool LocalHost::reachesUi(const Endpoint& to) const {
   return false;
 }
 
-std::vector<IpAddress> interfaceAddresses() {
+std::optional<std::vector<IpAddress>> interfaceAddresses() {
   std::vector<IpAddress> out;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) == -1)
-    return out;
+    return std::nullopt;
   for (ifaddrs* i = list; i; i = i->ifa_next)
     if (i->ifa_addr)
       if (auto ep = Endpoint::fromSockaddr(i->ifa_addr))

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/ip_address.h"
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -27,8 +28,9 @@ struct LocalHost {
   bool reachesUi(const Endpoint& to) const;
 };
 
-// Reads the host's interface addresses (getifaddrs, i.e. netlink). Empty if that fails.
-std::vector<IpAddress> interfaceAddresses();
+// Reads the host's interface addresses (getifaddrs, i.e. netlink). nullopt if that fails (no
+// AF_NETLINK under a sandbox, say), with errno set: the caller says so and keeps what it knew.
+std::optional<std::vector<IpAddress>> interfaceAddresses();
 
 enum class Refusal {
   None,

@@ -5,6 +5,7 @@
 #include "core/logging.h"
 
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 
 namespace exaproxy::proxy {
@@ -12,6 +13,18 @@ namespace exaproxy::proxy {
 namespace {
 // How long an access-log line may wait in its loop's batch before it is written.
 constexpr std::chrono::milliseconds kAccessLogFlush{20};
+
+// The host's interface addresses, refused as destinations. A failure is logged loudly: loopback
+// stays refused, but an interface address the proxy does not know is not.
+std::optional<std::vector<IpAddress>> readInterfaceAddresses() {
+  auto addresses = interfaceAddresses();
+  if (!addresses)
+    logger("proxy")->error("interfaces.unknown reason=\"getifaddrs: {}\" (destinations on this "
+                           "host's interface addresses are not refused; loopback still is; under "
+                           "systemd, RestrictAddressFamilies needs AF_NETLINK)",
+                           std::strerror(errno));
+  return addresses;
+}
 
 // Waits for N loops to acknowledge something posted to them.
 class Latch {
@@ -66,7 +79,7 @@ Status Server::bind() {
     }
   }
   auto host = std::make_shared<LocalHost>();
-  host->addresses = interfaceAddresses();
+  host->addresses = readInterfaceAddresses().value_or(std::vector<IpAddress>{});
   host->listeners = shared_.listenEndpoints;
   // The interface's configured address is protected before it even binds (port 0: once bound,
   // protectUi()).
@@ -116,7 +129,8 @@ std::vector<std::string> Server::reload(std::shared_ptr<const HostConfig> config
   }
   // The host's addresses may have changed since start (an interface came up, DHCP).
   auto host = std::make_shared<LocalHost>(*localHost_);
-  host->addresses = interfaceAddresses();
+  if (auto addresses = readInterfaceAddresses())
+    host->addresses = std::move(*addresses); // else: keep the addresses known so far
   localHost_ = host;
   Latch applied(loops_.size());
   for (auto& l : loops_) {
