@@ -119,7 +119,9 @@ TEST(LocalDestinationsTest, TheWebInterfaceIsNeverReachableThroughTheProxy) {
   ProxyOptions o;
   o.sets = {"ui.enabled=yes", "ui.listen=127.0.0.1:0",
             "acl.allow_local_destinations=127.0.0.0/8 0.0.0.0/8 ::/0",
-            "acl.connect_ports=443 1025-65535"};
+            "acl.connect_ports=443 1025-65535",
+            // "localhost" comes from /etc/hosts; no query may leave the machine if it did not.
+            "dns.servers=127.0.0.1:" + std::to_string(closedPort())};
   ProxyProcess proxy(o);
   ASSERT_TRUE(proxy.start());
   std::string ui;
