@@ -22,7 +22,7 @@ struct LocalAnswer {
   // true: the status's error page, with `detail`; false: `contentType` and `body` as given.
   bool errorPage = true;
   std::string detail;
-  std::string_view contentType;
+  std::string contentType;
   std::string_view body; // points into the request head (TRACE echo) or static text
   std::string ownBody;   // a body the answer owns (a rendered page); used when not empty
   std::vector<std::pair<std::string, std::string>> headers;

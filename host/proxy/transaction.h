@@ -10,6 +10,7 @@
 #include "http/body_cursor.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
+#include "net/connector.h"
 #include "net/event_loop.h"
 #include "proxy/dechunker.h"
 
@@ -28,10 +29,9 @@ struct Transaction {
   http::ResponseParser respParser{64 * 1024};
   http::ResponseHead resp;
   std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
-  std::vector<Endpoint> candidates;
-  std::string connectError;
-  std::string destHost; // where to connect: the request's host, or a plugin's Route
-  std::string note;     // appended to the access-log line (plugin decisions)
+  net::Connector connector;             // the destination's addresses, tried in order
+  std::string destHost;                 // where to connect: the request's host, or a plugin's Route
+  std::string note;                     // appended to the access-log line (plugin decisions)
   std::string contentType;
   bool selfTarget = false; // addressed to the proxy itself (answered here unless a plugin does)
 
@@ -42,8 +42,7 @@ struct Transaction {
     respParser.reset();
     resp.clear();
     dechunker.reset();
-    candidates.clear();
-    connectError.clear();
+    connector.clear();
     destHost.clear();
     note.clear();
     contentType.clear();
@@ -58,8 +57,7 @@ struct TxProgress {
 
   // Destination.
   uint16_t destPort = 0;
-  size_t nextCandidate = 0; // the next address of Transaction::candidates to try
-  bool retried = false;     // a stale pooled connection was replaced once
+  bool retried = false; // a stale pooled connection was replaced once
 
   // Request body (client → upstream).
   http::BodyCursor reqBody; // done: every body byte has been marked sendable

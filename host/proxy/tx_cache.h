@@ -1,6 +1,7 @@
 // Per-thread recycling of ClientSession's per-request state (proxy/transaction.h), so that a
 // keep-alive request allocates nothing in the steady state. Templates over the transaction type
-// (anything with clearForReuse(), a parser and two heads); used by client_session.cpp only.
+// (anything with clearForReuse(), a parser and two heads). Also the per-thread scratch strings
+// the stages serialize heads and log lines into.
 #pragma once
 
 #include "http/chunked.h"

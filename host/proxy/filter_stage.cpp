@@ -1,0 +1,181 @@
+#include "proxy/filter_stage.h"
+
+#include "core/logging.h"
+#include "http/serializer.h"
+#include "http/syntax.h"
+#include "plugin/plugin_runtime.h"
+#include "proxy/local_response.h"
+#include "proxy/loop_context.h"
+#include "workers/worker_pool.h"
+
+#include <ctime>
+
+namespace exaproxy::proxy {
+
+namespace {
+
+std::shared_ptr<spdlog::logger>& log() {
+  static auto l = logger("proxy");
+  return l;
+}
+
+// A request whose body may still be on its way is answered and closed: its framing is lost.
+bool bodyPending(const Exchange& ex) {
+  return !ex.cur.requestSent && ex.tx.req.framing != http::Framing::None;
+}
+
+} // namespace
+
+void FilterStage::run(const Exchange& ex, plugin::PluginTransaction::Callback onVerdict) {
+  auto* runtime = ex.ctx.shared().runtime;
+  running_ = true;
+  if (!runtime) {
+    onVerdict(plugin::Outcome{});
+  } else {
+    tx_ = std::make_unique<plugin::PluginTransaction>(runtime->chain(), ex.ctx.loop(),
+                                                      ex.ctx.shared().workers,
+                                                      plugin::TxInfo{ex.client, ex.listener});
+    tx_->runRequest(ex.tx.req, std::move(onVerdict));
+  }
+  running_ = false;
+}
+
+Next FilterStage::decide(const Exchange& ex, const plugin::Outcome& o) {
+  using Kind = plugin::Outcome::Kind;
+  if (o.rewritten)
+    ex.tx.note = "rewritten";
+  switch (o.kind) {
+  case Kind::Continue:
+    if (ex.tx.selfTarget)
+      return answerProxyItself(ex); // no plugin answered a request for the proxy's own pages
+    // A REWRITE may have changed where the request goes.
+    return chooseDestination(ex, ex.tx.req.host, ex.tx.req.port);
+  case Kind::Route: {
+    uint16_t port = o.routePort ? o.routePort : ex.tx.req.port;
+    ex.tx.note = "routed=" + o.routeHost + ":" + std::to_string(port) + " plugin=" + o.plugin;
+    log()->debug("request.routed client={} url={} to={}:{} plugin={}", ex.client.toString(),
+                 ex.tx.req.url(), o.routeHost, port, o.plugin);
+    return chooseDestination(ex, o.routeHost, port);
+  }
+  default:
+    return answerFor(ex, o);
+  }
+}
+
+Next chooseDestination(const Exchange& ex, std::string host, uint16_t port) {
+  ex.tx.destHost = std::move(host);
+  ex.cur.destPort = port;
+  // A rewrite or a route may have chosen the destination. Its port is the operator's choice (as
+  // in Squid, http_ports/connect_ports judge the client's request, before the filters), but an
+  // ambiguous IPv4 host is refused here as in the request line; the addresses are checked once
+  // resolved (upstream_connector).
+  if (!http::ambiguousIpv4(ex.tx.destHost))
+    return Next::to(Next::Kind::Resolve);
+  bump(ex.ctx.counters().denied);
+  log()->warn("destination.denied client={} url={} host={} reason=\"ambiguous IPv4 address\"",
+              ex.client.toString(), ex.tx.req.url(), ex.tx.destHost);
+  return Next::error(403, "The destination " + ex.tx.destHost + " is an ambiguous IPv4 address.",
+                     "TCP_DENIED", ex.tx.req.framing != http::Framing::None);
+}
+
+Next FilterStage::answerFor(const Exchange& ex, const plugin::Outcome& o) {
+  using Kind = plugin::Outcome::Kind;
+  ex.tx.note = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
+  LocalAnswer a;
+  a.close = bodyPending(ex);
+  a.headers = o.headers;
+  switch (o.kind) {
+  case Kind::Redirect:
+    a.status = o.status ? o.status : 302;
+    a.headers.emplace_back("Location", o.location);
+    a.detail = "This request is redirected to " + o.location;
+    a.resultCode = "TCP_REDIRECT";
+    return Next::answerWith(std::move(a));
+  case Kind::Respond: {
+    a.status = o.status ? o.status : 200;
+    a.resultCode = "TCP_MISS";
+    a.errorPage = false;
+    if (!o.page.name.empty()) {
+      a.contentType = "text/html; charset=utf-8";
+      a.ownBody = pluginPage(ex, o, a.status, o.reason);
+      return Next::answerWith(std::move(a));
+    }
+    a.contentType = o.contentType;
+    if (!o.file.empty()) {
+      Next n = Next::answerWith(std::move(a));
+      n.kind = Next::Kind::ReadFile;
+      n.file = o.file.string();
+      n.why = o.plugin;
+      return n;
+    }
+    a.ownBody = o.body;
+    return Next::answerWith(std::move(a));
+  }
+  case Kind::Deny:
+  default: {
+    bump(ex.ctx.counters().denied);
+    log()->info("request.denied client={} url={} plugin={} reason=\"{}\"", ex.client.toString(),
+                ex.tx.req.url(), o.plugin, o.reason);
+    a.status = o.status ? o.status : 403;
+    a.resultCode = "TCP_DENIED";
+    a.errorPage = false;
+    a.headers.clear();
+    a.contentType = "text/html; charset=utf-8";
+    a.ownBody =
+        pluginPage(ex, o, a.status, o.reason.empty() ? "This request is not allowed." : o.reason);
+    return Next::answerWith(std::move(a));
+  }
+  }
+}
+
+std::optional<Next> FilterStage::onResponse(const Exchange& ex) {
+  if (!tx_)
+    return std::nullopt;
+  auto verdict = tx_->runResponse(ex.tx.resp);
+  if (verdict.kind == plugin::Outcome::Kind::Continue)
+    return std::nullopt;
+  ex.up.close(); // the origin's response is replaced: its body is not read
+  return answerFor(ex, verdict);
+}
+
+void FilterStage::release(net::EventLoop& loop) {
+  if (tx_)
+    loop.deferDestroy(std::move(tx_));
+}
+
+std::string FilterStage::pluginPage(const Exchange& ex, const plugin::Outcome& o, int status,
+                                    std::string_view detail) {
+  const plugin::Identity* who = tx_ ? &tx_->identity() : nullptr;
+  const auto& req = ex.tx.req;
+  http::PageVars vars{{"detail", std::string(detail)},
+                      {"url", req.url()},
+                      {"host", req.host},
+                      {"method", std::string(req.method)},
+                      {"client", who ? who->address : ex.client.address.toString()},
+                      {"user", who ? who->user : std::string()},
+                      {"proxy", ex.cfg.name},
+                      {"time", http::httpDate(std::time(nullptr))},
+                      {"plugin", o.pluginName}};
+  const auto& pages = ex.ctx.errorPages();
+  if (o.page.name.empty())
+    return pages.renderStatus(status, vars);
+  vars.insert(vars.end(), o.page.vars.begin(), o.page.vars.end());
+  bool found = false;
+  std::string page = pages.renderNamed(o.page.name, status, vars, &found);
+  if (!found)
+    log()->warn("template.missing name={} plugin={} url={} (error.html or the built-in page used; "
+                "add {}.html to [server] templates)",
+                o.page.name, o.plugin, req.url(), o.page.name);
+  return page;
+}
+
+Next answerProxyItself(const Exchange& ex) {
+  ex.cur.hierarchy = "HIER_NONE";
+  auto answer =
+      ownPage(ex.tx.req.pathAndQuery, ex.cfg,
+              ex.ctx.shared().draining.load(std::memory_order_relaxed), ex.ctx.errorPages());
+  answer.close = ex.tx.req.framing != http::Framing::None;
+  return Next::answerWith(std::move(answer));
+}
+
+} // namespace exaproxy::proxy

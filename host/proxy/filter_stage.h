@@ -1,0 +1,53 @@
+// The plugins' part of a request: owns its walk through the chain (PluginTransaction) and turns
+// each Outcome into a Next — Continue and Route into Resolve, Redirect/Respond/Deny into the
+// answer the proxy writes (pages rendered from the host's templates), a file to read into
+// ReadFile. A PENDING verdict completes later through the callback the session passes.
+#pragma once
+
+#include "plugin/outcome.h"
+#include "plugin/plugin_transaction.h"
+#include "proxy/exchange.h"
+#include "proxy/next.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace exaproxy::proxy {
+
+class FilterStage {
+public:
+  // Runs the request hooks. `onVerdict` gets the Outcome now (running() is then still true) or
+  // later from the loop (a PENDING verdict); with no plugin runtime it gets Continue at once.
+  void run(const Exchange& ex, plugin::PluginTransaction::Callback onVerdict);
+  bool running() const { return running_; }
+
+  // What an Outcome of the request hooks means for this request.
+  Next decide(const Exchange& ex, const plugin::Outcome& o);
+  // The answer of a plugin's Redirect, Respond or Deny (request or response hook).
+  Next answerFor(const Exchange& ex, const plugin::Outcome& o);
+  // The response hooks on the origin's head; nullopt when every plugin lets it through.
+  std::optional<Next> onResponse(const Exchange& ex);
+
+  // The plugins' view of the client, for the access log (null without a plugin transaction).
+  plugin::PluginTransaction* transaction() { return tx_.get(); }
+  // The request is done: the walk is destroyed after this dispatch (it may be on the stack).
+  void release(net::EventLoop& loop);
+
+private:
+  std::string pluginPage(const Exchange& ex, const plugin::Outcome& o, int status,
+                         std::string_view detail);
+
+  std::unique_ptr<plugin::PluginTransaction> tx_;
+  bool running_ = false;
+};
+
+// The proxy's own page for a request addressed to it (proxy/local_response.h).
+Next answerProxyItself(const Exchange& ex);
+
+// Where the request goes after the filters: its host unless a Route chose another; a host that
+// is an ambiguous IPv4 literal is refused. Resolve or Answer.
+Next chooseDestination(const Exchange& ex, std::string host, uint16_t port);
+
+} // namespace exaproxy::proxy
