@@ -1,32 +1,22 @@
 #include "proxy/client_session.h"
 
-#include "core/logging.h"
-#include "http/serializer.h"
-#include "plugin/plugin_runtime.h"
-#include "proxy/admission.h"
+#include "proxy/connection_admission.h"
 #include "proxy/deadlines.h"
 #include "proxy/http_exchange.h"
+#include "proxy/interest.h"
+#include "proxy/local_response.h"
 #include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
 #include "proxy/relay_io.h"
+#include "proxy/request_head.h"
 #include "proxy/transaction_log.h"
 #include "proxy/upstream_connector.h"
-#include "workers/worker_pool.h"
 
 #include <sys/socket.h>
 
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 namespace exaproxy::proxy {
-
-namespace {
-
-std::shared_ptr<spdlog::logger>& log() {
-  static auto l = logger("proxy");
-  return l;
-}
-
-} // namespace
 
 ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
                              const ListenerConfig& listener, const Endpoint& listenerEndpoint)
@@ -61,73 +51,48 @@ void ClientSession::start() {
   counted_ = ctx_.shared().admitClient(tcpPeer_.address, cfg_->maxConnectionsPerClient);
   down_.watch =
       net::IoWatch(ctx_.loop(), down_.fd.get(), EPOLLIN, [this](uint32_t e) { onClientEvent(e); });
-  if (listener_.proxyProtocol != ProxyProtocol::Off) {
-    // The header comes first, from a load balancer we trust, or the connection is closed without
-    // a word (there is no HTTP client to answer yet).
-    if (!listener_.proxyTrusted.contains(tcpPeer_.address)) {
-      bump(ctx_.counters().proxy_protocol_errors);
-      log()->warn("proxy_protocol.refused peer={} reason=\"not in proxy_trusted\"",
-                  tcpPeer_.toString());
-      finish();
-      return;
-    }
-    proxyHeader_ =
-        std::make_unique<net::ProxyProtocolParser>(net::proxyProtocolMode(listener_.proxyProtocol));
-    setState(TxState::ReadingHead);
-    timer_.arm(std::min<net::Millis>(cfg_->headerRead, net::Millis(5000)));
+  if (listener_.proxyProtocol == ProxyProtocol::Off) {
+    welcome();
     return;
   }
-  if (!admitConnection())
+  // The header comes first, from a load balancer we trust, or the connection is closed without a
+  // word (there is no HTTP client to answer yet).
+  if (!proxyPeerTrusted(ctx_, listener_, tcpPeer_)) {
+    finish();
     return;
-  setState(TxState::Idle);
-  timer_.arm(cfg_->headerRead);
+  }
+  proxyHeader_ =
+      std::make_unique<net::ProxyProtocolParser>(net::proxyProtocolMode(listener_.proxyProtocol));
+  setState(TxState::ReadingHead);
+  timer_.arm(std::min<net::Millis>(cfg_->headerRead, net::Millis(5000)));
 }
 
-bool ClientSession::admitConnection() {
-  if (!counted_) {
-    bump(ctx_.counters().connections_refused);
-    log()->warn("client.refused client={} reason=\"too many connections from this address\"",
-                tcpPeer_.address.toString());
+bool ClientSession::welcome() {
+  switch (admitConnection(ctx_, counted_, tcpPeer_, peer_, listenerEndpoint_)) {
+  case Welcome::Admitted:
+    setState(TxState::Idle);
+    timer_.arm(cfg_->headerRead);
+    return true;
+  case Welcome::TooMany:
     apply(Next::error(503, "Too many connections from your address.", "NONE_NONE", true));
     advance();
     return false;
+  case Welcome::Refused:
+    break;
   }
-  if (auto* runtime = ctx_.shared().runtime) {
-    auto verdict = runtime->chain()->onAccept(plugin::TxInfo{peer_, listenerEndpoint_});
-    if (verdict.kind == plugin::Outcome::Kind::Deny) {
-      bump(ctx_.counters().denied);
-      log()->info("client.refused client={} plugin={} reason=\"{}\"", peer_.toString(),
-                  verdict.plugin, verdict.reason);
-      finish();
-      return false;
-    }
-  }
-  return true;
+  finish();
+  return false;
 }
 
 bool ClientSession::stepProxyHeader() {
-  auto st = proxyHeader_->parse(down_.in.view());
-  if (st == net::ProxyParseState::NeedMore && !down_.eof)
-    return false;
-  if (st != net::ProxyParseState::Done) {
-    bump(ctx_.counters().proxy_protocol_errors);
-    log()->warn("proxy_protocol.failed peer={} reason=\"{}\"", tcpPeer_.toString(),
-                st == net::ProxyParseState::Error ? proxyHeader_->error()
-                                                  : "closed before the header ended");
+  auto step =
+      readProxyHeader(ctx_, *proxyHeader_, down_.in, down_.eof, tcpPeer_, peer_, proxyAuthority_);
+  if (step == HeaderStep::Failed)
     finish();
+  if (step != HeaderStep::Done)
     return false;
-  }
-  const auto& h = proxyHeader_->header();
-  if (!h.local && h.source)
-    peer_ = *h.source; // the real client, for the ACL, the plugins and the access log
-  proxyAuthority_ = h.authority;
-  down_.in.consume(proxyHeader_->consumed());
   proxyHeader_.reset();
-  if (!admitConnection())
-    return false;
-  setState(TxState::Idle);
-  timer_.arm(cfg_->headerRead);
-  return true;
+  return welcome();
 }
 
 void ClientSession::setState(TxState s) {
@@ -221,8 +186,7 @@ void ClientSession::onTimeout() {
   if (closed_)
     return;
   if (proxyHeader_) {
-    bump(ctx_.counters().proxy_protocol_errors);
-    log()->warn("proxy_protocol.timeout peer={}", tcpPeer_.toString());
+    proxyHeaderTimedOut(ctx_, tcpPeer_);
     finish();
     return;
   }
@@ -278,6 +242,16 @@ bool ClientSession::apply(Next n) {
     return false;
   case Next::Kind::Progress:
     return true;
+  case Next::Kind::Filter:
+    filters_.run(ex(), [this](plugin::Outcome&& o) {
+      if (closed_)
+        return;
+      bool later = !filters_.running(); // a PENDING verdict: resume the state machine
+      apply(filters_.decide(ex(), o));
+      if (later)
+        advance();
+    });
+    return true;
   case Next::Kind::Resolve:
     return resolve();
   case Next::Kind::Connect:
@@ -325,51 +299,10 @@ bool ClientSession::apply(Next n) {
 }
 
 void ClientSession::updateInterest() {
-  uint32_t ce = 0;
-  bool wantClient = false;
-  switch (state_) {
-  case TxState::Idle:
-  case TxState::ReadingHead:
-    wantClient = down_.in.size() < cfg_->maxRequestHead + kReadChunk;
-    break;
-  case TxState::Forwarding:
-  case TxState::Relaying:
-    // Reading on (into the room left) while the response flows costs nothing and saves two
-    // epoll_ctl per request; a pipelined request simply waits in the buffer.
-    wantClient = down_.in.size() < (cur_.reqBody.done() ? cfg_->maxRequestHead : kBufferLimit);
-    break;
-  case TxState::Tunnelling:
-    // Read a side only once what was read before has left: its buffer has room, its pipe is empty.
-    wantClient =
-        !up_.s.shut && down_.in.size() < kBufferLimit && tunnel_.toUpstream.pipe.pending() == 0;
-    break;
-  default:
-    break;
-  }
-  if (wantClient && !down_.eof)
-    ce |= EPOLLIN;
-  if (down_.blocked)
-    ce |= EPOLLOUT;
-  down_.watch.setEvents(ce);
-
-  if (!up_.valid())
-    return;
-  uint32_t ue = 0;
-  if (!up_.connected) {
-    ue = EPOLLOUT;
-  } else {
-    bool wantUp = false;
-    if (state_ == TxState::Forwarding || state_ == TxState::Relaying)
-      wantUp = !cur_.respBody.done() && up_.s.in.size() < kBufferLimit;
-    else if (state_ == TxState::Tunnelling)
-      wantUp =
-          !down_.shut && up_.s.in.size() < kBufferLimit && tunnel_.toClient.pipe.pending() == 0;
-    if (wantUp && !up_.s.eof)
-      ue |= EPOLLIN;
-    if (up_.s.blocked)
-      ue |= EPOLLOUT;
-  }
-  up_.s.watch.setEvents(ue);
+  auto want = interestFor(state_, *cfg_, down_, up_, cur_, tunnel_);
+  down_.watch.setEvents(want.client);
+  if (up_.valid())
+    up_.s.watch.setEvents(want.upstream);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,63 +317,22 @@ bool ClientSession::stepHead() {
     down_.in.releaseIfEmpty();
     return false;
   }
-  auto& tx = ex().tx;
+  Exchange e = ex();
   if (state_ == TxState::Idle) {
     setState(TxState::ReadingHead);
     timer_.arm(cfg_->headerRead);
     cur_.started = true;
     cur_.start = ctx_.loop().now();
   }
-  auto st = tx.parser.parse(down_.in.view(), tx.req);
-  if (st == http::ParseState::NeedMore) {
-    if (!down_.eof)
-      return false;
-    return apply(
-        Next::error(400, "The request ended before its head was complete.", "NONE_NONE", true));
-  }
-  if (st == http::ParseState::Error) {
-    bump(ctx_.counters().parse_errors);
-    const auto& e = tx.parser.error();
-    log()->info("request.rejected client={} status={} reason=\"{}\"", peer_.toString(), e.status,
-                e.reason);
-    return apply(Next::error(e.status, e.reason, "NONE_NONE", true));
-  }
-  down_.in.consume(tx.parser.consumed());
-  cur_.haveRequest = true;
-  startTransaction();
-  return true;
-}
-
-void ClientSession::startTransaction() {
+  Next n = readRequestHead(e);
+  if (n.kind != Next::Kind::Progress)
+    return apply(std::move(n));
   bump(ctx_.counters().requests);
-  cfg_ = ctx_.config();
+  cfg_ = ctx_.config(); // a reload since the last request applies from this one on
   timer_.cancel();
   setState(TxState::Filtering);
-  auto admission = admit(tx_->req, *cfg_, Origin{peer_, ctx_.localHost(), listener_.routeByHost});
-  switch (admission.next) {
-  case Admission::Next::ProxyPage:
-    apply(answerProxyItself(ex()));
-    return;
-  case Admission::Next::Answer:
-    if (!admission.event.empty()) {
-      bump(ctx_.counters().denied);
-      log()->info("{} client={} url={} reason=\"{}\"", admission.event, peer_.toString(),
-                  tx_->req.url(), admission.reason);
-    }
-    apply(Next::answerWith(std::move(admission.answer)));
-    return;
-  case Admission::Next::Filter:
-    tx_->selfTarget = admission.selfTarget;
-    filters_.run(ex(), [this](plugin::Outcome&& o) {
-      if (closed_)
-        return;
-      bool later = !filters_.running(); // a PENDING verdict: resume the state machine
-      apply(filters_.decide(ex(), o));
-      if (later)
-        advance();
-    });
-    return;
-  }
+  apply(admitRequest(ex(), listener_.routeByHost));
+  return true;
 }
 
 bool ClientSession::resolve() {
@@ -455,42 +347,31 @@ bool ClientSession::resolve() {
   return false;
 }
 
-// A plugin's Respond naming a file: a worker reads it (a slow disk or NFS must not stall the
-// loop), the loop answers. The session may be gone by then: the weak token says so.
+// A plugin's Respond naming a file. The session may be gone when the content arrives: the weak
+// token says so.
 void ClientSession::readFile(Next next) {
   setState(TxState::Filtering);
-  auto content = std::make_shared<std::optional<std::string>>();
-  auto read = [content, path = next.file] {
-    std::ifstream f(path, std::ios::binary);
-    if (f) {
-      std::ostringstream ss;
-      ss << f.rdbuf();
-      *content = ss.str();
-    }
-  };
   if (!life_)
     life_ = std::make_shared<int>(0);
-  auto answer = [this, alive = std::weak_ptr<int>(life_), content, next = std::move(next)] {
-    if (alive.expired() || closed_)
-      return;
-    if (!content->has_value()) {
-      log()->warn("plugin.file_unreadable plugin={} file={}", next.why, next.file);
-      respond(Next::error(500, "The content for this request could not be read.", "TCP_MISS",
-                          next.answer.close)
-                  .answer);
-    } else {
-      LocalAnswer a = next.answer;
-      a.ownBody = std::move(**content);
-      respond(a);
-    }
-    advance();
-  };
-  if (auto* workers = ctx_.shared().workers) {
-    workers->submit(std::move(read), ctx_.loop(), std::move(answer));
-  } else {
-    read();
-    ctx_.loop().post(std::move(answer));
-  }
+  auto path = next.file;
+  readAnswerFile(ctx_.shared().workers, ctx_.loop(), std::move(path),
+                 [this, alive = std::weak_ptr<int>(life_),
+                  next = std::move(next)](std::optional<std::string>&& content) {
+                   if (alive.expired() || closed_)
+                     return;
+                   LocalAnswer a = next.answer;
+                   if (content) {
+                     a.ownBody = std::move(*content);
+                   } else {
+                     proxyLog()->warn("plugin.file_unreadable plugin={} file={}", next.why,
+                                      next.file);
+                     a = Next::error(500, "The content for this request could not be read.",
+                                     "TCP_MISS", a.close)
+                             .answer;
+                   }
+                   respond(a);
+                   advance();
+                 });
 }
 
 void ClientSession::respond(const LocalAnswer& a) {
@@ -504,21 +385,9 @@ void ClientSession::respond(const LocalAnswer& a) {
   bump(ctx_.counters().local_responses);
   cur_.status = a.status;
   cur_.resultCode.assign(a.resultCode);
-  std::string page;
-  if (a.errorPage)
-    page = ctx_.errorPages().render(a.status, a.detail, cur_.haveRequest ? tx.req.url() : "-",
-                                    cfg_->name);
-  std::string_view body = a.errorPage ? page : a.ownBody.empty() ? a.body : a.ownBody;
-  tx.contentType.assign(a.errorPage ? "text/html; charset=utf-8" : a.contentType);
   closeAfter_ = closeAfter_ || a.close || !cur_.haveRequest || !tx.req.keepAlive || ctx_.draining();
-  std::string bytes;
-  http::ForwardOptions opts;
-  opts.viaName = cfg_->name;
-  opts.keepAlive = !closeAfter_;
-  http::writeLocalResponse(a.status, tx.contentType, body, a.headers, opts, bytes);
-  if (cur_.haveRequest && tx.req.isHead())
-    bytes.resize(bytes.size() - body.size()); // HEAD: the same head (Content-Length too), no body
-  down_.out.append(bytes);
+  down_.out.append(serializeAnswer(a, cur_.haveRequest ? &tx.req : nullptr, *cfg_,
+                                   ctx_.errorPages(), !closeAfter_, tx.contentType));
   setState(TxState::Responding);
   timer_.arm(cfg_->relayIdle);
 }
@@ -587,8 +456,8 @@ void ClientSession::releaseTransaction() {
 void ClientSession::abort(std::string_view why) {
   if (closed_)
     return;
-  log()->info("session.abort client={} state={} url={} reason=\"{}\"", peer_.toString(),
-              toString(state_), cur_.haveRequest ? tx_->req.url() : std::string("-"), why);
+  proxyLog()->info("session.abort client={} state={} url={} reason=\"{}\"", peer_.toString(),
+                   toString(state_), cur_.haveRequest ? tx_->req.url() : std::string("-"), why);
   if (cur_.started) {
     if (cur_.resultCode != "TCP_TUNNEL")
       markAborted(cur_);

@@ -67,11 +67,10 @@ private:
 
   // Steps of the states the session handles itself; true when they made progress.
   bool stepProxyHeader();
-  bool admitConnection(); // the accept hook, once the client's address is known
+  bool welcome(); // the limits and the accept hook, once the client's address is known
   bool stepHead();
   bool stepLocal();
 
-  void startTransaction();
   bool resolve();
   void readFile(Next next);
   void respond(const LocalAnswer& answer);

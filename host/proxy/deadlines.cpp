@@ -1,7 +1,7 @@
 #include "proxy/deadlines.h"
 
-#include "core/logging.h"
 #include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
 #include "proxy/upstream_connector.h"
 
 namespace exaproxy::proxy {
@@ -32,7 +32,7 @@ Next onDeadline(const Exchange& ex, TxState state) {
       return Next::to(Next::Kind::Finish); // idle keep-alive: close quietly, as every proxy does
     [[fallthrough]];
   case TxState::ReadingHead:
-    logger("proxy")->info("client.timeout client={} state=ReadingHead", ex.client.toString());
+    proxyLog()->info("client.timeout client={} state=ReadingHead", ex.client.toString());
     return Next::error(408, "The request head did not arrive in time.", "NONE_NONE", true);
   case TxState::Connecting:
     return connectFailed(ex, "connect timeout", true);

@@ -1,11 +1,11 @@
 #include "proxy/filter_stage.h"
 
-#include "core/logging.h"
 #include "http/serializer.h"
 #include "http/syntax.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/local_response.h"
 #include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
 #include "workers/worker_pool.h"
 
 #include <ctime>
@@ -13,11 +13,6 @@
 namespace exaproxy::proxy {
 
 namespace {
-
-std::shared_ptr<spdlog::logger>& log() {
-  static auto l = logger("proxy");
-  return l;
-}
 
 // A request whose body may still be on its way is answered and closed: its framing is lost.
 bool bodyPending(const Exchange& ex) {
@@ -53,8 +48,8 @@ Next FilterStage::decide(const Exchange& ex, const plugin::Outcome& o) {
   case Kind::Route: {
     uint16_t port = o.routePort ? o.routePort : ex.tx.req.port;
     ex.tx.note = "routed=" + o.routeHost + ":" + std::to_string(port) + " plugin=" + o.plugin;
-    log()->debug("request.routed client={} url={} to={}:{} plugin={}", ex.client.toString(),
-                 ex.tx.req.url(), o.routeHost, port, o.plugin);
+    proxyLog()->debug("request.routed client={} url={} to={}:{} plugin={}", ex.client.toString(),
+                      ex.tx.req.url(), o.routeHost, port, o.plugin);
     return chooseDestination(ex, o.routeHost, port);
   }
   default:
@@ -72,8 +67,8 @@ Next chooseDestination(const Exchange& ex, std::string host, uint16_t port) {
   if (!http::ambiguousIpv4(ex.tx.destHost))
     return Next::to(Next::Kind::Resolve);
   bump(ex.ctx.counters().denied);
-  log()->warn("destination.denied client={} url={} host={} reason=\"ambiguous IPv4 address\"",
-              ex.client.toString(), ex.tx.req.url(), ex.tx.destHost);
+  proxyLog()->warn("destination.denied client={} url={} host={} reason=\"ambiguous IPv4 address\"",
+                   ex.client.toString(), ex.tx.req.url(), ex.tx.destHost);
   return Next::error(403, "The destination " + ex.tx.destHost + " is an ambiguous IPv4 address.",
                      "TCP_DENIED", ex.tx.req.framing != http::Framing::None);
 }
@@ -114,8 +109,8 @@ Next FilterStage::answerFor(const Exchange& ex, const plugin::Outcome& o) {
   case Kind::Deny:
   default: {
     bump(ex.ctx.counters().denied);
-    log()->info("request.denied client={} url={} plugin={} reason=\"{}\"", ex.client.toString(),
-                ex.tx.req.url(), o.plugin, o.reason);
+    proxyLog()->info("request.denied client={} url={} plugin={} reason=\"{}\"",
+                     ex.client.toString(), ex.tx.req.url(), o.plugin, o.reason);
     a.status = o.status ? o.status : 403;
     a.resultCode = "TCP_DENIED";
     a.errorPage = false;
@@ -163,9 +158,10 @@ std::string FilterStage::pluginPage(const Exchange& ex, const plugin::Outcome& o
   bool found = false;
   std::string page = pages.renderNamed(o.page.name, status, vars, &found);
   if (!found)
-    log()->warn("template.missing name={} plugin={} url={} (error.html or the built-in page used; "
-                "add {}.html to [server] templates)",
-                o.page.name, o.plugin, req.url(), o.page.name);
+    proxyLog()->warn(
+        "template.missing name={} plugin={} url={} (error.html or the built-in page used; "
+        "add {}.html to [server] templates)",
+        o.page.name, o.plugin, req.url(), o.page.name);
   return page;
 }
 

@@ -1,8 +1,8 @@
 #include "proxy/http_exchange.h"
 
-#include "core/logging.h"
 #include "http/serializer.h"
 #include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
 #include "proxy/relay_io.h"
 #include "proxy/tx_cache.h"
 #include "proxy/upstream_connector.h"
@@ -10,11 +10,6 @@
 namespace exaproxy::proxy {
 
 namespace {
-
-std::shared_ptr<spdlog::logger>& log() {
-  static auto l = logger("proxy");
-  return l;
-}
 
 // Validates the request body bytes that arrived since the last call. Answer when it is invalid.
 std::optional<Next> markRequestSendable(const Exchange& ex) {
@@ -29,8 +24,8 @@ std::optional<Next> markRequestSendable(const Exchange& ex) {
   // The upstream already has part of this body: it cannot be told apart from a complete one
   // unless we cut the connection.
   int status = r.error().code == 413 ? 413 : 400;
-  log()->info("request.body_rejected client={} status={} reason=\"{}\"", ex.client.toString(),
-              status, r.error().message);
+  proxyLog()->info("request.body_rejected client={} status={} reason=\"{}\"", ex.client.toString(),
+                   status, r.error().message);
   ex.up.close();
   return Next::error(status, r.error().message, "NONE_NONE", true);
 }
@@ -134,8 +129,8 @@ Next handleResponseHead(const Exchange& ex, FilterStage& filters) {
     return ex.up.s.eof ? noResponse(ex) : Next::stay();
   if (st == http::ParseState::Error) {
     bump(ex.ctx.counters().upstream_bad_responses);
-    log()->info("upstream.bad_response to={} reason=\"{}\"", ex.up.remote.toString(),
-                tx.respParser.error().reason);
+    proxyLog()->info("upstream.bad_response to={} reason=\"{}\"", ex.up.remote.toString(),
+                     tx.respParser.error().reason);
     ex.up.close();
     return Next::error(502, "The server sent an invalid response: " + tx.respParser.error().reason,
                        "TCP_MISS", true);

@@ -1,5 +1,13 @@
 #include "proxy/local_response.h"
 
+#include "http/serializer.h"
+#include "net/event_loop.h"
+#include "workers/worker_pool.h"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
 namespace exaproxy::proxy {
 
 namespace {
@@ -41,6 +49,44 @@ LocalAnswer ownPage(std::string_view path, const HostConfig& cfg, bool draining,
   a.resultCode = "TCP_MISS";
   a.detail = "This proxy serves no page at this address.";
   return a;
+}
+
+std::string serializeAnswer(const LocalAnswer& a, const http::RequestHead* req,
+                            const HostConfig& cfg, const http::ErrorPages& pages, bool keepAlive,
+                            std::string& contentType) {
+  std::string page;
+  if (a.errorPage)
+    page = pages.render(a.status, a.detail, req ? req->url() : "-", cfg.name);
+  std::string_view body = a.errorPage ? page : a.ownBody.empty() ? a.body : a.ownBody;
+  contentType.assign(a.errorPage ? "text/html; charset=utf-8" : a.contentType);
+  std::string bytes;
+  http::ForwardOptions opts;
+  opts.viaName = cfg.name;
+  opts.keepAlive = keepAlive;
+  http::writeLocalResponse(a.status, contentType, body, a.headers, opts, bytes);
+  if (req && req->isHead())
+    bytes.resize(bytes.size() - body.size()); // HEAD: the same head (Content-Length too), no body
+  return bytes;
+}
+
+void readAnswerFile(workers::WorkerPool* workers, net::EventLoop& loop, std::string path,
+                    std::function<void(std::optional<std::string>&&)> done) {
+  auto content = std::make_shared<std::optional<std::string>>();
+  auto read = [content, path = std::move(path)] {
+    std::ifstream f(path, std::ios::binary);
+    if (f) {
+      std::ostringstream ss;
+      ss << f.rdbuf();
+      *content = ss.str();
+    }
+  };
+  auto complete = [content, done = std::move(done)] { done(std::move(*content)); };
+  if (workers) {
+    workers->submit(std::move(read), loop, std::move(complete));
+  } else {
+    read();
+    loop.post(std::move(complete));
+  }
 }
 
 } // namespace exaproxy::proxy

@@ -19,6 +19,7 @@ struct Next {
   enum class Kind {
     Stay,       // nothing more can be done until an event
     Progress,   // work was done: step again
+    Filter,     // the host admits the request: on to the plugins
     Resolve,    // the destination (Transaction::destHost, TxProgress::destPort) is chosen
     Connect,    // its addresses are known (Transaction::connector): connect, or take a pooled one
     Connecting, // a connect is under way (the upstream socket is set): wait for it

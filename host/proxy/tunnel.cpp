@@ -1,7 +1,7 @@
 #include "proxy/tunnel.h"
 
-#include "core/logging.h"
 #include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
 #include "proxy/relay_io.h"
 #include "proxy/transaction_log.h"
 
@@ -13,11 +13,6 @@
 namespace exaproxy::proxy {
 
 namespace {
-
-std::shared_ptr<spdlog::logger>& log() {
-  static auto l = logger("proxy");
-  return l;
-}
 
 // One direction by splice. Abort on a failure that ends the tunnel.
 std::optional<Next> pump(const Exchange& ex, Tunnel& t, Side from, bool& progress) {
@@ -39,8 +34,8 @@ std::optional<Next> pump(const Exchange& ex, Tunnel& t, Side from, bool& progres
     break;
   case Fault::Unavailable:
     // No pipe (descriptor limit) or not spliceable here: copy through user space from now on.
-    log()->warn("tunnel.splice_off client={} reason=\"{}\"", ex.client.toString(),
-                std::strerror(r.error));
+    proxyLog()->warn("tunnel.splice_off client={} reason=\"{}\"", ex.client.toString(),
+                     std::strerror(r.error));
     t.splice = false;
     break;
   case Fault::WriteFailed:

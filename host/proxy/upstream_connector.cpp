@@ -1,17 +1,12 @@
 #include "proxy/upstream_connector.h"
 
-#include "core/logging.h"
 #include "proxy/destination_policy.h"
 #include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
 
 namespace exaproxy::proxy {
 
 namespace {
-
-std::shared_ptr<spdlog::logger>& log() {
-  static auto l = logger("proxy");
-  return l;
-}
 
 std::string dnsDetail(const dns::Answer& answer, const std::string& host) {
   switch (answer.status) {
@@ -36,8 +31,8 @@ Next resolved(const Exchange& ex, const dns::Answer& answer) {
   bool close = tx.req.framing != http::Framing::None || tx.req.isConnect();
   if (answer.status != dns::DnsStatus::Ok || answer.addresses.empty()) {
     bump(ex.ctx.counters().dns_errors);
-    log()->info("dns.failed name={} status={} message=\"{}\"", tx.destHost,
-                dns::toString(answer.status), answer.message);
+    proxyLog()->info("dns.failed name={} status={} message=\"{}\"", tx.destHost,
+                     dns::toString(answer.status), answer.message);
     int status = answer.status == dns::DnsStatus::Timeout ? 504 : 502;
     return Next::error(status, dnsDetail(answer, tx.destHost), "TCP_MISS", close);
   }
@@ -49,8 +44,8 @@ Next resolved(const Exchange& ex, const dns::Answer& answer) {
     if (refusal == Refusal::None)
       continue;
     bump(ex.ctx.counters().denied);
-    log()->info("destination.denied client={} url={} address={} reason=\"{}\"",
-                ex.client.toString(), tx.req.url(), to.toString(), describe(refusal));
+    proxyLog()->info("destination.denied client={} url={} address={} reason=\"{}\"",
+                     ex.client.toString(), tx.req.url(), to.toString(), describe(refusal));
     return Next::error(403,
                        refusal == Refusal::Listener
                            ? "Forwarding loop: the destination is this proxy."
@@ -104,7 +99,7 @@ Next connectFailed(const Exchange& ex, const std::string& error, bool timedOut) 
   bump(ex.ctx.counters().upstream_connect_errors);
   ex.tx.connector.failed(error + " (" + ex.up.remote.toString() + ")");
   if (!timedOut)
-    log()->info("upstream.connect_failed to={} error=\"{}\"", ex.up.remote.toString(), error);
+    proxyLog()->info("upstream.connect_failed to={} error=\"{}\"", ex.up.remote.toString(), error);
   ex.up.close();
   if (!timedOut || !ex.tx.connector.exhausted())
     return connectNext(ex);
@@ -132,7 +127,7 @@ bool retryStale(const Exchange& ex) {
   if (!ex.up.reused || cur.respBytesFromUpstream != 0 || cur.retried ||
       ex.tx.req.framing != http::Framing::None)
     return false;
-  log()->debug("upstream.stale to={} retrying", ex.up.remote.toString());
+  proxyLog()->debug("upstream.stale to={} retrying", ex.up.remote.toString());
   cur.retried = true;
   ex.up.close();
   ex.up.s.out = net::Buffer();
