@@ -20,4 +20,16 @@ if(offenders)
   message(FATAL_ERROR "these files include proxy/client_session.h (a stage must return a "
                       "decision, not call the session): ${offenders}")
 endif()
+# The session keeps events, advance(), interest, timeouts, apply(Next), finish and abort: the
+# stages do the rest. Its size is the check that they stay out.
+file(STRINGS ${HOST_DIR}/proxy/client_session.cpp session_lines)
+list(LENGTH session_lines session_count)
+if(session_count GREATER 500)
+  message(FATAL_ERROR "proxy/client_session.cpp has ${session_count} lines (at most 500): "
+                      "move the work into a stage that returns a Next")
+endif()
+file(READ ${HOST_DIR}/proxy/client_session.cpp session_text)
+if(session_text MATCHES "resetTransaction")
+  message(FATAL_ERROR "resetTransaction is back: per-request state belongs in Transaction/TxProgress")
+endif()
 message(STATUS "session seam: ${checked} files checked, none but the session's own include it")
