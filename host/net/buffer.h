@@ -72,6 +72,8 @@ public:
   }
   void commit(size_t n) { end_ += n; }
   void append(std::string_view s) {
+    if (s.empty())
+      return; // an empty buffer has no storage: memcpy must not see its null pointer
     std::memcpy(prepare(s.size()), s.data(), s.size());
     commit(s.size());
   }
