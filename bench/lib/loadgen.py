@@ -12,6 +12,12 @@
       Sends N requests, each to a distinct host name hS-1.D:O .. hS-N.D:O (cold DNS cache in the
       proxy), over CONC keep-alive connections; prints one JSON object with the wall time, the
       per-request latencies' percentiles and the error counts.
+
+  loadgen.py decide --target 127.0.0.1:P --urls FILE [--conc 8]
+      Sends every URL of FILE ("category<TAB>URL" or "URL" lines) once, absolute-form, exactly as
+      written, over CONC keep-alive connections, and prints one JSON object per URL, in the file's
+      order: {"url", "status", "location", "error"} (workload 8's decision pass: what did the
+      proxy decide for this URL).
 """
 import argparse, asyncio, json, socket, sys, time
 
@@ -196,6 +202,81 @@ async def burst_main(a):
                           max_us=us(lat[-1] if lat else None), non2xx=errs["non2xx"], sock_errors=errs["sock"])))
 
 
+async def read_http_response(reader, timeout):
+    """(status, headers dict lower-case, keep_alive) after reading the whole body."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for line in lines[1:]:
+        k, sep, v = line.partition(":")
+        if sep:
+            hdrs[k.strip().lower()] = v.strip()
+    ka = "close" not in hdrs.get("connection", "").lower() and lines[0].startswith("HTTP/1.1")
+    if "chunked" in hdrs.get("transfer-encoding", "").lower():
+        while True:
+            size = int((await asyncio.wait_for(reader.readuntil(b"\r\n"), timeout)).split(b";")[0], 16)
+            await asyncio.wait_for(reader.readexactly(size + 2), timeout)
+            if size == 0:
+                break
+    elif "content-length" in hdrs:
+        await asyncio.wait_for(reader.readexactly(int(hdrs["content-length"])), timeout)
+    elif status not in (204, 304) and not 100 <= status < 200:
+        await asyncio.wait_for(reader.read(), timeout)  # until close
+        ka = False
+    return status, hdrs, ka
+
+
+async def decide_worker(host, port, queue, out, timeout):
+    reader = writer = None
+    while True:
+        try:
+            i, url = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        hostport = url.split("://", 1)[-1].split("/", 1)[0]
+        req = f"GET {url} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: exabench-decide\r\n\r\n".encode()
+        res = dict(url=url, status=None, location=None, error=None)
+        for attempt in (1, 2):  # a kept-alive connection the proxy closed meanwhile: once more, fresh
+            fresh = writer is None
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(host, port)
+                writer.write(req)
+                status, hdrs, ka = await read_http_response(reader, timeout)
+                res.update(status=status, location=hdrs.get("location"), error=None)
+                if not ka:
+                    writer.close()
+                    reader = writer = None
+                break
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                    asyncio.TimeoutError, ValueError, IndexError) as e:
+                res["error"] = type(e).__name__
+                if writer is not None:
+                    writer.close()
+                reader = writer = None
+                if fresh:
+                    break
+        out[i] = res
+
+
+async def decide_main(a):
+    host, port = loopback(a.target)
+    queue = asyncio.Queue()
+    urls = []
+    with open(a.urls) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line:
+                urls.append(line.split("\t")[-1])
+    for i, u in enumerate(urls):
+        queue.put_nowait((i, u))
+    out = [None] * len(urls)
+    await asyncio.gather(*(decide_worker(host, port, queue, out, a.timeout) for _ in range(a.conc)))
+    for r in out:
+        print(json.dumps(r))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -215,9 +296,16 @@ def main():
     b.add_argument("--path", default="/1k.bin")
     b.add_argument("--timeout", type=float, default=10.0)
     b.add_argument("--direct", action="store_true")
+    d = sub.add_parser("decide")
+    d.add_argument("--target", required=True)
+    d.add_argument("--urls", required=True)
+    d.add_argument("--conc", type=int, default=8)
+    d.add_argument("--timeout", type=float, default=10.0)
     a = ap.parse_args()
     if a.cmd == "idle":
         cmd_idle(a)
+    elif a.cmd == "decide":
+        asyncio.run(decide_main(a))
     else:
         asyncio.run(burst_main(a))
 

@@ -4,6 +4,8 @@
 --   BENCH_CLOSE=1                 "Connection: close" on every request (one connection per request)
 --   BENCH_NAMES=N BENCH_NAMESET=S BENCH_DOMAIN=D BENCH_ORIGIN_PORT=P
 --                                 cycle through N host names hS-1.D:P .. hS-N.D:P (names workload)
+--   BENCH_URLS=FILE               cycle through the absolute URLs of FILE (one a line), each sent
+--                                 as "GET URL" with its own Host (filtering-chain workload)
 --   BENCH_DELAY_MS=D              pace: wait a random 0.5D..1.5D ms before each request on a
 --                                 connection (fixed moderate load; latency excludes the wait)
 -- done() prints one machine-readable line starting with RESULT.
@@ -15,6 +17,7 @@ local nameset  = env("BENCH_NAMESET", "0")
 local domain   = env("BENCH_DOMAIN", "bench.test")
 local oport    = env("BENCH_ORIGIN_PORT", "80")
 local delay_ms = tonumber(env("BENCH_DELAY_MS", "0"))
+local urls     = env("BENCH_URLS", "")
 
 local function headers_for(host)
   local h = { ["Host"] = host, ["User-Agent"] = "exabench-wrk" }
@@ -22,7 +25,18 @@ local function headers_for(host)
   return h
 end
 
-if names > 0 then
+if urls ~= "" then
+  local reqs, n, i = {}, 0, 0
+  for line in io.lines(urls) do
+    local host = line:match("^%a+://([^/?#]+)")
+    if host then
+      n = n + 1
+      reqs[n] = wrk.format("GET", line, headers_for(host))
+    end
+  end
+  assert(n > 0, "no URL in " .. urls)
+  request = function() i = i % n + 1; return reqs[i] end
+elseif names > 0 then
   local reqs, i = {}, 0
   for k = 1, names do
     local host = string.format("h%s-%d.%s:%s", nameset, k, domain, oport)
