@@ -13,6 +13,7 @@
 #include "redirector_metrics.h"
 
 #include <exaproxy/plugin.hpp>
+#include <exaproxy/url.hpp>
 
 #include <array>
 #include <cstdlib>
@@ -110,10 +111,12 @@ public:
   sdk::Verdict onRequest(sdk::Txn& tx) override {
     RequestInfo info;
     info.method = std::string(tx.method());
-    info.url = std::string(tx.url());
+    // The helpers match the canonical URL (exaproxy/url.hpp), as Squid's see it: "%61ds" and
+    // "ads", "Host." and "host" are one URL to a list.
+    info.url = sdk::canonicalUrl(tx.url());
     info.host = std::string(tx.host());
     info.port = tx.port();
-    info.path = std::string(tx.path());
+    info.path = sdk::canonicalEscapes(tx.path());
     info.isConnect = tx.isConnect();
     info.client = std::string(tx.clientAddress());
     info.user = std::string(tx.user());

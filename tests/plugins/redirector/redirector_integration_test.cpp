@@ -127,9 +127,12 @@ TEST(RedirectorIntegrationTest, SquidGuardDomainsUrlsRegexAndAllowed) {
                                       "canary = http://canary.bad.test/\n"));
   ASSERT_TRUE(proxy.start());
 
-  // Blocked domain, subdomain, URL-list prefix, regex: the request goes to the block page.
+  // Blocked domain, subdomain, URL-list prefix, regex: the request goes to the block page. So do
+  // other spellings of a listed URL, as under Squid: an escaped unreserved character (%65 = e),
+  // a host in capitals with a trailing dot (squidGuard matches the canonical URL).
   for (const auto& u : {at(origin, "bad.test", "/page"), at(origin, "www.bad.test", "/x"),
-                        at(origin, "good.test", "/evil/x"), at(origin, "site.test", "/xxx.html")}) {
+                        at(origin, "good.test", "/evil/x"), at(origin, "site.test", "/xxx.html"),
+                        at(origin, "good.test", "/%65vil/x"), at(origin, "BAD.test.", "/page")}) {
     auto r = get(proxy, u);
     EXPECT_EQ(r.exitCode, 0) << r.describe();
     expectBlocked(origin, u);
