@@ -6,6 +6,7 @@
 #include "acl_policy.h"
 
 #include <exaproxy/plugin.hpp>
+#include <exaproxy/url.hpp>
 
 #include <atomic>
 #include <ctime>
@@ -36,7 +37,14 @@ public:
     r.client = tx.clientAddress();
     r.user = tx.user();
     r.method = tx.method();
+    // url_regex sees the canonical URL (exaproxy/url.hpp), as Squid's does: an escaped "%61ds"
+    // matches "ads". Built only for a URL with an escape or a trailing-dot host.
+    std::string canonical;
     r.url = tx.url();
+    if (r.url.find('%') != std::string_view::npos || tx.host().ends_with('.')) {
+      canonical = sdk::canonicalUrl(r.url);
+      r.url = canonical;
+    }
     r.host = tx.host();
     r.port = tx.port();
     r.connect = tx.isConnect();

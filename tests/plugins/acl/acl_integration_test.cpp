@@ -288,3 +288,23 @@ TEST(AclIntegrationTest, TwoIdentitiesThroughATrustedXffHop) {
   EXPECT_NE(log.find(" 10.2.0.7 TCP_DENIED/403"), std::string::npos) << log;
 #endif
 }
+
+// url_regex sees the canonical URL, as Squid's does: an escaped letter does not slip past it.
+TEST(AclIntegrationTest, UrlRegexMatchesEscapedSpellings) {
+  auto dns = localDns();
+  ASSERT_TRUE(dns.start()) << dns.error();
+  OriginServer origin;
+  ProxyProcess proxy(options(dns, "[acl_rule no-ads]\nurl_regex = /ads[0-9]+/\naction = deny\n"));
+  ASSERT_TRUE(proxy.start());
+  for (const char* path : {"/ads7/x.js", "/%61ds7/x.js", "/%61%64%737/x.js"}) {
+    auto r =
+        runCurl({"--path-as-is", "-x", proxy.proxyArg(), url(origin, "www.example.test", path)});
+    EXPECT_EQ(r.status, 403) << path << " " << r.describe();
+  }
+  EXPECT_EQ(origin.requestCount(), 0u) << "an ad URL reached the origin";
+  auto ok = runCurl({"-x", proxy.proxyArg(), url(origin, "www.example.test", "/%62ds7/x.js")});
+  EXPECT_EQ(ok.status, 404) << ok.describe(); // the origin's own answer: it was let through
+  auto seen = origin.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].target, "/%62ds7/x.js") << "the request itself is forwarded as sent";
+}
