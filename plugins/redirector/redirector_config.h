@@ -4,6 +4,8 @@
 
 #include "helper_protocol.h"
 
+#include <exaproxy/plugin.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -35,20 +37,9 @@ struct Config {
   std::string icapService = "exaproxy";            // icap://<service> in the ICAP dialect
 };
 
-// One setting as the plugin received it (index: for the host's file:line error report).
-struct ConfigEntry {
-  size_t index = 0;
-  std::string key;
-  std::string value;
-};
-
-struct ConfigProblem {
-  size_t index = SIZE_MAX; // SIZE_MAX: not about one entry
-  std::string message;
-};
-
-// Parses the entries into `out`. False with `problem` filled on the first bad entry.
-bool parseConfig(const std::vector<ConfigEntry>& entries, Config& out, ConfigProblem& problem);
+// Parses the plugin's settings (host().settings()). Throws sdk::ConfigError naming the first bad
+// setting (its index, for the host's file:line report).
+Config parseConfig(const std::vector<sdk::Setting>& settings);
 
 // Splits a command line into argv: whitespace separates, '...' and "..." quote, \ escapes.
 bool splitCommandLine(const std::string& line, std::vector<std::string>& argv);

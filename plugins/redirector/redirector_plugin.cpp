@@ -81,13 +81,7 @@ void splitListener(std::string_view s, RequestInfo& info) {
 class Redirector final : public sdk::Plugin {
 public:
   explicit Redirector(sdk::Host& host) : Plugin(host) {
-    std::vector<ConfigEntry> entries;
-    for (const auto& s : host.settings())
-      entries.push_back(ConfigEntry{s.index, s.key, s.value});
-    Config config;
-    ConfigProblem problem;
-    if (!parseConfig(entries, config, problem))
-      throw sdk::ConfigError(problem.index, problem.message);
+    Config config = parseConfig(host.settings()); // throws sdk::ConfigError
     for (size_t i = 0; i < kMetrics.size(); ++i)
       ids_[i] = kMetrics[i].gauge ? host.gauge(kMetrics[i].name, kMetrics[i].help)
                                   : host.counter(kMetrics[i].name, kMetrics[i].help);
