@@ -12,6 +12,14 @@
 
 namespace exaproxy::common {
 
+// The default bound of the queue of requests waiting for a busy helper: the host's default
+// `[limits] max_connections`. A client connection has at most one request in a plugin's hook at
+// a time, so with the host's defaults the queue cannot fill before it stops accepting; what bounds
+// a request's wait is the pool's `timeout`. Squid's url_rewrite_children queue-size defaults to 2 x
+// children, but Squid goes past it, warns, and fails only after three minutes of overload; as a
+// hard bound that low it refused requests whenever more clients than that waited (issue #15).
+inline constexpr size_t kDefaultHelperQueueSize = 10000;
+
 // A request every new child answers first (and, while it fails, one child every `interval`): a
 // helper that answers it wrongly is failing open (squidGuard's "emergency mode" after a
 // configuration error lets everything through), and while it does every request fails (Failed,
@@ -34,9 +42,9 @@ struct HelperPoolSettings {
   size_t startup = 1;               // started with the pool
   size_t idle = 1;                  // spare (idle) processes kept while below `children`
   size_t concurrency = 0; // requests in flight per process; 0 = one at a time, no channel IDs
-  size_t queueSize = 10;  // most requests waiting while all are busy (2 x children)
-  std::chrono::milliseconds timeout{3000}; // an answer's deadline, counted from submit()
-  bool bypass = false;                     // every child busy: Bypassed instead of queueing
+  size_t queueSize = kDefaultHelperQueueSize; // most requests waiting while all are busy
+  std::chrono::milliseconds timeout{3000};    // an answer's deadline, counted from submit()
+  bool bypass = false;                        // every child busy: Bypassed instead of queueing
   std::optional<HelperCanary> canary;
 };
 

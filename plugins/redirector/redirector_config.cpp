@@ -107,7 +107,6 @@ bool splitCommandLine(const std::string& line, std::vector<std::string>& argv) {
 
 Config parseConfig(const std::vector<sdk::Setting>& settings) {
   Config c;
-  bool queueGiven = false;
   size_t concurrencyIndex = SIZE_MAX;
   for (const auto& e : settings) {
     const std::string& k = e.key;
@@ -142,7 +141,6 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
     } else if (k == "queue_size") {
       if (!parseCount(v, c.queueSize))
         throw sdk::ConfigError(e.index, "expected a number");
-      queueGiven = true;
     } else if (k == "timeout") {
       if (!parseDuration(v, c.timeout) || c.timeout.count() <= 0)
         throw sdk::ConfigError(e.index, "expected a duration such as 3s or 500ms");
@@ -188,8 +186,6 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
     c.startup = c.children;
   if (c.idle > c.children)
     c.idle = c.children;
-  if (!queueGiven)
-    c.queueSize = 2 * c.children * (c.concurrency ? c.concurrency : 1);
   return c;
 }
 

@@ -2,6 +2,7 @@
 // immutable Config. README.md documents each key.
 #pragma once
 
+#include "helper_pool_settings.h"
 #include "helper_protocol.h"
 
 #include <exaproxy/plugin.hpp>
@@ -25,13 +26,13 @@ struct Config {
   size_t startup = 1;     // started when the plugin starts
   size_t idle = 1;        // spare (idle) processes kept when below `children`
   size_t concurrency = 0; // requests in flight per process; 0 = one at a time, no channel IDs
-  size_t queueSize = 0;   // most requests waiting for a helper (default 2 * children)
-  std::chrono::milliseconds timeout{3000}; // a helper's answer deadline (from arrival)
-  bool allowOnTimeout = false;             // on_timeout = allow | deny
-  bool allowOnError = false;               // on_error = allow | deny (BH x3, crash, garbage)
-  bool bypass = false;                     // all helpers busy: pass without asking
-  std::string canary;                      // a URL every helper must rewrite ("" = no canary)
-  std::string canaryClient = "127.0.0.1";  // the client address sent with the canary
+  size_t queueSize = common::kDefaultHelperQueueSize; // most requests waiting for a helper
+  std::chrono::milliseconds timeout{3000};            // a helper's answer deadline (from arrival)
+  bool allowOnTimeout = false;                        // on_timeout = allow | deny
+  bool allowOnError = false;              // on_error = allow | deny (BH x3, crash, garbage)
+  bool bypass = false;                    // all helpers busy: pass without asking
+  std::string canary;                     // a URL every helper must rewrite ("" = no canary)
+  std::string canaryClient = "127.0.0.1"; // the client address sent with the canary
   std::chrono::milliseconds canaryInterval{10000}; // re-check while the canary fails
   std::filesystem::path files;                     // where file:// answers are served from
   std::string icapService = "exaproxy";            // icap://<service> in the ICAP dialect

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -104,10 +105,12 @@ protected:
         },
         [this](PoolMetric m, int64_t v) {
           std::lock_guard<std::mutex> lock(mutex_);
-          if (kPoolMetrics[static_cast<size_t>(m)].gauge)
+          if (kPoolMetrics[static_cast<size_t>(m)].gauge) {
             metrics_[m] = v;
-          else
+            peaks_[m] = std::max(peaks_[m], v);
+          } else {
             metrics_[m] += v;
+          }
         });
   }
 
@@ -132,6 +135,12 @@ protected:
     return metrics_[m];
   }
 
+  // The highest value a gauge had.
+  int64_t peak(PoolMetric m) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peaks_[m];
+  }
+
   std::string log() {
     std::lock_guard<std::mutex> lock(mutex_);
     return log_;
@@ -149,6 +158,7 @@ protected:
   std::mutex mutex_;
   std::string log_;
   std::map<PoolMetric, int64_t> metrics_;
+  std::map<PoolMetric, int64_t> peaks_;
   std::unique_ptr<HelperPool> pool_;
 };
 
@@ -255,6 +265,33 @@ TEST_F(HelperPoolSquidLineTest, FullQueueFailsAndTooLongIsNotSent) {
   EXPECT_EQ(a.get().answer, "OK");
   EXPECT_EQ(b.get().answer, "OK");
   EXPECT_EQ(metric(PoolMetric::helper_requests), 2);
+}
+
+TEST_F(HelperPoolSquidLineTest, DefaultQueueHoldsFiftyClientsOnFiveBusyChildren) {
+  // A site's steady state (issue #15): five one-at-a-time children busy, 45 more clients asking.
+  // With Squid's 2 x children as a hard bound, 35 of them were refused.
+  HelperPoolSettings s = acl("slow", 0);
+  s.program = {"/bin/sh", "-c", "while read -r line; do sleep 0.1; echo \"OK $line\"; done"};
+  s.children = 5;
+  s.startup = 5;
+  start(s);
+  ASSERT_TRUE(waitFor([&] { return metric(PoolMetric::children) == 5; }));
+  std::vector<std::future<HelperReply>> replies;
+  for (int i = 0; i < 5; ++i)
+    replies.push_back(ask("client" + std::to_string(i)));
+  ASSERT_TRUE(waitFor([&] { return metric(PoolMetric::busy) == 5; }));
+  for (int i = 5; i < 50; ++i)
+    replies.push_back(ask("client" + std::to_string(i)));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(replies[i].wait_for(20s), std::future_status::ready);
+    HelperReply r = replies[i].get();
+    EXPECT_EQ(r.status, HelperReply::Status::Answered) << r.reason;
+    EXPECT_EQ(r.answer, "OK client" + std::to_string(i));
+  }
+  EXPECT_GE(peak(PoolMetric::queue), 40); // they did wait
+  EXPECT_EQ(metric(PoolMetric::overloaded), 0);
+  EXPECT_EQ(metric(PoolMetric::errors), 0);
+  EXPECT_EQ(metric(PoolMetric::spawns), 5);
 }
 
 TEST_F(HelperPoolSquidLineTest, CanaryFailingFailsRequestsUntilItHolds) {

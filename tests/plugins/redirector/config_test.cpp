@@ -33,7 +33,7 @@ TEST(RedirectorConfig, Defaults) {
   EXPECT_EQ(c.protocol, ProtocolKind::Squid);
   EXPECT_EQ(c.children, 5u);
   EXPECT_EQ(c.concurrency, 0u);
-  EXPECT_EQ(c.queueSize, 10u);
+  EXPECT_EQ(c.queueSize, 10000u); // the host's default max_connections, not 2 x children
   EXPECT_EQ(c.timeout.count(), 3000);
   EXPECT_FALSE(c.allowOnError);
   EXPECT_FALSE(c.allowOnTimeout);
