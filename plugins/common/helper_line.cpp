@@ -14,4 +14,10 @@ bool takeLine(std::string& buffer, std::string& line) {
   return true;
 }
 
+FrameStatus frameLine(std::string& buffer, std::string& line, size_t maxLine) {
+  if (takeLine(buffer, line))
+    return FrameStatus::Complete;
+  return buffer.size() > maxLine ? FrameStatus::Malformed : FrameStatus::NeedMore;
+}
+
 } // namespace exaproxy::common

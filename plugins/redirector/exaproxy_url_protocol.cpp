@@ -84,14 +84,8 @@ std::string ExaproxyUrlProtocol::encode(const RequestInfo& req,
          percentEncodeField(req.method) + " -\n";
 }
 
-FrameStatus ExaproxyUrlProtocol::extract(std::string& buffer, bool /*concurrent*/,
-                                         RawReply& out) const {
-  std::string line;
-  if (!takeLine(buffer, line))
-    return buffer.size() > kMaxReplyLine ? FrameStatus::Malformed : FrameStatus::NeedMore;
-  out = RawReply{};
-  out.text = std::move(line);
-  return FrameStatus::Complete;
+FrameStatus ExaproxyUrlProtocol::frame(std::string& buffer, std::string& answer) const {
+  return common::frameLine(buffer, answer, kMaxReplyLine);
 }
 
 Decision ExaproxyUrlProtocol::decide(const RawReply& reply, const RequestInfo& req) const {

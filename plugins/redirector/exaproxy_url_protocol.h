@@ -21,7 +21,7 @@ public:
   explicit ExaproxyUrlProtocol(std::filesystem::path files) : files_(std::move(files)) {}
 
   std::string encode(const RequestInfo& req, std::optional<uint64_t> channel) const override;
-  FrameStatus extract(std::string& buffer, bool concurrent, RawReply& out) const override;
+  FrameStatus frame(std::string& buffer, std::string& answer) const override;
   Decision decide(const RawReply& reply, const RequestInfo& req) const override;
 
 private:

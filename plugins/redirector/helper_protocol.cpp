@@ -1,5 +1,7 @@
 #include "helper_protocol.h"
 
+#include "helper_channel.h"
+
 #include <charconv>
 
 namespace exaproxy::redirector {
@@ -24,6 +26,18 @@ const char* toString(Decision::Kind kind) {
     return "error";
   }
   return "?";
+}
+
+FrameStatus HelperProtocol::extract(std::string& buffer, bool concurrent, RawReply& out) const {
+  std::string text;
+  FrameStatus st = frame(buffer, text);
+  if (st != FrameStatus::Complete)
+    return st;
+  out = RawReply{};
+  if (concurrent)
+    out.channel = common::takeChannel(text);
+  out.text = std::move(text);
+  return st;
 }
 
 bool splitAuthority(const std::string& authority, std::string& host, uint16_t& port) {

@@ -1,10 +1,13 @@
-// HelperProtocol: how requests are written to a helper and how its answers are framed and read.
-// One implementation per dialect (squid_protocol.h, exaproxy_url_protocol.h, icap_protocol.h).
-// Implementations are stateless and const: the pool calls them from its manager thread only, but
-// unit tests call them directly.
+// HelperProtocol: one redirector dialect, i.e. how a request is written to a helper, how its
+// answers are framed (common::HelperCodec, which is what the pool needs), and what an answer
+// means for the request. One implementation per dialect (squid_protocol.h,
+// exaproxy_url_protocol.h, icap_protocol.h). Implementations are stateless and const: the pool
+// frames on its manager thread, the plugin encodes on the loops and decides on the manager thread,
+// and unit tests call them directly.
 #pragma once
 
 #include "decision.h"
+#include "helper_codec.h"
 #include "helper_line.h"
 
 #include <cstdint>
@@ -14,33 +17,24 @@
 
 namespace exaproxy::redirector {
 
+using common::FrameStatus;
+
 // One framed answer, before it is matched to its request.
 struct RawReply {
   std::optional<uint64_t> channel; // the channel ID it started with (concurrent Squid helpers)
   std::string text; // the reply without channel ID and line end (or the ICAP message)
 };
 
-enum class FrameStatus {
-  Complete,  // `out` holds one reply; its bytes were removed from the buffer
-  NeedMore,  // no complete reply yet
-  Malformed, // the stream cannot be resynchronised: the child must be replaced
-};
-
-class HelperProtocol {
+class HelperProtocol : public common::HelperCodec {
 public:
-  virtual ~HelperProtocol() = default;
-
-  // The request as the helper reads it. `channel` is given for concurrent helpers.
+  // The request as the helper reads it; `channel` puts a channel ID in front (the pool adds its
+  // own, so the plugin encodes without one).
   virtual std::string encode(const RequestInfo& req, std::optional<uint64_t> channel) const = 0;
-  // Takes one reply off the front of `buffer` (bytes read from the helper's stdout).
-  // `concurrent`: replies start with a channel ID.
-  virtual FrameStatus extract(std::string& buffer, bool concurrent, RawReply& out) const = 0;
+  // Takes one reply off the front of `buffer`: frame(), then, when `concurrent`, the channel ID
+  // off its front (as the pool does).
+  FrameStatus extract(std::string& buffer, bool concurrent, RawReply& out) const;
   // What the reply means for `req`.
   virtual Decision decide(const RawReply& reply, const RequestInfo& req) const = 0;
-  // Requests longer than this are not sent (Squid answers 414); 0 = no limit.
-  virtual size_t maxRequestSize() const { return 0; }
-  // Whether helpers of this dialect can take channel IDs (concurrency > 0).
-  virtual bool supportsConcurrency() const { return false; }
 };
 
 using HelperProtocolPtr = std::unique_ptr<const HelperProtocol>;

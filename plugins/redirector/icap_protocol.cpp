@@ -308,14 +308,13 @@ std::string IcapProtocol::encode(const RequestInfo& req,
   return m;
 }
 
-FrameStatus IcapProtocol::extract(std::string& buffer, bool /*concurrent*/, RawReply& out) const {
+FrameStatus IcapProtocol::frame(std::string& buffer, std::string& answer) const {
   IcapMessage msg;
   size_t consumed = 0;
   FrameStatus st = parseIcapMessage(buffer, msg, consumed);
   if (st != FrameStatus::Complete)
     return st;
-  out = RawReply{};
-  out.text = buffer.substr(0, consumed);
+  answer = buffer.substr(0, consumed);
   buffer.erase(0, consumed);
   return FrameStatus::Complete;
 }

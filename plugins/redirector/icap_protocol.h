@@ -43,7 +43,7 @@ public:
       : service_(std::move(service)), files_(std::move(files)) {}
 
   std::string encode(const RequestInfo& req, std::optional<uint64_t> channel) const override;
-  FrameStatus extract(std::string& buffer, bool concurrent, RawReply& out) const override;
+  FrameStatus frame(std::string& buffer, std::string& answer) const override;
   Decision decide(const RawReply& reply, const RequestInfo& req) const override;
 
   Decision decideMessage(const IcapMessage& msg, const RequestInfo& req) const;

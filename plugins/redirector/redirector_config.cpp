@@ -105,22 +105,17 @@ bool splitCommandLine(const std::string& line, std::vector<std::string>& argv) {
   return true;
 }
 
-bool parseConfig(const std::vector<ConfigEntry>& entries, Config& out, ConfigProblem& problem) {
+Config parseConfig(const std::vector<sdk::Setting>& settings) {
   Config c;
-  bool queueGiven = false;
   size_t concurrencyIndex = SIZE_MAX;
-  auto fail = [&](const ConfigEntry& e, std::string msg) {
-    problem = ConfigProblem{e.index, std::move(msg)};
-    return false;
-  };
-  for (const auto& e : entries) {
+  for (const auto& e : settings) {
     const std::string& k = e.key;
     const std::string& v = e.value;
     if (k == "program") {
       if (!splitCommandLine(v, c.program))
-        return fail(e, "unterminated quote");
+        throw sdk::ConfigError(e.index, "unterminated quote");
       if (c.program.empty())
-        return fail(e, "empty command line");
+        throw sdk::ConfigError(e.index, "empty command line");
     } else if (k == "protocol") {
       if (v == "squid")
         c.protocol = ProtocolKind::Squid;
@@ -129,76 +124,69 @@ bool parseConfig(const std::vector<ConfigEntry>& entries, Config& out, ConfigPro
       else if (v == "exaproxy-icap" || v == "icap")
         c.protocol = ProtocolKind::ExaproxyIcap;
       else
-        return fail(e, "expected squid, exaproxy-url or exaproxy-icap");
+        throw sdk::ConfigError(e.index, "expected squid, exaproxy-url or exaproxy-icap");
     } else if (k == "children") {
       if (!parseCount(v, c.children) || c.children == 0 || c.children > 1000)
-        return fail(e, "expected a number of processes from 1 to 1000");
+        throw sdk::ConfigError(e.index, "expected a number of processes from 1 to 1000");
     } else if (k == "startup") {
       if (!parseCount(v, c.startup))
-        return fail(e, "expected a number");
+        throw sdk::ConfigError(e.index, "expected a number");
     } else if (k == "idle") {
       if (!parseCount(v, c.idle))
-        return fail(e, "expected a number");
+        throw sdk::ConfigError(e.index, "expected a number");
     } else if (k == "concurrency") {
       if (!parseCount(v, c.concurrency) || c.concurrency > 10000)
-        return fail(e, "expected a number from 0 to 10000");
+        throw sdk::ConfigError(e.index, "expected a number from 0 to 10000");
       concurrencyIndex = e.index;
     } else if (k == "queue_size") {
       if (!parseCount(v, c.queueSize))
-        return fail(e, "expected a number");
-      queueGiven = true;
+        throw sdk::ConfigError(e.index, "expected a number");
     } else if (k == "timeout") {
       if (!parseDuration(v, c.timeout) || c.timeout.count() <= 0)
-        return fail(e, "expected a duration such as 3s or 500ms");
+        throw sdk::ConfigError(e.index, "expected a duration such as 3s or 500ms");
     } else if (k == "on_timeout") {
       if (!parsePolicy(v, c.allowOnTimeout))
-        return fail(e, "expected allow or deny");
+        throw sdk::ConfigError(e.index, "expected allow or deny");
     } else if (k == "on_error") {
       if (!parsePolicy(v, c.allowOnError))
-        return fail(e, "expected allow or deny");
+        throw sdk::ConfigError(e.index, "expected allow or deny");
     } else if (k == "bypass") {
       if (!parseBool(v, c.bypass))
-        return fail(e, "expected on or off");
+        throw sdk::ConfigError(e.index, "expected on or off");
     } else if (k == "canary") {
       if (v.find_first_of(" \t\r\n") != std::string::npos)
-        return fail(e, "a URL may not contain white space");
+        throw sdk::ConfigError(e.index, "a URL may not contain white space");
       c.canary = v;
     } else if (k == "canary_client") {
       if (v.empty() || v.find_first_of(" \t\r\n") != std::string::npos)
-        return fail(e, "expected an address");
+        throw sdk::ConfigError(e.index, "expected an address");
       c.canaryClient = v;
     } else if (k == "canary_interval") {
       if (!parseDuration(v, c.canaryInterval) || c.canaryInterval.count() <= 0)
-        return fail(e, "expected a duration");
+        throw sdk::ConfigError(e.index, "expected a duration");
     } else if (k == "files") {
       c.files = v;
     } else if (k == "icap_service") {
       if (v.empty() || v.find_first_of(" \t\r\n/") != std::string::npos)
-        return fail(e, "expected a name without spaces or '/'");
+        throw sdk::ConfigError(e.index, "expected a name without spaces or '/'");
       c.icapService = v;
     } else {
-      return fail(e, "unknown key (known: program, protocol, children, startup, idle, "
-                     "concurrency, queue_size, timeout, on_timeout, on_error, bypass, canary, "
-                     "canary_client, canary_interval, files, icap_service)");
+      throw sdk::ConfigError(
+          e.index, "unknown key (known: program, protocol, children, startup, idle, "
+                   "concurrency, queue_size, timeout, on_timeout, on_error, bypass, canary, "
+                   "canary_client, canary_interval, files, icap_service)");
     }
   }
-  if (c.program.empty()) {
-    problem = ConfigProblem{SIZE_MAX, "`program` is required (the helper's command line)"};
-    return false;
-  }
-  if (c.concurrency > 0 && c.protocol != ProtocolKind::Squid) {
-    problem = ConfigProblem{concurrencyIndex,
-                            "only the squid protocol has channel IDs: use concurrency = 0"};
-    return false;
-  }
+  if (c.program.empty())
+    throw sdk::ConfigError("`program` is required (the helper's command line)");
+  if (c.concurrency > 0 && c.protocol != ProtocolKind::Squid)
+    throw sdk::ConfigError(concurrencyIndex,
+                           "only the squid protocol has channel IDs: use concurrency = 0");
   if (c.startup > c.children)
     c.startup = c.children;
   if (c.idle > c.children)
     c.idle = c.children;
-  if (!queueGiven)
-    c.queueSize = 2 * c.children * (c.concurrency ? c.concurrency : 1);
-  out = std::move(c);
-  return true;
+  return c;
 }
 
 HelperProtocolPtr makeProtocol(const Config& config) {

@@ -2,7 +2,10 @@
 // immutable Config. README.md documents each key.
 #pragma once
 
+#include "helper_pool_settings.h"
 #include "helper_protocol.h"
+
+#include <exaproxy/plugin.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -23,32 +26,21 @@ struct Config {
   size_t startup = 1;     // started when the plugin starts
   size_t idle = 1;        // spare (idle) processes kept when below `children`
   size_t concurrency = 0; // requests in flight per process; 0 = one at a time, no channel IDs
-  size_t queueSize = 0;   // most requests waiting for a helper (default 2 * children)
-  std::chrono::milliseconds timeout{3000}; // a helper's answer deadline (from arrival)
-  bool allowOnTimeout = false;             // on_timeout = allow | deny
-  bool allowOnError = false;               // on_error = allow | deny (BH x3, crash, garbage)
-  bool bypass = false;                     // all helpers busy: pass without asking
-  std::string canary;                      // a URL every helper must rewrite ("" = no canary)
-  std::string canaryClient = "127.0.0.1";  // the client address sent with the canary
+  size_t queueSize = common::kDefaultHelperQueueSize; // most requests waiting for a helper
+  std::chrono::milliseconds timeout{3000};            // a helper's answer deadline (from arrival)
+  bool allowOnTimeout = false;                        // on_timeout = allow | deny
+  bool allowOnError = false;              // on_error = allow | deny (BH x3, crash, garbage)
+  bool bypass = false;                    // all helpers busy: pass without asking
+  std::string canary;                     // a URL every helper must rewrite ("" = no canary)
+  std::string canaryClient = "127.0.0.1"; // the client address sent with the canary
   std::chrono::milliseconds canaryInterval{10000}; // re-check while the canary fails
   std::filesystem::path files;                     // where file:// answers are served from
   std::string icapService = "exaproxy";            // icap://<service> in the ICAP dialect
 };
 
-// One setting as the plugin received it (index: for the host's file:line error report).
-struct ConfigEntry {
-  size_t index = 0;
-  std::string key;
-  std::string value;
-};
-
-struct ConfigProblem {
-  size_t index = SIZE_MAX; // SIZE_MAX: not about one entry
-  std::string message;
-};
-
-// Parses the entries into `out`. False with `problem` filled on the first bad entry.
-bool parseConfig(const std::vector<ConfigEntry>& entries, Config& out, ConfigProblem& problem);
+// Parses the plugin's settings (host().settings()). Throws sdk::ConfigError naming the first bad
+// setting (its index, for the host's file:line report).
+Config parseConfig(const std::vector<sdk::Setting>& settings);
 
 // Splits a command line into argv: whitespace separates, '...' and "..." quote, \ escapes.
 bool splitCommandLine(const std::string& line, std::vector<std::string>& argv);

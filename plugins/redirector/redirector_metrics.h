@@ -1,6 +1,10 @@
 // Every counter and gauge of the redirector, declared once: the list generates the Metric enum,
-// the names the UI and /metrics show (plugin_<name>_<metric>) and the status JSON.
+// the names the UI and /metrics show (plugin_<name>_<metric>) and the status JSON. It holds every
+// metric of the helper pool (plugins/common/helper_pool_metrics.h) under the same name, plus the
+// redirector's decisions (allowed ... denied); fromPool() maps the pool's onto these.
 #pragma once
+
+#include "helper_pool_metrics.h"
 
 #include <array>
 #include <atomic>
@@ -61,6 +65,20 @@ inline constexpr std::array<MetricInfo, static_cast<size_t>(Metric::Count)> kMet
 #undef EXAPROXY_REDIRECTOR_COUNTER
 #undef EXAPROXY_REDIRECTOR_GAUGE
 }};
+
+// The redirector's metric for one of the pool's (same name: a missing one does not compile).
+constexpr Metric fromPool(common::PoolMetric m) {
+  switch (m) {
+#define EXAPROXY_REDIRECTOR_FROM_POOL(name, help)                                                  \
+  case common::PoolMetric::name:                                                                   \
+    return Metric::name;
+    EXAPROXY_HELPER_POOL_METRICS(EXAPROXY_REDIRECTOR_FROM_POOL, EXAPROXY_REDIRECTOR_FROM_POOL)
+#undef EXAPROXY_REDIRECTOR_FROM_POOL
+  case common::PoolMetric::Count:
+    break;
+  }
+  return Metric::Count;
+}
 
 // The values (any thread, lock-free), mirrored to an optional sink (the host's metrics).
 class Metrics {

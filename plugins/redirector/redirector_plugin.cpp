@@ -1,5 +1,5 @@
-// ABI glue of the redirector: reads the settings, captures each request for the helper pool
-// (helper_pool.h), and turns the pool's decisions into verdicts. All logic lives in
+// ABI glue of the redirector: reads the settings, captures each request for its helpers
+// (redirector_pool.h), and turns their decisions into verdicts. All logic lives in
 // redirector_core; this file only talks to the host.
 //
 // Threads. onRequest (loop) copies what the helper needs, answers PENDING and hands the request
@@ -8,9 +8,9 @@
 // verdict_set_url / verdict_edit_header) and the host applies them on the request's loop. No
 // worker thread waits for a helper, and nothing of the transaction is kept after the hook.
 #include "decision.h"
-#include "helper_pool.h"
 #include "redirector_config.h"
 #include "redirector_metrics.h"
+#include "redirector_pool.h"
 
 #include <exaproxy/plugin.hpp>
 #include <exaproxy/url.hpp>
@@ -82,13 +82,7 @@ void splitListener(std::string_view s, RequestInfo& info) {
 class Redirector final : public sdk::Plugin {
 public:
   explicit Redirector(sdk::Host& host) : Plugin(host) {
-    std::vector<ConfigEntry> entries;
-    for (const auto& s : host.settings())
-      entries.push_back(ConfigEntry{s.index, s.key, s.value});
-    Config config;
-    ConfigProblem problem;
-    if (!parseConfig(entries, config, problem))
-      throw sdk::ConfigError(problem.index, problem.message);
+    Config config = parseConfig(host.settings()); // throws sdk::ConfigError
     for (size_t i = 0; i < kMetrics.size(); ++i)
       ids_[i] = kMetrics[i].gauge ? host.gauge(kMetrics[i].name, kMetrics[i].help)
                                   : host.counter(kMetrics[i].name, kMetrics[i].help);
@@ -100,7 +94,7 @@ public:
         this->host().add(id, v);
     });
     captureHeaders_ = config.protocol == ProtocolKind::ExaproxyIcap;
-    pool_ = std::make_unique<HelperPool>(
+    pool_ = std::make_unique<RedirectorPool>(
         std::move(config),
         [this](LogLevel level, const std::string& msg) { this->host().log(levelFor(level), msg); },
         *metrics_);
@@ -166,7 +160,7 @@ private:
 
   std::array<int32_t, static_cast<size_t>(Metric::Count)> ids_{};
   std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<HelperPool> pool_;
+  std::unique_ptr<RedirectorPool> pool_;
   bool captureHeaders_ = false;
 };
 

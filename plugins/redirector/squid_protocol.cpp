@@ -1,6 +1,6 @@
 #include "squid_protocol.h"
 
-#include <exaproxy/text.hpp>
+#include "helper_channel.h"
 
 #include <cctype>
 #include <charconv>
@@ -8,65 +8,6 @@
 namespace exaproxy::redirector {
 
 namespace {
-
-constexpr size_t kMaxReplyLine = 64 * 1024;
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-bool isKeyChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-}
-
-// The result word: exactly `word`, then a space or the end of the line.
-bool startsWithWord(std::string_view line, std::string_view word) {
-  return line.substr(0, word.size()) == word &&
-         (line.size() == word.size() || isSpace(line[word.size()]));
-}
-
-// key=value pairs after the result word, until the first word that is not one.
-void parseNotes(std::string_view s, std::multimap<std::string, std::string>& notes) {
-  size_t i = 0;
-  while (true) {
-    while (i < s.size() && isSpace(s[i]))
-      ++i;
-    size_t keyStart = i;
-    while (i < s.size() && isKeyChar(s[i]))
-      ++i;
-    if (i == keyStart || i >= s.size() || s[i] != '=')
-      return;
-    std::string key(s.substr(keyStart, i - keyStart));
-    ++i; // '='
-    std::string value;
-    if (i < s.size() && s[i] == '"') {
-      ++i;
-      bool closed = false;
-      while (i < s.size()) {
-        char c = s[i++];
-        if (c == '\\' && i < s.size()) {
-          value += s[i++];
-        } else if (c == '"') {
-          closed = true;
-          break;
-        } else {
-          value += c;
-        }
-      }
-      if (!closed)
-        return; // an unterminated quote ends the notes (the pair is dropped)
-    } else {
-      size_t start = i;
-      while (i < s.size() && !isSpace(s[i]))
-        ++i;
-      value = percentDecode(s.substr(start, i - start));
-    }
-    notes.emplace(std::move(key), std::move(value));
-  }
-}
-
-const std::string* note(const SquidReply& r, const char* key) {
-  auto it = r.notes.find(key);
-  return it == r.notes.end() ? nullptr : &it->second;
-}
 
 bool validRedirectStatus(int s) { return s == 301 || s == 302 || s == 303 || s == 307 || s == 308; }
 
@@ -83,68 +24,6 @@ Decision redirect(int status, const std::string& location) {
 }
 
 } // namespace
-
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = sdk::hexDigit(s[i + 1]);
-      int lo = sdk::hexDigit(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-std::string percentEncodeField(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '%') {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-SquidReply parseSquidReply(std::string_view line) {
-  SquidReply r;
-  size_t rest = 0;
-  if (startsWithWord(line, "OK")) {
-    r.result = SquidReply::Result::Ok;
-    rest = 2;
-  } else if (startsWithWord(line, "ERR")) {
-    r.result = SquidReply::Result::Err;
-    rest = 3;
-  } else if (startsWithWord(line, "BH")) {
-    r.result = SquidReply::Result::BrokenHelper;
-    rest = 2;
-  } else {
-    // Legacy: the first word is the answer, the rest is dropped (Squid warns "garbage").
-    size_t start = 0;
-    while (start < line.size() && isSpace(line[start]))
-      ++start;
-    size_t end = start;
-    while (end < line.size() && !isSpace(line[end]))
-      ++end;
-    r.legacy = std::string(line.substr(start, end - start));
-    return r;
-  }
-  parseNotes(line.substr(rest), r.notes);
-  return r;
-}
 
 Decision rewriteTo(const std::string& target, const RequestInfo& req) {
   if (target.empty())
@@ -180,7 +59,7 @@ Decision rewriteTo(const std::string& target, const RequestInfo& req) {
 std::string SquidProtocol::encode(const RequestInfo& req, std::optional<uint64_t> channel) const {
   std::string line;
   if (channel)
-    line = std::to_string(*channel) + ' ';
+    line = common::channelPrefix(*channel);
   line += percentEncodeField(req.url);
   line += ' ';
   line += req.client.empty() ? std::string("-") : percentEncodeField(req.client);
@@ -196,28 +75,6 @@ std::string SquidProtocol::encode(const RequestInfo& req, std::optional<uint64_t
   return line;
 }
 
-FrameStatus SquidProtocol::extract(std::string& buffer, bool concurrent, RawReply& out) const {
-  std::string line;
-  if (!takeLine(buffer, line))
-    return buffer.size() > kMaxReplyLine ? FrameStatus::Malformed : FrameStatus::NeedMore;
-  out = RawReply{};
-  if (concurrent) {
-    size_t i = 0;
-    while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])))
-      ++i;
-    uint64_t id = 0;
-    auto ec = std::from_chars(line.data(), line.data() + i, id).ec;
-    if (i > 0 && ec == std::errc() && (i == line.size() || isSpace(line[i]))) {
-      out.channel = id;
-      while (i < line.size() && isSpace(line[i]))
-        ++i;
-      line.erase(0, i);
-    }
-  }
-  out.text = std::move(line);
-  return FrameStatus::Complete;
-}
-
 Decision SquidProtocol::decide(const RawReply& reply, const RequestInfo& req) const {
   return map(parseSquidReply(reply.text), req);
 }
@@ -228,14 +85,13 @@ Decision SquidProtocol::map(const SquidReply& reply, const RequestInfo& req) {
     return Decision::pass();
   case SquidReply::Result::BrokenHelper: {
     Decision d = Decision::make(Decision::Kind::Broken);
-    const std::string* msg = note(reply, "message");
-    d.reason = "helper said BH" + (msg ? ": " + *msg : std::string());
+    d.reason = common::brokenReason(reply);
     return d;
   }
   case SquidReply::Result::Ok: {
-    if (const std::string* url = note(reply, "url")) {
+    if (const std::string* url = reply.note("url")) {
       int status = 302;
-      if (const std::string* s = note(reply, "status")) {
+      if (const std::string* s = reply.note("status")) {
         status = 0;
         auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), status);
         if (ec != std::errc() || p != s->data() + s->size())
@@ -243,7 +99,7 @@ Decision SquidProtocol::map(const SquidReply& reply, const RequestInfo& req) {
       }
       return redirect(status, *url);
     }
-    if (const std::string* url = note(reply, "rewrite-url"))
+    if (const std::string* url = reply.note("rewrite-url"))
       return rewriteTo(*url, req);
     return Decision::pass();
   }

@@ -1,45 +1,40 @@
 // The Squid url_rewrite_program dialect (PROTOCOLS.md §1): request lines as Squid >= 3.5 writes
-// them, replies in the 3.4+ format (OK/ERR/BH with key=value notes) and in the legacy one.
+// them, replies in the 3.4+ format (OK/ERR/BH with key=value notes) and in the legacy one. The
+// line framing, BH and the reply grammar are those of every Squid helper (plugins/common:
+// squid_line_codec.h, squid_reply.h); what an answer means for a request is the redirector's.
 #pragma once
 
 #include "helper_protocol.h"
+#include "squid_line_codec.h"
+#include "squid_reply.h"
 
-#include <map>
 #include <string>
-#include <string_view>
 
 namespace exaproxy::redirector {
 
-// A parsed Squid reply, before it is mapped onto a request.
-struct SquidReply {
-  enum class Result { Ok, Err, BrokenHelper, Unknown };
-  Result result = Result::Unknown;
-  std::multimap<std::string, std::string> notes; // key=value pairs (3.4+ format)
-  std::string legacy;                            // Unknown: the first word of the line
-};
-
-// Parses a reply line (channel ID already removed). Never fails: anything that is not 3.4+ is
-// Unknown (the legacy format), as in Squid's Helper::Reply.
-SquidReply parseSquidReply(std::string_view line);
-
-// rfc1738-style %-decoding of an unquoted value; invalid escapes are kept as they are.
-std::string percentDecode(std::string_view s);
-// %-encodes bytes that would break a request line (space, controls, %, non-ASCII).
-std::string percentEncodeField(std::string_view s);
+using common::parseSquidReply;
+using common::percentDecode;
+using common::percentEncodeField;
+using common::SquidReply;
 
 class SquidProtocol final : public HelperProtocol {
 public:
-  // Squid refuses request lines of MAX_URL (8192) + 1024 bytes or more.
-  static constexpr size_t kMaxLine = 8192 + 1024;
-
   std::string encode(const RequestInfo& req, std::optional<uint64_t> channel) const override;
-  FrameStatus extract(std::string& buffer, bool concurrent, RawReply& out) const override;
+  FrameStatus frame(std::string& buffer, std::string& answer) const override {
+    return lines_.frame(buffer, answer);
+  }
+  std::optional<std::string> broken(std::string_view answer) const override {
+    return lines_.broken(answer);
+  }
+  bool takesChannels() const override { return lines_.takesChannels(); }
+  size_t maxRequestSize() const override { return lines_.maxRequestSize(); }
   Decision decide(const RawReply& reply, const RequestInfo& req) const override;
-  size_t maxRequestSize() const override { return kMaxLine; }
-  bool supportsConcurrency() const override { return true; }
 
   // The Decision for a parsed reply (decide() = parseSquidReply + this).
   static Decision map(const SquidReply& reply, const RequestInfo& req);
+
+private:
+  common::SquidLineCodec lines_;
 };
 
 // What a rewrite to `target` means for `req`, shared by the squid and exaproxy-url dialects:

@@ -77,14 +77,11 @@ private:
   // Throws sdk::ConfigError (the host names file:line) for the last problem after reporting the
   // others, so the operator sees every bad line at once.
   SettingsPtr load() const {
-    std::vector<xff::SettingEntry> entries;
-    for (const auto& s : host().settings())
-      entries.push_back(xff::SettingEntry{s.index, s.section, s.key, s.value});
-    auto result = xff::parseSettings(entries);
+    auto result = xff::parseSettings(host().settings());
     if (!result.settings) {
       for (size_t i = 0; i + 1 < result.errors.size(); ++i)
-        host().configError(result.errors[i].index, result.errors[i].message);
-      throw sdk::ConfigError(result.errors.back().index, result.errors.back().message);
+        host().configError(result.errors[i].index(), result.errors[i].what());
+      throw result.errors.back();
     }
     return std::make_shared<const xff::Settings>(std::move(*result.settings));
   }

@@ -53,7 +53,7 @@ std::string expected(const std::array<std::pair<std::string_view, T>, N>& table)
   return out;
 }
 
-std::string apply(const SettingEntry& e, Settings& s) {
+std::string apply(const sdk::Setting& e, Settings& s) {
   if (e.key == "trusted") {
     std::vector<Cidr> cidrs;
     for (auto item : sdk::splitList(e.value)) {
@@ -77,15 +77,15 @@ std::string apply(const SettingEntry& e, Settings& s) {
 
 } // namespace
 
-SettingsLoad parseSettings(const std::vector<SettingEntry>& entries) {
+SettingsLoad parseSettings(const std::vector<sdk::Setting>& settings) {
   SettingsLoad load;
   Settings s;
-  for (const auto& e : entries) {
+  for (const auto& e : settings) {
     std::string problem = e.section == "xff"
                               ? apply(e, s)
                               : "unknown section [" + e.section + "] (this plugin reads [xff])";
     if (!problem.empty())
-      load.errors.push_back(SettingError{e.index, std::move(problem)});
+      load.errors.emplace_back(e.index, std::move(problem));
   }
   if (load.errors.empty())
     load.settings = std::move(s);

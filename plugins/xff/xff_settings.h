@@ -4,6 +4,8 @@
 
 #include "xff_address.h"
 
+#include <exaproxy/plugin.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -39,26 +41,13 @@ struct Settings {
   ForwardedPolicy forwarded = ForwardedPolicy::Off;
 };
 
-// One configuration entry as the host hands it over (index for the host's config_error()).
-struct SettingEntry {
-  size_t index = 0;
-  std::string section;
-  std::string key;
-  std::string value;
-};
-
-struct SettingError {
-  size_t index = 0;
-  std::string message;
-};
-
 struct SettingsLoad {
-  std::optional<Settings> settings; // empty when errors is not
-  std::vector<SettingError> errors; // every problem, in order
+  std::optional<Settings> settings;     // empty when errors is not
+  std::vector<sdk::ConfigError> errors; // every problem, in order, each naming its setting
 };
 
 // Accepts keys of the [xff] section only: trusted, follow, forwarded_for, forwarded.
-SettingsLoad parseSettings(const std::vector<SettingEntry>& entries);
+SettingsLoad parseSettings(const std::vector<sdk::Setting>& settings);
 
 const char* followName(Follow f);
 const char* forwardedForName(ForwardedForPolicy p);

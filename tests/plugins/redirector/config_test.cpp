@@ -5,11 +5,24 @@
 namespace exaproxy::redirector {
 namespace {
 
+// What parseConfig's sdk::ConfigError said.
+struct ConfigProblem {
+  size_t index = SIZE_MAX;
+  std::string message;
+};
+
 bool parse(std::vector<std::pair<std::string, std::string>> kv, Config& c, ConfigProblem& p) {
-  std::vector<ConfigEntry> e;
+  std::vector<sdk::Setting> settings;
   for (size_t i = 0; i < kv.size(); ++i)
-    e.push_back(ConfigEntry{i, kv[i].first, kv[i].second});
-  return parseConfig(e, c, p);
+    settings.push_back(sdk::Setting{i, "50-redirector.conf", static_cast<uint32_t>(i + 4),
+                                    "redirector", kv[i].first, kv[i].second});
+  try {
+    c = parseConfig(settings);
+    return true;
+  } catch (const sdk::ConfigError& e) {
+    p = ConfigProblem{e.index(), e.what()};
+    return false;
+  }
 }
 
 TEST(RedirectorConfig, Defaults) {
@@ -20,7 +33,7 @@ TEST(RedirectorConfig, Defaults) {
   EXPECT_EQ(c.protocol, ProtocolKind::Squid);
   EXPECT_EQ(c.children, 5u);
   EXPECT_EQ(c.concurrency, 0u);
-  EXPECT_EQ(c.queueSize, 10u);
+  EXPECT_EQ(c.queueSize, 10000u); // the host's default max_connections, not 2 x children
   EXPECT_EQ(c.timeout.count(), 3000);
   EXPECT_FALSE(c.allowOnError);
   EXPECT_FALSE(c.allowOnTimeout);

@@ -11,6 +11,18 @@ namespace {
 using ::testing::HasSubstr;
 using Op = HeaderEdit::Op;
 
+// One line of 10-xff.conf as the host hands it over.
+sdk::Setting setting(size_t index, std::string section, std::string key, std::string value) {
+  sdk::Setting s;
+  s.index = index;
+  s.file = "10-xff.conf";
+  s.line = static_cast<uint32_t>(index + 1);
+  s.section = std::move(section);
+  s.key = std::move(key);
+  s.value = std::move(value);
+  return s;
+}
+
 Address ip(std::string_view text) {
   auto a = Address::parse(text);
   EXPECT_TRUE(a) << text;
@@ -19,7 +31,7 @@ Address ip(std::string_view text) {
 
 Settings tableSettings() {
   // PROTOCOLS.md §3.2: trusted = 10.0.0.0/8, 127.0.0.1
-  auto load = parseSettings({{0, "xff", "trusted", "10.0.0.0/8, 127.0.0.1"}});
+  auto load = parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8, 127.0.0.1")});
   EXPECT_TRUE(load.settings);
   return load.settings.value_or(Settings{});
 }
@@ -82,9 +94,9 @@ TEST(XffTableTest, BracketedIpv6WithPort) {
 TEST(XffTableTest, ForwardedForQuotedIpv6WithPort) {
   for (const char* follow : {"forwarded", "both"}) {
     SCOPED_TRACE(follow);
-    auto s =
-        parseSettings({{0, "xff", "trusted", "10.0.0.0/8 127.0.0.1"}, {1, "xff", "follow", follow}})
-            .settings.value();
+    auto s = parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8 127.0.0.1"),
+                            setting(1, "xff", "follow", follow)})
+                 .settings.value();
     auto d = run(s, "10.0.0.5", {}, {"for=\"[2001:db8::1]:4711\";proto=https"});
     EXPECT_EQ(d.resolution.identity, ip("2001:db8::1"));
     EXPECT_EQ(d.resolution.outcome, Outcome::Found);
@@ -131,7 +143,8 @@ TEST(XffWalkTest, Ipv4MappedIpv6IsMatchedAsIpv4) {
 }
 
 TEST(XffWalkTest, FollowSelectsTheHeader) {
-  auto both = parseSettings({{0, "xff", "trusted", "10.0.0.0/8"}, {1, "xff", "follow", "both"}})
+  auto both = parseSettings(
+                  {setting(0, "xff", "trusted", "10.0.0.0/8"), setting(1, "xff", "follow", "both")})
                   .settings.value();
   // both: Forwarded when present...
   auto d = run(both, "10.0.0.5", {"198.51.100.1"}, {"for=192.0.2.9"});
@@ -139,17 +152,18 @@ TEST(XffWalkTest, FollowSelectsTheHeader) {
   // ...else X-Forwarded-For.
   EXPECT_EQ(run(both, "10.0.0.5", {"198.51.100.1"}).resolution.identity, ip("198.51.100.1"));
   // The default reads X-Forwarded-For only, whatever Forwarded says.
-  auto xffOnly = parseSettings({{0, "xff", "trusted", "10.0.0.0/8"}}).settings.value();
+  auto xffOnly = parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8")}).settings.value();
   EXPECT_EQ(run(xffOnly, "10.0.0.5", {}, {"for=192.0.2.9"}).resolution.outcome, Outcome::NoHeader);
   // forwarded: X-Forwarded-For is ignored.
-  auto fwdOnly =
-      parseSettings({{0, "xff", "trusted", "10.0.0.0/8"}, {1, "xff", "follow", "forwarded"}})
-          .settings.value();
+  auto fwdOnly = parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8"),
+                                setting(1, "xff", "follow", "forwarded")})
+                     .settings.value();
   EXPECT_EQ(run(fwdOnly, "10.0.0.5", {"198.51.100.1"}).resolution.outcome, Outcome::NoHeader);
 }
 
 TEST(XffWalkTest, ForwardedElementsFromTheRight) {
-  auto s = parseSettings({{0, "xff", "trusted", "10.0.0.0/8"}, {1, "xff", "follow", "forwarded"}})
+  auto s = parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8"),
+                          setting(1, "xff", "follow", "forwarded")})
                .settings.value();
   auto d = run(
       s, "10.0.0.5", {},
@@ -312,9 +326,9 @@ TEST(XffAddressTest, ParseAndPrefixes) {
 // ---- outbound ----
 
 Settings policy(const char* forwardedFor, const char* forwarded = "off") {
-  return parseSettings({{0, "xff", "trusted", "10.0.0.0/8"},
-                        {1, "xff", "forwarded_for", forwardedFor},
-                        {2, "xff", "forwarded", forwarded}})
+  return parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8"),
+                        setting(1, "xff", "forwarded_for", forwardedFor),
+                        setting(2, "xff", "forwarded", forwarded)})
       .settings.value();
 }
 
@@ -383,35 +397,34 @@ TEST(XffSettingsTest, Defaults) {
 }
 
 TEST(XffSettingsTest, EveryKey) {
-  auto load = parseSettings({{0, "xff", "trusted", "10.0.0.0/8 ::1, 192.0.2.7"},
-                             {1, "xff", "follow", "forwarded"},
-                             {2, "xff", "forwarded_for", "delete"},
-                             {3, "xff", "forwarded", "append"}});
+  auto load = parseSettings({setting(0, "xff", "trusted", "10.0.0.0/8 ::1, 192.0.2.7"),
+                             setting(1, "xff", "follow", "forwarded"),
+                             setting(2, "xff", "forwarded_for", "delete"),
+                             setting(3, "xff", "forwarded", "append")});
   ASSERT_TRUE(load.settings);
   EXPECT_EQ(load.settings->trusted.toString(), "10.0.0.0/8 ::1/128 192.0.2.7/32");
   EXPECT_EQ(load.settings->follow, Follow::Forwarded);
   EXPECT_EQ(load.settings->forwardedFor, ForwardedForPolicy::Delete);
   EXPECT_EQ(load.settings->forwarded, ForwardedPolicy::Append);
-  EXPECT_EQ(parseSettings({{0, "xff", "trusted", ""}}).settings->trusted.size(), 0u);
+  EXPECT_EQ(parseSettings({setting(0, "xff", "trusted", "")}).settings->trusted.size(), 0u);
 }
 
 TEST(XffSettingsTest, EveryProblemIsReportedWithItsIndex) {
-  auto load = parseSettings({{4, "xff", "trusted", "10.0.0.0/8 lb.example"},
-                             {5, "xff", "follow", "x-real-ip"},
-                             {6, "xff", "forwarded_for", "on"},
-                             {7, "xff", "forwarded", "yes"},
-                             {8, "xff", "trust", "10.0.0.0/8"},
-                             {9, "other", "trusted", "10.0.0.0/8"}});
+  auto load = parseSettings(
+      {setting(4, "xff", "trusted", "10.0.0.0/8 lb.example"),
+       setting(5, "xff", "follow", "x-real-ip"), setting(6, "xff", "forwarded_for", "on"),
+       setting(7, "xff", "forwarded", "yes"), setting(8, "xff", "trust", "10.0.0.0/8"),
+       setting(9, "other", "trusted", "10.0.0.0/8")});
   EXPECT_FALSE(load.settings);
   ASSERT_EQ(load.errors.size(), 6u);
-  EXPECT_EQ(load.errors[0].index, 4u);
-  EXPECT_THAT(load.errors[0].message, HasSubstr("'lb.example'"));
-  EXPECT_THAT(load.errors[1].message, HasSubstr("x-forwarded-for, forwarded or both"));
-  EXPECT_THAT(load.errors[2].message, HasSubstr("append, truncate, delete or transparent"));
-  EXPECT_THAT(load.errors[3].message, HasSubstr("off or append"));
-  EXPECT_THAT(load.errors[4].message, HasSubstr("unknown key"));
-  EXPECT_EQ(load.errors[5].index, 9u);
-  EXPECT_THAT(load.errors[5].message, HasSubstr("[other]"));
+  EXPECT_EQ(load.errors[0].index(), 4u);
+  EXPECT_THAT(load.errors[0].what(), HasSubstr("'lb.example'"));
+  EXPECT_THAT(load.errors[1].what(), HasSubstr("x-forwarded-for, forwarded or both"));
+  EXPECT_THAT(load.errors[2].what(), HasSubstr("append, truncate, delete or transparent"));
+  EXPECT_THAT(load.errors[3].what(), HasSubstr("off or append"));
+  EXPECT_THAT(load.errors[4].what(), HasSubstr("unknown key"));
+  EXPECT_EQ(load.errors[5].index(), 9u);
+  EXPECT_THAT(load.errors[5].what(), HasSubstr("[other]"));
 }
 
 // ---- sanitising, counters, status ----

@@ -1,7 +1,7 @@
 // The helper pool against real child processes (python3 scripts written by the test): ordering,
 // channel IDs and out-of-order answers, BH retries, a child dying mid-request, a hanging child,
 // the canary, bypass, queue overflow, stderr logging and a clean stop.
-#include "helper_pool.h"
+#include "redirector_pool.h"
 
 #include <gtest/gtest.h>
 
@@ -107,7 +107,7 @@ protected:
   }
 
   void start(Config c) {
-    pool_ = std::make_unique<HelperPool>(
+    pool_ = std::make_unique<RedirectorPool>(
         std::move(c),
         [this](LogLevel, const std::string& m) {
           std::lock_guard<std::mutex> lock(logMutex_);
@@ -163,7 +163,7 @@ protected:
   Metrics metrics_;
   std::mutex logMutex_;
   std::string log_;
-  std::unique_ptr<HelperPool> pool_;
+  std::unique_ptr<RedirectorPool> pool_;
 };
 
 TEST_F(HelperPoolTest, RewritesOneAtATime) {

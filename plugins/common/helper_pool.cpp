@@ -1,0 +1,453 @@
+// HelperPool, the requests' path: submit, the manager's loop, queueing and dispatch, the
+// children's pipes, answers, deadlines and failures. The children's lives are in
+// helper_pool_children.cpp.
+#include "helper_pool.h"
+
+#include "helper_channel.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <poll.h>
+#include <pthread.h>
+#include <stdexcept>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace exaproxy::common {
+
+namespace {
+
+void wakeUp(int fd) {
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+}
+
+} // namespace
+
+HelperPool::HelperPool(HelperPoolSettings settings, const HelperCodec& codec, Log log,
+                       PoolMetricSink metrics)
+    : settings_(std::move(settings)), codec_(codec),
+      programName_(settings_.program.empty() ? std::string("(none)") : settings_.program[0]),
+      log_(std::move(log)), metrics_(std::move(metrics)),
+      gaugeValues_(static_cast<size_t>(PoolMetric::Count), -1) {
+  if (settings_.concurrency > 0 && !codec_.takesChannels())
+    throw std::invalid_argument("this helper protocol has no channel IDs: concurrency must be 0");
+  wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_ == -1)
+    throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+  canaryState_ = settings_.canary ? "unchecked" : "off";
+  thread_ = std::thread([this] { run(); });
+}
+
+HelperPool::~HelperPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wakeUp(wake_);
+  if (thread_.joinable())
+    thread_.join();
+  ::close(wake_);
+}
+
+void HelperPool::submit(HelperRequest request, HelperDone done) {
+  auto job = std::make_unique<HelperJob>();
+  job->request = std::move(request);
+  job->done = std::move(done);
+  job->deadline = Clock::now() + settings_.timeout;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopped_) {
+      inbox_.push_back(std::move(job));
+      wakeUp(wake_);
+      return;
+    }
+  }
+  count(PoolMetric::requests);
+  fail(std::move(job), "the " + settings_.name + " is stopping", false);
+}
+
+std::string HelperPool::canaryState() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return canaryState_;
+}
+
+std::vector<pid_t> HelperPool::childPids() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pids_;
+}
+
+bool HelperPool::stopping() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
+// ---- the manager thread ------------------------------------------------------------------------
+
+void HelperPool::run() {
+  // A write to a helper that just died must give EPIPE here, not kill the process (the proxy
+  // ignores SIGPIPE; a test binary may not).
+  sigset_t pipeSet;
+  sigemptyset(&pipeSet);
+  sigaddset(&pipeSet, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipeSet, nullptr);
+
+  maintain(Clock::now());
+  while (true) {
+    bool stop;
+    std::vector<HelperJobPtr> arrived;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop = stopping_;
+      arrived.swap(inbox_);
+    }
+    for (auto& j : arrived)
+      admit(std::move(j)); // outside the lock: admit may run a request's done
+    dispatch();
+    buryDead();
+    auto now = Clock::now();
+    checkDeadlines(now);
+    if (!stop)
+      maintain(now);
+    dispatch();
+    updateGauges();
+    if (stop && idle())
+      break;
+    pollOnce(now);
+  }
+  stopChildren();
+  std::vector<HelperJobPtr> late;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+    late.swap(inbox_);
+    pids_.clear();
+  }
+  for (auto& j : late) {
+    count(PoolMetric::requests);
+    fail(std::move(j), "the " + settings_.name + " is stopping", false);
+  }
+  updateGauges();
+}
+
+// Sleeps until a pipe is ready, a request arrives, or the next deadline; then serves the pipes.
+void HelperPool::pollOnce(Clock::time_point now) {
+  auto wakeAt = now + std::chrono::seconds(1);
+  for (const auto& j : queue_)
+    wakeAt = std::min(wakeAt, j->deadline);
+  for (const auto& c : children_)
+    for (const auto& [ch, j] : c->inFlight)
+      wakeAt = std::min(wakeAt, j->deadline);
+  if (canaryFailing_ && !canaryInFlight_)
+    wakeAt = std::min(wakeAt, nextCanary_);
+  if (!queue_.empty() && spawnNotBefore_ > now)
+    wakeAt = std::min(wakeAt, spawnNotBefore_);
+  std::vector<pollfd> fds{pollfd{wake_, POLLIN, 0}};
+  std::vector<std::pair<HelperChild*, int>> owners{{nullptr, -1}}; // (child, 0/1/2 = in/out/err)
+  for (auto& c : children_) {
+    if (c->dead)
+      continue;
+    auto watch = [&](int fd, short events, int which) {
+      if (fd < 0)
+        return;
+      fds.push_back(pollfd{fd, events, 0});
+      owners.emplace_back(c.get(), which);
+    };
+    if (!c->toWrite.empty())
+      watch(c->proc->stdinFd(), POLLOUT, 0);
+    watch(c->proc->stdoutFd(), POLLIN, 1);
+    watch(c->proc->stderrFd(), POLLIN, 2);
+  }
+  auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(wakeAt - Clock::now()).count();
+  int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(waitMs, 0, 1000)));
+  if (rc == -1 && errno != EINTR) {
+    log_(LogLevel::Error, std::string("poll: ") + std::strerror(errno));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return;
+  }
+  for (size_t i = 0; rc > 0 && i < fds.size(); ++i) {
+    if (!fds[i].revents)
+      continue;
+    auto [child, which] = owners[i];
+    if (!child) {
+      uint64_t v;
+      [[maybe_unused]] auto n = ::read(wake_, &v, sizeof v);
+    } else if (child->dead) {
+      continue;
+    } else if (which == 0) {
+      flush(*child);
+    } else if (which == 1) {
+      readStdout(*child);
+    } else {
+      readStderr(*child, false);
+    }
+  }
+}
+
+bool HelperPool::idle() const {
+  if (!queue_.empty())
+    return false;
+  for (const auto& c : children_)
+    for (const auto& [ch, j] : c->inFlight)
+      if (!j->canary)
+        return false;
+  return true;
+}
+
+void HelperPool::admit(HelperJobPtr job) {
+  count(PoolMetric::requests);
+  if (canaryFailing_) {
+    fail(std::move(job), canaryRefusal(), false);
+    return;
+  }
+  if (size_t max = codec_.maxRequestSize()) {
+    size_t prefix = settings_.concurrency ? channelPrefix(1).size() : 0;
+    if (job->request.bytes.size() + prefix > max) {
+      count(PoolMetric::too_long);
+      deliver(std::move(job), HelperReply{HelperReply::Status::TooLong, {}, {}, 0});
+      return;
+    }
+  }
+  bool free = std::any_of(children_.begin(), children_.end(),
+                          [this](const HelperChildPtr& c) { return hasFreeSlot(*c); });
+  if (!free && liveChildren() >= settings_.children) {
+    if (settings_.bypass) {
+      count(PoolMetric::bypassed);
+      deliver(std::move(job), HelperReply{HelperReply::Status::Bypassed, {}, {}, 0});
+      return;
+    }
+    if (queue_.size() >= settings_.queueSize) {
+      count(PoolMetric::overloaded);
+      fail(std::move(job), "queue full (" + std::to_string(queue_.size()) + " waiting)", false);
+      return;
+    }
+  }
+  queue_.push_back(std::move(job));
+}
+
+void HelperPool::dispatch() {
+  if (canaryFailing_ && !queue_.empty()) {
+    failQueue(canaryRefusal());
+    return;
+  }
+  if (!queue_.empty() && !spawnError_.empty() && liveChildren() == 0) {
+    failQueue("cannot start the helper: " + spawnError_);
+    return;
+  }
+  while (!queue_.empty()) {
+    HelperChild* c = pickChild(*queue_.front());
+    if (!c)
+      break;
+    HelperJobPtr job = std::move(queue_.front());
+    queue_.pop_front();
+    send(*c, std::move(job));
+  }
+}
+
+HelperChild* HelperPool::pickChild(const HelperJob& job) {
+  HelperChild* best = nullptr;
+  HelperChild* previous = nullptr;
+  for (auto& c : children_) {
+    if (!hasFreeSlot(*c))
+      continue;
+    if (c->id == job.lastChild) {
+      previous = c.get();
+      continue;
+    }
+    if (!best || c->inFlight.size() < best->inFlight.size())
+      best = c.get();
+  }
+  if (best)
+    return best;
+  if (liveChildren() < settings_.children) {
+    if (HelperChild* fresh = spawn())
+      return hasFreeSlot(*fresh) ? fresh : nullptr;
+  }
+  return previous;
+}
+
+void HelperPool::send(HelperChild& c, HelperJobPtr job) {
+  uint64_t key = 0;
+  if (settings_.concurrency > 0) {
+    key = c.nextChannel++;
+    c.toWrite += channelPrefix(key);
+  }
+  c.toWrite += job->request.bytes;
+  job->sent = Clock::now();
+  job->lastChild = c.id;
+  if (!job->canary)
+    count(PoolMetric::helper_requests);
+  c.inFlight[key] = std::move(job);
+  flush(c);
+}
+
+void HelperPool::flush(HelperChild& c) {
+  std::string why = c.flush();
+  if (!why.empty())
+    logChild(LogLevel::Warn, c, "write failed: " + why);
+}
+
+void HelperPool::readStdout(HelperChild& c) {
+  bool eof = c.readStdout();
+  while (!c.dead) {
+    std::string answer;
+    FrameStatus st = codec_.frame(c.fromOut, answer);
+    if (st == FrameStatus::NeedMore)
+      break;
+    if (st == FrameStatus::Malformed) {
+      count(PoolMetric::unexpected_replies);
+      logChild(LogLevel::Error, c,
+               "unreadable answer, replacing the helper: " + c.fromOut.substr(0, 200));
+      c.dead = true;
+      break;
+    }
+    onAnswer(c, std::move(answer));
+  }
+  if (eof && !c.dead) {
+    readStderr(c, true);
+    c.dead = true;
+  }
+}
+
+void HelperPool::readStderr(HelperChild& c, bool eof) {
+  for (const auto& line : c.readStderr(eof))
+    logChild(LogLevel::Warn, c, "stderr: " + line);
+}
+
+void HelperPool::onAnswer(HelperChild& c, std::string answer) {
+  std::map<uint64_t, HelperJobPtr>::iterator it;
+  if (settings_.concurrency > 0) {
+    std::optional<uint64_t> channel = takeChannel(answer);
+    if (!channel) {
+      count(PoolMetric::unexpected_replies);
+      logChild(LogLevel::Warn, c, "answer without a channel ID dropped: " + answer);
+      return;
+    }
+    it = c.inFlight.find(*channel);
+    if (it == c.inFlight.end()) {
+      count(PoolMetric::unexpected_replies);
+      logChild(LogLevel::Warn, c,
+               "unexpected answer on channel " + std::to_string(*channel) + " dropped");
+      return;
+    }
+  } else {
+    it = c.inFlight.begin();
+    if (it == c.inFlight.end()) {
+      count(PoolMetric::unexpected_replies);
+      logChild(LogLevel::Warn, c,
+               "answer while no request was asked, dropped: " + answer.substr(0, 200));
+      return;
+    }
+  }
+  HelperJobPtr job = std::move(it->second);
+  c.inFlight.erase(it);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - job->sent).count();
+  count(PoolMetric::replies);
+  count(PoolMetric::latency_us, us);
+  if (job->canary) {
+    onCanary(c, settings_.canary->holds(answer), answer.substr(0, 200));
+    return;
+  }
+  if (std::optional<std::string> why = codec_.broken(answer)) {
+    count(PoolMetric::broken);
+    logChild(LogLevel::Warn, c, *why + " (for " + job->request.label + ")");
+    if (job->brokenTries < 2) {
+      ++job->brokenTries;
+      count(PoolMetric::retries);
+      queue_.push_front(std::move(job));
+      return;
+    }
+    fail(std::move(job), *why + ", 3 tries", false);
+    return;
+  }
+  pid_t pid = c.proc->pid();
+  deliver(std::move(job), HelperReply{HelperReply::Status::Answered, std::move(answer), {}, pid});
+}
+
+void HelperPool::checkDeadlines(Clock::time_point now) {
+  const std::string limit = std::to_string(settings_.timeout.count()) + "ms";
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if ((*it)->deadline > now) {
+      ++it;
+      continue;
+    }
+    HelperJobPtr job = std::move(*it);
+    it = queue_.erase(it);
+    fail(std::move(job), "no helper answered within " + limit + " (queued)", true);
+  }
+  for (auto& c : children_) {
+    if (c->dead)
+      continue;
+    for (auto it = c->inFlight.begin(); it != c->inFlight.end();) {
+      if (it->second->deadline > now) {
+        ++it;
+        continue;
+      }
+      HelperJobPtr job = std::move(it->second);
+      it = c->inFlight.erase(it);
+      if (settings_.concurrency == 0) {
+        // Its late answer would be read as the next request's: replace this helper.
+        logChild(LogLevel::Warn, *c, "did not answer in time, killing it");
+        c->dead = true;
+      }
+      if (job->canary)
+        onCanary(*c, false, "no answer in time");
+      else
+        fail(std::move(job), "the helper did not answer within " + limit, true);
+    }
+  }
+}
+
+void HelperPool::deliver(HelperJobPtr job, HelperReply reply) {
+  HelperDone done = std::move(job->done);
+  if (done)
+    done(std::move(reply));
+}
+
+void HelperPool::fail(HelperJobPtr job, const std::string& why, bool timeout) {
+  count(timeout ? PoolMetric::timeouts : PoolMetric::errors);
+  auto status = timeout ? HelperReply::Status::TimedOut : HelperReply::Status::Failed;
+  deliver(std::move(job), HelperReply{status, {}, why, 0});
+}
+
+void HelperPool::failQueue(const std::string& why) {
+  while (!queue_.empty()) {
+    HelperJobPtr job = std::move(queue_.front());
+    queue_.pop_front();
+    fail(std::move(job), why, false);
+  }
+}
+
+void HelperPool::count(PoolMetric m, int64_t delta) {
+  if (metrics_)
+    metrics_(m, delta);
+}
+
+void HelperPool::updateGauges() {
+  size_t live = 0, busy = 0, inFlight = 0;
+  for (const auto& c : children_) {
+    if (c->dead)
+      continue;
+    ++live;
+    if (!c->inFlight.empty())
+      ++busy;
+    inFlight += c->inFlight.size();
+  }
+  auto set = [this](PoolMetric m, size_t value) {
+    auto v = static_cast<int64_t>(value);
+    int64_t& last = gaugeValues_[static_cast<size_t>(m)];
+    if (last != v && metrics_)
+      metrics_(m, v);
+    last = v;
+  };
+  set(PoolMetric::queue, queue_.size());
+  set(PoolMetric::in_flight, inFlight);
+  set(PoolMetric::children, live);
+  set(PoolMetric::busy, busy);
+  set(PoolMetric::idle, live - busy);
+  set(PoolMetric::canary_failing, canaryFailing_ ? 1 : 0);
+}
+
+} // namespace exaproxy::common

@@ -1,0 +1,346 @@
+// plugins/common: the protocol-neutral HelperPool driving real helper processes with the Squid
+// line codec, as the auth and external-ACL plugins will: a /bin/sh basic-auth helper answering
+// OK/ERR, and python3 external-ACL-style helpers with channel IDs (the bytes they read are echoed
+// back, so the tests see what the pool wrote). Each test asserts the answers' bytes and the pool's
+// states (its metrics), not only that something came back.
+#include "helper_pool.h"
+#include "squid_line_codec.h"
+#include "squid_reply.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace exaproxy::common {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Squid's basic_auth protocol: "user password" → OK / ERR (the password is "secret").
+const char* kBasicAuth = R"SH(
+while read -r user password; do
+  if [ "$password" = secret ]; then echo "OK user=$user"; else echo 'ERR message="bad password"'; fi
+done
+)SH";
+
+// External-ACL style helpers with channel IDs (argv[1] picks the behaviour).
+const char* kAcl = R"PY(
+import sys, time
+mode = sys.argv[1]
+held = []
+count = 0
+def out(s):
+    sys.stdout.write(s + "\n"); sys.stdout.flush()
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    cid, rest = line.split(" ", 1)
+    count += 1
+    if mode == "echo":
+        out(cid + ' OK tag=staff got="' + line + '"')
+    elif mode == "reverse":
+        held.append((cid, rest))
+        if len(held) == 3:
+            for c, r in reversed(held):
+                out(c + ' OK got="' + r + '"')
+            held = []
+    elif mode == "bh-first":
+        out(cid + (' BH message="warming up"' if count == 1 else " OK"))
+    elif mode == "bh":
+        out(cid + ' BH message="no directory"')
+    elif mode == "hang":
+        if "hang" not in rest:
+            out(cid + " ERR")
+    elif mode == "slow":
+        time.sleep(0.3)
+        out(cid + " OK")
+)PY";
+
+class HelperPoolSquidLineTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("common-pool-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "auth.sh") << kBasicAuth;
+    std::ofstream(dir_ / "acl.py") << kAcl;
+  }
+  void TearDown() override {
+    pool_.reset();
+    fs::remove_all(dir_);
+  }
+
+  HelperPoolSettings auth() const {
+    HelperPoolSettings s;
+    s.name = "auth";
+    s.program = {"/bin/sh", (dir_ / "auth.sh").string()};
+    s.children = 1;
+    return s;
+  }
+
+  HelperPoolSettings acl(const std::string& mode, size_t concurrency = 4) const {
+    HelperPoolSettings s;
+    s.name = "external ACL";
+    s.program = {"/usr/bin/python3", (dir_ / "acl.py").string(), mode};
+    s.children = 1;
+    s.concurrency = concurrency;
+    return s;
+  }
+
+  void start(HelperPoolSettings s) {
+    pool_ = std::make_unique<HelperPool>(
+        std::move(s), codec_,
+        [this](LogLevel, const std::string& m) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          log_ += m + "\n";
+        },
+        [this](PoolMetric m, int64_t v) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (kPoolMetrics[static_cast<size_t>(m)].gauge) {
+            metrics_[m] = v;
+            peaks_[m] = std::max(peaks_[m], v);
+          } else {
+            metrics_[m] += v;
+          }
+        });
+  }
+
+  std::future<HelperReply> ask(const std::string& line) {
+    auto p = std::make_shared<std::promise<HelperReply>>();
+    auto f = p->get_future();
+    pool_->submit(HelperRequest{line + "\n", line}, [p](HelperReply r) { p->set_value(r); });
+    return f;
+  }
+
+  HelperReply askWait(const std::string& line) {
+    auto f = ask(line);
+    if (f.wait_for(10s) != std::future_status::ready) {
+      ADD_FAILURE() << "no reply for " << line;
+      return HelperReply{HelperReply::Status::Failed, {}, "test timeout", 0};
+    }
+    return f.get();
+  }
+
+  int64_t metric(PoolMetric m) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return metrics_[m];
+  }
+
+  // The highest value a gauge had.
+  int64_t peak(PoolMetric m) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peaks_[m];
+  }
+
+  std::string log() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return log_;
+  }
+
+  bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit = 5000ms) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!cond() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(10ms);
+    return cond();
+  }
+
+  fs::path dir_;
+  SquidLineCodec codec_;
+  std::mutex mutex_;
+  std::string log_;
+  std::map<PoolMetric, int64_t> metrics_;
+  std::map<PoolMetric, int64_t> peaks_;
+  std::unique_ptr<HelperPool> pool_;
+};
+
+TEST_F(HelperPoolSquidLineTest, BasicAuthHelperAnswersOkAndErr) {
+  start(auth());
+  HelperReply ok = askWait("alice secret");
+  ASSERT_EQ(ok.status, HelperReply::Status::Answered) << ok.reason;
+  EXPECT_EQ(ok.answer, "OK user=alice");
+  EXPECT_GT(ok.pid, 0);
+  SquidReply parsed = parseSquidReply(ok.answer);
+  EXPECT_EQ(parsed.result, SquidReply::Result::Ok);
+  ASSERT_NE(parsed.note("user"), nullptr);
+  EXPECT_EQ(*parsed.note("user"), "alice");
+
+  HelperReply err = askWait("bob guess");
+  ASSERT_EQ(err.status, HelperReply::Status::Answered);
+  EXPECT_EQ(err.answer, "ERR message=\"bad password\"");
+  EXPECT_EQ(parseSquidReply(err.answer).result, SquidReply::Result::Err);
+
+  EXPECT_EQ(metric(PoolMetric::requests), 2);
+  EXPECT_EQ(metric(PoolMetric::helper_requests), 2);
+  EXPECT_EQ(metric(PoolMetric::replies), 2);
+  EXPECT_EQ(metric(PoolMetric::errors), 0);
+  // The gauges follow once the manager is around its loop again.
+  EXPECT_TRUE(waitFor([&] { return metric(PoolMetric::idle) == 1; }));
+  EXPECT_EQ(metric(PoolMetric::children), 1);
+  EXPECT_EQ(metric(PoolMetric::busy), 0);
+  EXPECT_EQ(pool_->canaryState(), "off");
+}
+
+TEST_F(HelperPoolSquidLineTest, ChannelIdsAreWrittenByThePoolAndTakenOffTheAnswers) {
+  start(acl("echo"));
+  HelperReply first = askWait("alice staff");
+  HelperReply second = askWait("bob guests");
+  // What the helper read (echoed in got=): the channel ID is the pool's, counted per child; the
+  // answer comes back without it.
+  ASSERT_EQ(first.status, HelperReply::Status::Answered) << first.reason;
+  EXPECT_EQ(first.answer, "OK tag=staff got=\"1 alice staff\"");
+  EXPECT_EQ(second.answer, "OK tag=staff got=\"2 bob guests\"");
+  EXPECT_EQ(metric(PoolMetric::unexpected_replies), 0);
+}
+
+TEST_F(HelperPoolSquidLineTest, OutOfOrderAnswersFindTheirRequests) {
+  start(acl("reverse"));
+  auto a = ask("a");
+  auto b = ask("b");
+  auto c = ask("c");
+  EXPECT_EQ(a.get().answer, "OK got=\"a\"");
+  EXPECT_EQ(b.get().answer, "OK got=\"b\"");
+  EXPECT_EQ(c.get().answer, "OK got=\"c\"");
+  EXPECT_TRUE(waitFor([&] { return metric(PoolMetric::in_flight) == 0; }));
+}
+
+TEST_F(HelperPoolSquidLineTest, BrokenAnswerIsAskedAgain) {
+  start(acl("bh-first")); // one child: the retry goes back to it
+  HelperReply r = askWait("alice");
+  ASSERT_EQ(r.status, HelperReply::Status::Answered) << r.reason;
+  EXPECT_EQ(r.answer, "OK");
+  EXPECT_EQ(metric(PoolMetric::broken), 1);
+  EXPECT_EQ(metric(PoolMetric::retries), 1);
+  EXPECT_EQ(metric(PoolMetric::helper_requests), 2);
+  EXPECT_NE(log().find("helper said BH: warming up (for alice)"), std::string::npos) << log();
+}
+
+TEST_F(HelperPoolSquidLineTest, AlwaysBrokenFailsAfterThreeTries) {
+  start(acl("bh"));
+  HelperReply r = askWait("alice");
+  EXPECT_EQ(r.status, HelperReply::Status::Failed);
+  EXPECT_EQ(r.reason, "helper said BH: no directory, 3 tries");
+  EXPECT_EQ(metric(PoolMetric::broken), 3);
+  EXPECT_EQ(metric(PoolMetric::errors), 1);
+}
+
+TEST_F(HelperPoolSquidLineTest, UnansweredRequestTimesOutOthersGoOn) {
+  HelperPoolSettings s = acl("hang");
+  s.timeout = 400ms;
+  start(s);
+  auto hung = ask("hang");
+  HelperReply other = askWait("fine");
+  EXPECT_EQ(other.answer, "ERR");
+  ASSERT_EQ(hung.wait_for(3s), std::future_status::ready);
+  HelperReply r = hung.get();
+  EXPECT_EQ(r.status, HelperReply::Status::TimedOut);
+  EXPECT_EQ(r.reason, "the helper did not answer within 400ms");
+  EXPECT_EQ(metric(PoolMetric::timeouts), 1);
+  EXPECT_EQ(metric(PoolMetric::respawns), 0); // a concurrent child keeps its other requests
+}
+
+TEST_F(HelperPoolSquidLineTest, FullQueueFailsAndTooLongIsNotSent) {
+  HelperPoolSettings s = acl("slow", 1);
+  s.queueSize = 1;
+  start(s);
+  ASSERT_TRUE(waitFor([&] { return pool_->childPids().size() == 1; }));
+  HelperReply tooLong = askWait(std::string(SquidLineCodec::kMaxRequest, 'x'));
+  EXPECT_EQ(tooLong.status, HelperReply::Status::TooLong);
+  EXPECT_EQ(metric(PoolMetric::too_long), 1);
+  auto a = ask("a"); // asked
+  auto b = ask("b"); // queued
+  ASSERT_TRUE(waitFor([&] { return metric(PoolMetric::queue) == 1; }));
+  HelperReply c = askWait("c");
+  EXPECT_EQ(c.status, HelperReply::Status::Failed);
+  EXPECT_EQ(c.reason, "queue full (1 waiting)");
+  EXPECT_EQ(metric(PoolMetric::overloaded), 1);
+  EXPECT_EQ(a.get().answer, "OK");
+  EXPECT_EQ(b.get().answer, "OK");
+  EXPECT_EQ(metric(PoolMetric::helper_requests), 2);
+}
+
+TEST_F(HelperPoolSquidLineTest, DefaultQueueHoldsFiftyClientsOnFiveBusyChildren) {
+  // A site's steady state (issue #15): five one-at-a-time children busy, 45 more clients asking.
+  // With Squid's 2 x children as a hard bound, 35 of them were refused.
+  HelperPoolSettings s = acl("slow", 0);
+  s.program = {"/bin/sh", "-c", "while read -r line; do sleep 0.1; echo \"OK $line\"; done"};
+  s.children = 5;
+  s.startup = 5;
+  start(s);
+  ASSERT_TRUE(waitFor([&] { return metric(PoolMetric::children) == 5; }));
+  std::vector<std::future<HelperReply>> replies;
+  for (int i = 0; i < 5; ++i)
+    replies.push_back(ask("client" + std::to_string(i)));
+  ASSERT_TRUE(waitFor([&] { return metric(PoolMetric::busy) == 5; }));
+  for (int i = 5; i < 50; ++i)
+    replies.push_back(ask("client" + std::to_string(i)));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(replies[i].wait_for(20s), std::future_status::ready);
+    HelperReply r = replies[i].get();
+    EXPECT_EQ(r.status, HelperReply::Status::Answered) << r.reason;
+    EXPECT_EQ(r.answer, "OK client" + std::to_string(i));
+  }
+  EXPECT_GE(peak(PoolMetric::queue), 40); // they did wait
+  EXPECT_EQ(metric(PoolMetric::overloaded), 0);
+  EXPECT_EQ(metric(PoolMetric::errors), 0);
+  EXPECT_EQ(metric(PoolMetric::spawns), 5);
+}
+
+TEST_F(HelperPoolSquidLineTest, CanaryFailingFailsRequestsUntilItHolds) {
+  HelperPoolSettings s = auth();
+  // A password no account has: a helper that accepts it lets everybody in.
+  s.canary = HelperCanary{"nobody secret\n",
+                          [](const std::string& answer) { return answer.rfind("ERR", 0) == 0; },
+                          "'nobody secret'",
+                          "was accepted",
+                          "is refused again",
+                          "the helper accepts any password",
+                          200ms};
+  start(s);
+  ASSERT_TRUE(waitFor([&] { return pool_->canaryState() == "failing"; }));
+  HelperReply r = askWait("alice secret");
+  EXPECT_EQ(r.status, HelperReply::Status::Failed);
+  EXPECT_EQ(r.reason,
+            "the helper failed its canary ('nobody secret' was accepted): it is failing open");
+  EXPECT_NE(log().find("canary 'nobody secret' was accepted (answer: OK user=nobody): the helper "
+                       "accepts any password"),
+            std::string::npos)
+      << log();
+  EXPECT_TRUE(waitFor([&] { return metric(PoolMetric::canary_failing) == 1; }));
+}
+
+TEST_F(HelperPoolSquidLineTest, StopAnswersWhatWasAskedThenRefuses) {
+  start(acl("slow", 1));
+  std::vector<std::future<HelperReply>> replies;
+  for (int i = 0; i < 3; ++i)
+    replies.push_back(ask("r" + std::to_string(i)));
+  auto pids = pool_->childPids();
+  pool_.reset();
+  for (auto& f : replies) {
+    ASSERT_EQ(f.wait_for(0s), std::future_status::ready);
+    EXPECT_EQ(f.get().answer, "OK");
+  }
+  for (pid_t p : pids)
+    EXPECT_NE(::kill(p, 0), 0) << "helper " << p << " still running";
+}
+
+TEST(HelperPoolSettingsTest, ConcurrencyNeedsAChannelCodec) {
+  struct NoChannels final : HelperCodec {
+    FrameStatus frame(std::string&, std::string&) const override { return FrameStatus::NeedMore; }
+  } codec;
+  HelperPoolSettings s;
+  s.program = {"/bin/cat"};
+  s.concurrency = 2;
+  EXPECT_THROW(HelperPool(s, codec, [](LogLevel, const std::string&) {}), std::invalid_argument);
+}
+
+} // namespace
+} // namespace exaproxy::common
