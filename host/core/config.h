@@ -68,7 +68,7 @@ struct PluginEntry {
 struct HostConfig {
   // [server]
   unsigned loops = 0;              // 0 = auto (one per core)
-  unsigned coalesceUs = 100;       // wake-up coalescing window of a busy loop (us), 0 = off
+  unsigned coalesceUs = 0;         // wake-up coalescing window of a busy loop (us), 0 = off
   std::string user;                // drop privileges to this user after binding (empty: stay)
   std::string name = "exaproxy";   // pseudonym in Via and on error pages; loop detection uses it
   std::filesystem::path templates; // error-page templates directory (empty: built-in pages)

@@ -323,7 +323,7 @@ std::vector<HostSection> buildHostSchema() {
        {row<H>("loops", bind(&H::loops, loopsInto), "auto",
                "event loops: auto (one per core) or 1..256", kRestart),
         row<H>("coalesce_us",
-               count(&H::coalesceUs, 0, 1000, "expected microseconds from 0 (off) to 1000"), "100",
+               count(&H::coalesceUs, 0, 1000, "expected microseconds from 0 (off) to 1000"), "0",
                "wake-up coalescing window of a busy loop, in microseconds (0 = off)"),
         row<H>("user", bind(&H::user, userInto), "",
                "drop privileges to this user after binding (empty: stay)", kRestart),

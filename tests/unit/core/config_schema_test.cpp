@@ -234,7 +234,7 @@ TEST(ConfigSchema, RestartOnlyChanges) {
   EXPECT_TRUE(restartOnlyChanges(a, a).empty());
 
   HostConfig b = a; // live settings: nothing to report
-  b.coalesceUs = 0;
+  b.coalesceUs = 100;
   b.connect = std::chrono::seconds(1);
   b.listeners[0].proxyProtocol = ProxyProtocol::V1;
   b.workersMax = 3;

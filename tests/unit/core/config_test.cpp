@@ -71,7 +71,7 @@ TEST_F(ConfigTest, EveryHostKeyIsApplied) {
   dir_.write("templates/.keep", "");
   dir_.write("00-all.conf", R"([server]
 loops = 4
-coalesce_us = 0
+coalesce_us = 250
 user = proxy
 name = proxy-1.example_net
 templates = templates
@@ -132,7 +132,7 @@ access_log = /var/log/exaproxy/access.log
 )");
   auto cfg = good();
   EXPECT_EQ(cfg->loops, 4u);
-  EXPECT_EQ(cfg->coalesceUs, 0u);
+  EXPECT_EQ(cfg->coalesceUs, 250u);
   EXPECT_EQ(cfg->user, "proxy");
   EXPECT_EQ(cfg->name, "proxy-1.example_net");
   EXPECT_EQ(cfg->templates, dir_.path() / "templates");
