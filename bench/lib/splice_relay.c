@@ -19,16 +19,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct leg { int from, to; };
+struct leg {
+  int from, to;
+};
 
 static int loopback(int port, int listening) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-  if (fd < 0) return -1;
+  if (fd < 0)
+    return -1;
   if (listening) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr*)&a, sizeof a) || listen(fd, 64)) { close(fd); return -1; }
+    if (bind(fd, (struct sockaddr*)&a, sizeof a) || listen(fd, 64)) {
+      close(fd);
+      return -1;
+    }
   } else if (connect(fd, (struct sockaddr*)&a, sizeof a)) {
     close(fd);
     return -1;
@@ -43,10 +49,12 @@ static void* pump(void* arg) {
   if (pipe2(p, O_CLOEXEC) == 0) {
     for (;;) {
       ssize_t n = splice(l->from, NULL, p[1], NULL, 1 << 16, SPLICE_F_MOVE);
-      if (n <= 0) break;
+      if (n <= 0)
+        break;
       while (n > 0) {
         ssize_t m = splice(p[0], NULL, l->to, NULL, (size_t)n, SPLICE_F_MOVE);
-        if (m <= 0) goto out;
+        if (m <= 0)
+          goto out;
         n -= m;
       }
     }
@@ -85,12 +93,18 @@ int main(int argc, char** argv) {
   }
   target_port = atoi(argv[2]);
   int lfd = loopback(atoi(argv[1]), 1);
-  if (lfd < 0) { perror("listen"); return 1; }
+  if (lfd < 0) {
+    perror("listen");
+    return 1;
+  }
   for (;;) {
     int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (c < 0) continue;
+    if (c < 0)
+      continue;
     pthread_t t;
-    if (pthread_create(&t, NULL, serve, (void*)(long)c) == 0) pthread_detach(t);
-    else close(c);
+    if (pthread_create(&t, NULL, serve, (void*)(long)c) == 0)
+      pthread_detach(t);
+    else
+      close(c);
   }
 }

@@ -318,19 +318,18 @@ KeySpec<T> row(std::string_view key, Value<T> value, std::string_view defaultTex
 
 std::vector<HostSection> buildHostSchema() {
   std::vector<HostSection> s;
-  s.push_back(
-      {"server",
-       {row<H>("loops", bind(&H::loops, loopsInto), "auto",
-               "event loops: auto (one per core) or 1..256", kRestart),
-        row<H>("coalesce_us",
-               count(&H::coalesceUs, 0, 1000, "expected microseconds from 0 (off) to 1000"), "0",
-               "wake-up coalescing window of a busy loop, in microseconds (0 = off)"),
-        row<H>("user", bind(&H::user, userInto), "",
-               "drop privileges to this user after binding (empty: stay)", kRestart),
-        row<H>("name", bind(&H::name, nameInto), "exaproxy",
-               "pseudonym in Via and on error pages; detects forwarding loops"),
-        row<H>("templates", directory(&H::templates), "",
-               "error-page templates directory (empty: built-in pages)")}});
+  s.push_back({"server",
+               {row<H>("loops", bind(&H::loops, loopsInto), "auto",
+                       "event loops: auto (one per core) or 1..256", kRestart),
+                row<H>("coalesce_us",
+                       count(&H::coalesceUs, 0, 1000, "expected microseconds from 0 (off) to 1000"),
+                       "0", "wake-up coalescing window of a busy loop, in microseconds (0 = off)"),
+                row<H>("user", bind(&H::user, userInto), "",
+                       "drop privileges to this user after binding (empty: stay)", kRestart),
+                row<H>("name", bind(&H::name, nameInto), "exaproxy",
+                       "pseudonym in Via and on error pages; detects forwarding loops"),
+                row<H>("templates", directory(&H::templates), "",
+                       "error-page templates directory (empty: built-in pages)")}});
   s.push_back(
       {"acl",
        {row<H>("allow_clients", cidrs(&H::allowClients, false), "127.0.0.0/8 ::1/128",
