@@ -222,10 +222,16 @@ int EventLoop::nextTimeoutMs() const {
 }
 
 void EventLoop::post(std::function<void()> fn) {
+  bool wake;
   {
     std::lock_guard lock(mailboxMutex_);
+    // A mailbox that holds something already has a wake-up on its way (or the loop is between
+    // reading the eventfd and taking the mailbox): one write per batch, not per message.
+    wake = mailbox_.empty();
     mailbox_.push_back(std::move(fn));
   }
+  if (!wake)
+    return;
   uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wakefd_, &one, sizeof one);
 }
@@ -242,17 +248,17 @@ void EventLoop::stop() {
 void EventLoop::drainMailbox() {
   uint64_t value;
   [[maybe_unused]] auto n = ::read(wakefd_, &value, sizeof value);
-  std::vector<std::function<void()>> work;
   {
     std::lock_guard lock(mailboxMutex_);
-    work.swap(mailbox_);
-    if (stopFlag_) { // consumed once: a later run() must not stop at its first post
+    work_.swap(mailbox_); // the mailbox gets the emptied vector back: its capacity is reused
+    if (stopFlag_) {      // consumed once: a later run() must not stop at its first post
       stopRequested_ = true;
       stopFlag_ = false;
     }
   }
-  for (auto& fn : work)
+  for (auto& fn : work_)
     fn();
+  work_.clear(); // what the messages captured goes now
 }
 
 void EventLoop::buryDead() {

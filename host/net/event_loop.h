@@ -171,7 +171,8 @@ private:
 
   std::mutex mailboxMutex_;
   std::vector<std::function<void()>> mailbox_;
-  bool stopFlag_ = false; // guarded by mailboxMutex_
+  std::vector<std::function<void()>> work_; // loop thread: the messages being run
+  bool stopFlag_ = false;                   // guarded by mailboxMutex_
 };
 
 } // namespace exaproxy::net

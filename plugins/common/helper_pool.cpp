@@ -60,8 +60,11 @@ void HelperPool::submit(HelperRequest request, HelperDone done) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!stopped_) {
+      // A non-empty inbox already has a wake-up on its way: one eventfd write per batch.
+      bool wake = inbox_.empty();
       inbox_.push_back(std::move(job));
-      wakeUp(wake_);
+      if (wake)
+        wakeUp(wake_);
       return;
     }
   }
@@ -97,14 +100,14 @@ void HelperPool::run() {
   maintain(Clock::now());
   while (true) {
     bool stop;
-    std::vector<HelperJobPtr> arrived;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop = stopping_;
-      arrived.swap(inbox_);
+      arrived_.swap(inbox_); // the inbox gets the emptied vector back, capacity and all
     }
-    for (auto& j : arrived)
+    for (auto& j : arrived_)
       admit(std::move(j)); // outside the lock: admit may run a request's done
+    arrived_.clear();
     dispatch();
     buryDead();
     auto now = Clock::now();
@@ -144,8 +147,10 @@ void HelperPool::pollOnce(Clock::time_point now) {
     wakeAt = std::min(wakeAt, nextCanary_);
   if (!queue_.empty() && spawnNotBefore_ > now)
     wakeAt = std::min(wakeAt, spawnNotBefore_);
-  std::vector<pollfd> fds{pollfd{wake_, POLLIN, 0}};
-  std::vector<std::pair<HelperChild*, int>> owners{{nullptr, -1}}; // (child, 0/1/2 = in/out/err)
+  auto& fds = pollFds_; // reused: the manager allocates nothing per wake-up
+  auto& owners = pollOwners_;
+  fds.assign(1, pollfd{wake_, POLLIN, 0});
+  owners.assign(1, {nullptr, -1});
   for (auto& c : children_) {
     if (c->dead)
       continue;

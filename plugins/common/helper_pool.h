@@ -37,6 +37,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <poll.h>
 #include <string>
 #include <sys/types.h>
 #include <thread>
@@ -127,6 +128,10 @@ private:
   unsigned quickDeaths_ = 0;
   std::string spawnError_;           // why the last start failed ("" after a success)
   std::vector<int64_t> gaugeValues_; // last value reported per metric (gauges only)
+  // Kept for their capacity: a wake-up of the manager allocates nothing.
+  std::vector<HelperJobPtr> arrived_;
+  std::vector<pollfd> pollFds_;
+  std::vector<std::pair<HelperChild*, int>> pollOwners_; // (child, 0/1/2 = in/out/err)
 
   std::thread thread_;
 };
