@@ -194,8 +194,8 @@ void ClientSession::onTimeout() {
     finish(); // idle keep-alive connection: close quietly, as every proxy does
     return;
   }
-  if (apply(onDeadline(ex(), state_)))
-    advance();
+  apply(onDeadline(ex(), state_));
+  advance(); // whatever the expiry led to (another address, an answer), the interest follows
 }
 
 // ---------------------------------------------------------------------------------------------
