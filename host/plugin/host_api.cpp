@@ -472,6 +472,15 @@ int32_t verdictEditHeader(exaproxy_verdict* v, int32_t op, exaproxy_str name, ex
   return EXAPROXY_OK;
 }
 
+int32_t checkMode(exaproxy_host* host) { return host && host->checkMode ? 1 : 0; }
+
+void declareTraits(exaproxy_host* host, uint32_t traits) {
+  if (!host || !host->settings) // only during create()/reconfigure()
+    return;
+  host->traits.store(traits & (EXAPROXY_TRAIT_ROUTES | EXAPROXY_TRAIT_EDITS_REQUEST),
+                     std::memory_order_relaxed);
+}
+
 int32_t templateExists(exaproxy_host* host, exaproxy_str name) {
   if (!host || !http::validTemplateName(sv(name)))
     return EXAPROXY_E_INVALID;
@@ -582,6 +591,8 @@ const exaproxy_host_api kApi = {
     verdictEditHeader,
     templateExists,
     verdictSetPage,
+    checkMode,
+    declareTraits,
 };
 
 } // namespace

@@ -79,6 +79,7 @@ void LoadedPlugin::setTemplates(std::optional<std::filesystem::path> dir) {
 bool LoadedPlugin::reconfigure(const std::vector<ConfigEntry>& settings, std::string& why) {
   host_.settings = &settings;
   host_.configErrors.clear();
+  const uint32_t oldTraits = host_.traits.load(std::memory_order_relaxed);
   int32_t rc = -1;
   try {
     rc = descriptor_->reconfigure(instance_);
@@ -87,6 +88,7 @@ bool LoadedPlugin::reconfigure(const std::vector<ConfigEntry>& settings, std::st
   }
   host_.settings = nullptr;
   if (rc != 0 || !host_.configErrors.empty()) {
+    host_.traits.store(oldTraits, std::memory_order_relaxed); // the old configuration's
     why = "reconfigure failed (old configuration kept): " +
           joinErrors(host_.configErrors, "reconfigure() returned " + std::to_string(rc));
     return false;

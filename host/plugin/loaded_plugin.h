@@ -84,6 +84,10 @@ struct exaproxy_host {
   // only the built-in pages exist.
   mutable std::mutex templatesMutex;
   std::optional<std::filesystem::path> templates; // guarded by templatesMutex
+  // Created only to validate its configuration (--check, --verify-plugin): check_mode() says 1.
+  bool checkMode = false;
+  // EXAPROXY_TRAIT_* bits of declare_traits() (1.3): set on the main thread, read by the UI.
+  std::atomic<uint32_t> traits{0};
 };
 
 namespace exaproxy::plugin {

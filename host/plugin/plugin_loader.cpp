@@ -50,6 +50,7 @@ Result<LoadedPluginPtr> loadPlugin(const LoadRequest& r) {
         abiVersionText(d->abi_major, d->abi_minor) + " size=" + std::to_string(d->size) + ": ok");
   auto plugin = std::make_shared<LoadedPlugin>(lib, d, r.name, r.file, r.pool);
   plugin->setTemplates(r.templates);
+  plugin->host()->checkMode = r.checkMode;
   std::string why;
   if (!plugin->create(r.settings, why))
     return makeError(0, why);

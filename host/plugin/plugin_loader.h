@@ -24,6 +24,9 @@ struct LoadRequest {
   std::function<void(const std::string&)> trace;
   // The configuration's templates directory (template_exists); nullopt: none (--verify-plugin).
   std::optional<std::filesystem::path> templates;
+  // Validate only (--check, --verify-plugin): the plugin's check_mode() says 1, so it starts
+  // nothing; the caller destroys it right away.
+  bool checkMode = false;
 };
 
 // The created plugin, or an Error whose message is the refusal reason.

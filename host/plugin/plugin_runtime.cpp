@@ -216,6 +216,7 @@ int PluginRuntime::verifyPlugin(const std::filesystem::path& file, std::ostream&
     out << "  settings from " << conf.string() << ": " << req.settings.size() << " entries\n";
   }
   req.trace = [&out](const std::string& line) { out << "  " << line << "\n"; };
+  req.checkMode = true;
   auto loaded = loadPlugin(req);
   if (!loaded) {
     out << "  REFUSED: " << loaded.error().message << "\n";

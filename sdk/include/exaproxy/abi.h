@@ -109,6 +109,15 @@ enum {
   EXAPROXY_HEADER_REMOVE = 2 /* remove every field of that name (the value is ignored) */
 };
 
+/* What a plugin may do to the chain (declare_traits, ABI 1.3), so that the host can warn about an
+ * order that half-applies a policy (`exaproxy --check`). Bits; append-only. */
+enum {
+  EXAPROXY_TRAIT_ROUTES = 1u << 0,       /* may answer EXAPROXY_ROUTE: the request is forwarded
+                                            and the plugins after it do not run */
+  EXAPROXY_TRAIT_EDITS_REQUEST = 1u << 1 /* edits the request (URL or headers) and so must run
+                                            before any plugin that routes it */
+};
+
 /* Return codes of host functions that can fail. */
 enum {
   EXAPROXY_OK = 0,
@@ -298,6 +307,24 @@ typedef struct exaproxy_host_api {
    * variables. The last call wins. */
   int32_t (*verdict_set_page)(exaproxy_verdict* v, int32_t status, exaproxy_str template_name,
                               const exaproxy_str* vars, size_t nvars);
+
+  /* ---- 1.3 ---- */
+  /* THREAD: any. 1 when the host created this instance only to validate its configuration
+   * (`exaproxy --check`, `exaproxy --verify-plugin`), 0 when it serves traffic. In check mode,
+   * create() reads and validates everything it would use (settings, lists, rules, templates) and
+   * reports each problem through config_error() exactly as when serving, but starts no process,
+   * thread or timer, opens no socket, writes no file and loads nothing large it does not need to
+   * validate; no hook is called and destroy() follows at once. A plugin built for an older minor
+   * cannot see this: the host creates and destroys it as usual (it may then start what it
+   * starts). */
+  int32_t (*check_mode)(exaproxy_host* host);
+  /* THREAD: the thread running create()/reconfigure(), during that call. What this instance may
+   * do with its current configuration: EXAPROXY_TRAIT_* bits, replacing any earlier call (a
+   * headers plugin without request rules declares none). The host only uses them to check the
+   * chain's order (a request-editing plugin after a router is reported by --check and logged at
+   * start and on SIGHUP); the verdicts a plugin returns are never limited by them. Unknown bits
+   * are ignored. */
+  void (*declare_traits)(exaproxy_host* host, uint32_t traits);
 } exaproxy_host_api;
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */

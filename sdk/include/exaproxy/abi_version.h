@@ -13,11 +13,16 @@
  *        verdict_edit_header; EXAPROXY_HEADER_SET/ADD/REMOVE), so a PENDING verdict completed
  *        from any thread can rewrite the request; pages rendered by the host from its templates
  *        directory (template_exists, verdict_set_page).
+ *   1.3  exaproxy_host_api.check_mode: the host creates a plugin only to validate its
+ *        configuration (`exaproxy --check`, `--verify-plugin`), so it starts nothing;
+ *        exaproxy_host_api.declare_traits and EXAPROXY_TRAIT_ROUTES / _EDITS_REQUEST: what a
+ *        plugin may do to the chain, so that --check reports an order that half-applies a
+ *        policy (a request editor after a router).
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H
 
 #define EXAPROXY_ABI_MAJOR 1
-#define EXAPROXY_ABI_MINOR 2
+#define EXAPROXY_ABI_MINOR 3
 
 #endif /* EXAPROXY_ABI_VERSION_H */

@@ -435,6 +435,21 @@ public:
     return rc == 1;
   }
 
+  // ABI 1.3. True when the host creates this instance only to validate its configuration
+  // (`exaproxy --check`, `--verify-plugin`): read and check everything, report problems with
+  // configError(), but start no process, thread or timer and open no socket. False on older hosts.
+  bool checkMode() const {
+    return EXAPROXY_HAS_FIELD(api_, exaproxy_host_api, check_mode) && api_->check_mode(host_) == 1;
+  }
+
+  // ABI 1.3, during the constructor or reconfigure(): EXAPROXY_TRAIT_* bits saying what this
+  // instance may do to the chain (ROUTES, EDITS_REQUEST), so that --check can report an order
+  // that half-applies a policy. Ignored by older hosts.
+  void declareTraits(uint32_t traits) const {
+    if (EXAPROXY_HAS_FIELD(api_, exaproxy_host_api, declare_traits))
+      api_->declare_traits(host_, traits);
+  }
+
   void add(int32_t id, int64_t delta = 1) const { api_->metric_add(host_, id, delta); }
   void set(int32_t id, int64_t value) const { api_->metric_set(host_, id, value); }
 

