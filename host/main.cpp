@@ -24,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -39,21 +40,29 @@ struct Options {
   std::string readyFile;
   std::string pidFile;
   std::filesystem::path verifyPlugin;
+  std::filesystem::path verifyConf;
 };
 
 void usage(std::FILE* to) {
   std::fprintf(
-      to, "usage: exaproxy --conf-dir DIR [--set section.key=value]... [--check]\n"
-          "                [--ready-file FILE] [--daemon] [--pidfile FILE] [--version]\n"
-          "\n"
-          "  --conf-dir DIR      read every DIR/*.conf in lexical order (required)\n"
-          "  --set S.K=V         override one key, e.g. --set 'listener main.address=127.0.0.1:0'\n"
-          "  --check             validate the configuration and exit (0 valid, 1 invalid)\n"
-          "  --ready-file FILE   write the bound addresses, one per line, once serving;\n"
-          "                      the web interface's address goes to FILE.ui\n"
-          "  --daemon            detach from the terminal\n"
-          "  --pidfile FILE      write the process id\n"
-          "  --version           print the version and exit\n");
+      to,
+      "usage: exaproxy --conf-dir DIR [--set section.key=value]... [--check]\n"
+      "                [--ready-file FILE] [--daemon] [--pidfile FILE] [--version]\n"
+      "       exaproxy --verify-plugin FILE.so [--conf FILE.conf]\n"
+      "\n"
+      "  --conf-dir DIR      read every DIR/*.conf in lexical order (required)\n"
+      "  --set S.K=V         override one key, e.g. --set 'listener main.address=127.0.0.1:0'\n"
+      "  --check             validate the configuration and every plugin with its settings\n"
+      "                      (loaded in check mode: nothing started), then exit\n"
+      "                      (0 valid, 1 invalid)\n"
+      "  --verify-plugin F   the loader's checks and a check-mode create() of one plugin, each\n"
+      "                      step printed (0: it would load); --conf names its settings\n"
+      "                      (default: F with .conf beside it)\n"
+      "  --ready-file FILE   write the bound addresses, one per line, once serving;\n"
+      "                      the web interface's address goes to FILE.ui\n"
+      "  --daemon            detach from the terminal\n"
+      "  --pidfile FILE      write the process id\n"
+      "  --version           print the version and exit\n");
 }
 
 // Returns -1 to continue, or an exit code.
@@ -77,12 +86,11 @@ int parseArgs(int argc, char** argv, Options& o) {
       o.check = true;
     } else if (a == "--daemon") {
       o.daemon = true;
-    } else if (a == "--verify-plugin") {
+    } else if (a == "--verify-plugin" || a == "--conf") {
       const char* v = value(a.c_str());
       if (!v)
         return 2;
-      // The loader's checks plus create()/destroy(), each step printed; no conf dir needed.
-      return plugin::PluginRuntime::verifyPlugin(v);
+      (a == "--conf" ? o.verifyConf : o.verifyPlugin) = v;
     } else if (a == "--conf-dir" || a == "--set" || a == "--ready-file" || a == "--pidfile") {
       const char* v = value(a.c_str());
       if (!v)
@@ -100,6 +108,12 @@ int parseArgs(int argc, char** argv, Options& o) {
       usage(stderr);
       return 2;
     }
+  }
+  if (!o.verifyPlugin.empty()) // the loader's checks plus a check-mode create(); no conf dir
+    return plugin::PluginRuntime::verifyPlugin(o.verifyPlugin, o.verifyConf);
+  if (!o.verifyConf.empty()) {
+    std::fprintf(stderr, "exaproxy: --conf goes with --verify-plugin\n");
+    return 2;
   }
   if (o.confDir.empty()) {
     std::fprintf(stderr, "exaproxy: --conf-dir is required\n");
@@ -174,6 +188,8 @@ std::vector<ui::PluginInfo> pluginsForUi(const plugin::PluginRuntime& runtime) {
     u.description = p.description;
     u.state = plugin::toString(p.state);
     u.reason = p.reason;
+    u.change = p.change;
+    u.required = p.required;
     u.counters = p.counters;
     for (const auto& m : p.metrics)
       u.counters.emplace_back(m.name, static_cast<uint64_t>(m.value < 0 ? 0 : m.value));
@@ -219,7 +235,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (opts.check) {
-    std::printf("exaproxy: configuration in %s is valid\n", opts.confDir.c_str());
+    // Plugins too: each loaded from a private copy and created in check mode, then unloaded.
+    std::ostringstream report;
+    size_t errors = plugin::PluginRuntime::checkPlugins(*loaded.config, report);
+    std::fputs(report.str().c_str(), errors ? stderr : stdout);
+    if (errors) {
+      std::fprintf(stderr, "exaproxy: configuration in %s has %zu error(s)\n", opts.confDir.c_str(),
+                   errors);
+      return 1;
+    }
+    std::printf("exaproxy: configuration in %s is valid (%zu plugin(s) checked)\n",
+                opts.confDir.c_str(), loaded.config->plugins.size());
     return 0;
   }
   auto config = loaded.config;
@@ -260,7 +286,15 @@ int main(int argc, char** argv) {
 
   pool = std::make_unique<workers::WorkerPool>(workers::poolOptionsFrom(*config));
   runtime = std::make_unique<plugin::PluginRuntime>(pool.get());
-  runtime->load(*config); // a refused plugin is logged and listed; the proxy serves without it
+  // Fail closed: a required plugin that cannot load stops the proxy before it serves; a refused
+  // `required = no` one is logged and listed, and the proxy serves without it.
+  if (auto report = runtime->load(*config); report.rejected) {
+    for (const auto& why : report.failed)
+      log->critical("startup.failed plugin=\"{}\"", why);
+    log->critical("startup.failed reason=\"{} required plugin(s) could not load\"",
+                  report.failed.size());
+    return 1;
+  }
   server.attach(runtime.get(), pool.get());
   auto bound = server.start();
   std::unique_ptr<ui::UiServer> webUi;
@@ -306,10 +340,18 @@ int main(int argc, char** argv) {
                    next.errors.size());
         continue;
       }
+      // Plugins first: a required one that cannot load rejects the whole reload (atomic).
+      auto plugins = runtime->reload(*next.config);
+      if (plugins.rejected) {
+        for (const auto& why : plugins.failed)
+          log->error("reload.invalid plugin=\"{}\"", why);
+        log->error("reload.rejected errors={} (the running configuration is unchanged)",
+                   plugins.failed.size());
+        continue;
+      }
       setupLogging(*next.config); // level and log file may have changed
       if (next.config->accessLog != config->accessLog)
         AccessLog::instance().configure(next.config->accessLog);
-      runtime->reload(*next.config); // one log line per plugin; a bad one keeps its old config
       pool->setOptions(workers::poolOptionsFrom(*next.config));
       for (const auto& what : server.reload(next.config))
         log->warn("reload.needs_restart setting={} (kept the running value)", what);

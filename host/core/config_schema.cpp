@@ -452,7 +452,10 @@ std::vector<KeySpec<PluginEntry>> buildPluginPolicySchema() {
           row<P>("on_timeout", policy(&P::allowOnTimeout), "deny",
                  "what a verdict timeout becomes: allow or deny"),
           row<P>("on_error", policy(&P::allowOnError), "deny",
-                 "what an ERROR verdict becomes: allow or deny")};
+                 "what an ERROR verdict becomes: allow or deny"),
+          row<P>("required", boolean(&P::required), "yes",
+                 "yes: a plugin that cannot load stops start-up and rejects a reload; no: it is "
+                 "skipped and traffic flows without it")};
 }
 
 } // namespace

@@ -121,6 +121,9 @@ public:
   const std::string& name() const { return host_.name; }
   const std::filesystem::path& file() const { return file_; }
   const LibraryPtr& library() const { return library_; }
+  // SHA-256 (hex) of the file's bytes that were loaded: a reload compares it with the file's.
+  const std::string& digest() const { return digest_; }
+  void setDigest(std::string digest) { digest_ = std::move(digest); }
   // "1.0": the ABI the plugin was built for.
   std::string abiString() const;
   std::string description() const; // 1.1 field; "" for 1.0 plugins
@@ -132,6 +135,7 @@ private:
   LibraryPtr library_; // first member: released last, after destroy() ran
   const exaproxy_plugin* descriptor_;
   std::filesystem::path file_;
+  std::string digest_;
   exaproxy_host host_;
   void* instance_ = nullptr;
 };

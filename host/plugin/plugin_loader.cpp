@@ -1,6 +1,7 @@
 #include "plugin/plugin_loader.h"
 
 #include "plugin/abi_check.h"
+#include "plugin/file_digest.h"
 
 #include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
@@ -49,11 +50,17 @@ Result<LoadedPluginPtr> loadPlugin(const LoadRequest& r) {
         " vendor=" + (d->vendor ? d->vendor : "") + " abi=" +
         abiVersionText(d->abi_major, d->abi_minor) + " size=" + std::to_string(d->size) + ": ok");
   auto plugin = std::make_shared<LoadedPlugin>(lib, d, r.name, r.file, r.pool);
+  if (!r.library)
+    if (auto digest = fileDigest(r.file))
+      plugin->setDigest(*digest);
   plugin->setTemplates(r.templates);
   plugin->host()->checkMode = r.checkMode;
   std::string why;
-  if (!plugin->create(r.settings, why))
+  if (!plugin->create(r.settings, why)) {
+    if (r.problems)
+      *r.problems = plugin->host()->configErrors;
     return makeError(0, why);
+  }
   trace("create with " + std::to_string(r.settings.size()) + " setting(s): ok");
   return plugin;
 }

@@ -27,6 +27,9 @@ struct LoadRequest {
   // Validate only (--check, --verify-plugin): the plugin's check_mode() says 1, so it starts
   // nothing; the caller destroys it right away.
   bool checkMode = false;
+  // When set, each configuration problem create() reported, one "file:line: [section] key:
+  // message" per element (--check prints them one per line).
+  std::vector<std::string>* problems = nullptr;
 };
 
 // The created plugin, or an Error whose message is the refusal reason.

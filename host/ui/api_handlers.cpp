@@ -241,6 +241,8 @@ json ApiHandlers::plugins() const {
                       {"description", p.description},
                       {"state", p.state},
                       {"reason", p.reason},
+                      {"change", p.change},
+                      {"required", p.required},
                       {"counters", counters},
                       {"status", status}});
     }
@@ -258,6 +260,8 @@ json ApiHandlers::plugins() const {
                       {"description", ""},
                       {"state", "configured"},
                       {"reason", "this build has no plugin runtime"},
+                      {"change", ""},
+                      {"required", p.required},
                       {"counters", json::object()},
                       {"status", nullptr}});
   return {{"runtime", false}, {"plugins", rows}};

@@ -103,8 +103,11 @@ class Proxy:
         os.makedirs(conf)
         with open(os.path.join(conf, "00-exaproxy.conf"), "w") as f:
             f.write("[listener main]\naddress = 127.0.0.1:0\n\n[log]\nlevel = info\naccess_log = off\n")
-        # A plugin entry: listed as configured (no runtime) or refused (not a real library).
+        # A plugin entry: listed as configured (no runtime) or refused (not a real library);
+        # optional, or the proxy would not start (plugins are required by default).
         open(os.path.join(conf, "50-demo.so"), "w").close()
+        with open(os.path.join(conf, "50-demo.conf"), "w") as f:
+            f.write("[plugin]\nrequired = no\n")
         self.ready = os.path.join(workdir, "ready")
         self.stderr_path = os.path.join(workdir, "stderr.log")
         self.stderr = open(self.stderr_path, "w")

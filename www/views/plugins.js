@@ -25,7 +25,8 @@ export async function render(section) {
   const rows = table([
     { label: 'Plugin', render: (p) => [el('b', {}, p.name), p.description ? el('div', { class: 'sub' }, p.description) : null] },
     { label: 'State', render: (p) => badge(p.state, TONES[p.state] || 'grey') },
-    { label: 'Version', render: (p) => p.version || '–' },
+    { label: 'Version', render: (p) => [p.version || '–', p.change && p.change !== 'kept' ? el('div', { class: 'sub' }, p.change) : null] },
+    { label: 'Required', render: (p) => (p.required === false ? 'no (skipped if refused)' : 'yes') },
     { label: 'Vendor', render: (p) => p.vendor || '–' },
     { label: 'ABI', render: (p) => p.abi || '–' },
     { label: 'File', class: 'mono target', title: (p) => p.file, render: (p) => p.file },

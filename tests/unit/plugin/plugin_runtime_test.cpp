@@ -18,6 +18,11 @@ PluginEntry entry(const std::string& name, const std::string& file, const Settin
   return e;
 }
 
+PluginEntry optional(PluginEntry e) {
+  e.required = false;
+  return e;
+}
+
 class PluginRuntimeTest : public PluginTest {
 protected:
   HostConfig config(std::vector<PluginEntry> plugins) {
@@ -29,9 +34,9 @@ protected:
 };
 
 TEST_F(PluginRuntimeTest, LoadsInOrderAndListsRefusals) {
-  auto report = runtime_.load(
-      config({entry("10-a", "scripted", {{"label", "a"}}), entry("20-bad", "major_mismatch"),
-              entry("30-c", "deny_hosts", {{"hosts", "x.test"}})}));
+  auto report = runtime_.load(config({entry("10-a", "scripted", {{"label", "a"}}),
+                                      optional(entry("20-bad", "major_mismatch")),
+                                      entry("30-c", "deny_hosts", {{"hosts", "x.test"}})}));
   EXPECT_EQ(report.loaded, (std::vector<std::string>{"10-a", "30-c"}));
   ASSERT_EQ(report.refused.size(), 1u);
   auto chain = runtime_.chain();
@@ -76,14 +81,101 @@ TEST_F(PluginRuntimeTest, ChangedConfigMakesANewInstanceAndABadOneKeepsTheOld) {
   auto second = runtime_.chain()->links()[0].plugin;
   EXPECT_NE(first, second);
 
-  report = runtime_.reload(config({entry("10-a", "scripted", {{"nonsense", "1"}})}));
+  report = runtime_.reload(config({optional(entry("10-a", "scripted", {{"nonsense", "1"}}))}));
   ASSERT_EQ(report.refused.size(), 1u);
+  EXPECT_FALSE(report.rejected) << "required = no: only this plugin keeps its old instance";
   EXPECT_EQ(runtime_.chain()->links()[0].plugin, second) << "the old instance keeps serving";
   auto infos = runtime_.plugins();
   EXPECT_EQ(infos[0].state, PluginInfo::State::Loaded);
   EXPECT_NE(infos[0].reason.find("old one kept"), std::string::npos) << infos[0].reason;
   EXPECT_NE(infos[0].reason.find("test.conf:2: [script] nonsense: unknown key"), std::string::npos)
       << infos[0].reason;
+}
+
+TEST_F(PluginRuntimeTest, ARefusedRequiredPluginStopsTheStart) {
+  auto report = runtime_.load(config({entry("10-a", "scripted"), entry("20-bad", "major_mismatch"),
+                                      entry("30-gone", "no_such_plugin_file")}));
+  EXPECT_TRUE(report.rejected);
+  ASSERT_EQ(report.failed.size(), 2u);
+  EXPECT_NE(report.failed[0].find("20-bad: "), std::string::npos) << report.failed[0];
+  EXPECT_NE(report.failed[0].find("major must be 1"), std::string::npos) << report.failed[0];
+  EXPECT_NE(report.failed[1].find("30-gone: file not found"), std::string::npos)
+      << report.failed[1];
+  EXPECT_TRUE(report.loaded.empty()) << "nothing of a rejected load is reported as done";
+  EXPECT_TRUE(runtime_.chain()->links().empty()) << "no chain to serve with";
+}
+
+TEST_F(PluginRuntimeTest, ARefusedRequiredPluginRejectsTheWholeReload) {
+  runtime_.load(config({entry("10-a", "scripted", {{"label", "one"}}), entry("20-b", "scripted")}));
+  auto before = runtime_.chain();
+  std::weak_ptr<LoadedPlugin> firstA = before->links()[0].plugin;
+  // 10-a would be recreated, 30-c added, 40-d removed... but 20-b's new settings are refused.
+  auto report = runtime_.reload(
+      config({entry("10-a", "scripted", {{"label", "two"}}),
+              entry("20-b", "scripted", {{"nonsense", "1"}}), entry("30-c", "scripted")}));
+  EXPECT_TRUE(report.rejected);
+  ASSERT_EQ(report.failed.size(), 1u);
+  EXPECT_NE(report.failed[0].find("20-b: "), std::string::npos) << report.failed[0];
+  EXPECT_NE(report.failed[0].find("nonsense: unknown key"), std::string::npos) << report.failed[0];
+  EXPECT_EQ(runtime_.chain(), before) << "the running chain is untouched";
+  before.reset();
+  EXPECT_FALSE(firstA.expired()) << "the old 10-a still serves";
+  auto infos = runtime_.plugins();
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_NE(infos[1].reason.find("reload rejected"), std::string::npos) << infos[1].reason;
+
+  // The same reload with 20-b fixed applies.
+  report = runtime_.reload(config({entry("10-a", "scripted", {{"label", "two"}}),
+                                   entry("20-b", "scripted"), entry("30-c", "scripted")}));
+  EXPECT_FALSE(report.rejected);
+  EXPECT_EQ(report.recreated, (std::vector<std::string>{"10-a"}));
+  EXPECT_EQ(report.loaded, (std::vector<std::string>{"30-c"}));
+  EXPECT_TRUE(firstA.expired()) << "the old 10-a went with the old chain";
+  EXPECT_TRUE(runtime_.plugins()[1].reason.empty());
+}
+
+// A new build copied over the file (content, not mtime): loaded beside the old one, which goes
+// after its last transaction.
+TEST_F(PluginRuntimeTest, ANewBuildOfTheFileIsLoadedOnReload) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("plugin-upgrade-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = dir / "40-x.so";
+  auto install = [&](const std::string& from) { // as install(1) does: a new file, renamed
+    std::filesystem::copy_file(pluginPath(from), dir / "new.so",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(dir / "new.so", file);
+  };
+  install("scripted");
+  PluginEntry e;
+  e.name = "40-x";
+  e.library = file;
+  auto report = runtime_.load(config({e}));
+  ASSERT_EQ(report.loaded, (std::vector<std::string>{"40-x"}));
+  auto old = runtime_.chain();
+  EXPECT_STREQ(old->links()[0].plugin->descriptor().name, "scripted");
+
+  report = runtime_.reload(config({e}));
+  EXPECT_EQ(report.kept, (std::vector<std::string>{"40-x"})) << "same bytes: nothing to do";
+
+  install("deny_hosts");
+  report = runtime_.reload(config({e}));
+  ASSERT_EQ(report.upgraded, (std::vector<std::string>{"40-x: 1.0 -> 1.0.0"}));
+  auto now = runtime_.chain();
+  EXPECT_STREQ(now->links()[0].plugin->descriptor().name, "deny_hosts") << "the new code runs";
+  EXPECT_EQ(runtime_.plugins()[0].change, "upgraded 1.0 -> 1.0.0");
+  std::weak_ptr<LoadedPlugin> gone = old->links()[0].plugin;
+  EXPECT_FALSE(gone.expired()) << "the old build serves its last transactions";
+  old.reset();
+  EXPECT_TRUE(gone.expired()) << "and goes after them";
+
+  // A new build that cannot load leaves the running one (required: the reload is rejected).
+  std::ofstream(dir / "new.so") << "not an ELF file";
+  std::filesystem::rename(dir / "new.so", file);
+  report = runtime_.reload(config({e}));
+  EXPECT_TRUE(report.rejected);
+  EXPECT_EQ(runtime_.chain(), now);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(PluginRuntimeTest, PolicyComesFromThePluginEntry) {
@@ -138,9 +230,20 @@ TEST_F(PluginRuntimeTest, UnchangedSettingsStillCallReconfigure) {
   EXPECT_EQ(metric(*first, "reloads"), 1) << "reconfigure() was called once";
   EXPECT_EQ(metric(*first, "list_domains"), 2) << "the list was read again";
 
-  // The file breaks: reconfigure() refuses, the old state stays, the reason names file:line.
+  // The file breaks. Required (the default): its check-mode instance refuses the new list, so
+  // the whole reload is rejected before anything is reconfigured.
   writeList("one.test\nnot valid\n");
   report = runtime_.reload(both);
+  EXPECT_TRUE(report.rejected);
+  ASSERT_EQ(report.failed.size(), 1u);
+  EXPECT_NE(report.failed[0].find(list + ":2:"), std::string::npos) << report.failed[0];
+  EXPECT_EQ(metric(*first, "reloads"), 1) << "not reconfigured";
+  EXPECT_NE(runtime_.plugins()[0].reason.find("reload rejected"), std::string::npos);
+
+  // required = no: reconfigure() refuses, the old state stays, the reason names file:line.
+  both.plugins[0].required = false;
+  report = runtime_.reload(both);
+  EXPECT_FALSE(report.rejected);
   ASSERT_EQ(report.refused.size(), 1u);
   EXPECT_NE(report.refused[0].find(list + ":2:"), std::string::npos) << report.refused[0];
   EXPECT_TRUE(report.refreshed.empty());
