@@ -73,12 +73,12 @@ struct PluginInfo {
   std::string vendor;
   std::string abi; // "major.minor" the plugin was built for
   std::string description;
-  std::string state;    // "loaded", "refused" (or "configured" when there is no runtime)
-  std::string reason;   // why it was refused; empty when loaded
-  std::string change;   // what the last load/reload did: "loaded", "upgraded 1.0.0 -> 1.0.1"...
-  bool required = true; // [plugin] required: a refusal stops the start / rejects a reload
+  std::string state;  // "loaded", "refused" (or "configured" when there is no runtime)
+  std::string reason; // why it was refused; empty when loaded
   std::vector<std::pair<std::string, uint64_t>> counters;
   std::string statusJson; // the plugin's own status; shown as JSON when valid, as text otherwise
+  std::string change;     // what the last load/reload did: "loaded", "upgraded 1.0.0 -> 1.0.1"...
+  bool required = true;   // [plugin] required: a refusal stops the start / rejects a reload
 };
 
 // The adaptive worker pool (filled by the lead from host/workers).

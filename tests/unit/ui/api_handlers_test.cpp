@@ -90,7 +90,10 @@ TEST_F(ApiHandlersTest, PluginsShowStateReasonCountersAndStatus) {
   EXPECT_EQ(xff["state"], "loaded");
   EXPECT_EQ(xff["counters"]["calls"], 7);
   EXPECT_EQ(xff["status"]["trusted"], 2) << "valid status JSON is embedded as JSON";
+  EXPECT_EQ(xff["change"], "upgraded 1.1.0 -> 1.2.0");
+  EXPECT_EQ(xff["required"], true);
   const auto& bad = p["plugins"][1];
+  EXPECT_EQ(bad["required"], false);
   EXPECT_EQ(bad["state"], "refused");
   EXPECT_EQ(bad["reason"], "ABI major 2 != 1");
   EXPECT_EQ(bad["status"], "not json") << "invalid status JSON is shown as text";

@@ -64,7 +64,9 @@ struct FakeProxy {
                 "loaded",
                 "",
                 {{"calls", 7}},
-                R"({"trusted":2})"},
+                R"({"trusted":2})",
+                "upgraded 1.1.0 -> 1.2.0",
+                true},
                {"20-bad",
                 "/lib/20-bad.so",
                 "",
@@ -74,7 +76,9 @@ struct FakeProxy {
                 "refused",
                 "ABI major 2 != 1",
                 {},
-                "not json"}};
+                "not json",
+                "refused",
+                false}};
     workers = {4, 2, 16, 1, 0, 100, 99, 2, 0, 0.1, 0.5, 2.0};
   }
 
