@@ -3,6 +3,9 @@
 // Every request (CONNECT included) is checked against the policy: allow lets the chain continue
 // (later plugins still run), deny answers the host's error page with the rule's reason, redirect
 // answers 3xx. The client is the identity as earlier plugins left it (xff, PROXY protocol).
+//
+// Check mode (`exaproxy --check`): creating the plugin reads and checks the rules and every list
+// file (a bad line is reported as file:line) and starts nothing, as when serving.
 #include "acl_policy.h"
 
 #include <exaproxy/plugin.hpp>
@@ -21,6 +24,8 @@ class AclPlugin : public sdk::Plugin {
 public:
   explicit AclPlugin(sdk::Host& host) : Plugin(host) {
     policy_.store(load());
+    // Allow, deny or redirect: it never routes a request nor edits one.
+    host.declareTraits(0);
     allowed_ = host.counter("allowed", "requests allowed (by a rule or the default)");
     denied_ = host.counter("denied", "requests denied");
     redirected_ = host.counter("redirected", "requests redirected");

@@ -212,4 +212,11 @@ HeadersConfigPtr parseHeadersConfig(const std::vector<ConfigEntry>& entries) {
   return cfg;
 }
 
+bool editsRequests(const HeadersConfig& config) {
+  for (const auto& rule : config.rules)
+    if (rule.direction == Direction::Request && !rule.ops.empty())
+      return true;
+  return false;
+}
+
 } // namespace exaproxy::headers

@@ -70,6 +70,9 @@ using HeadersConfigPtr = std::shared_ptr<const HeadersConfig>;
 // cookie_param, youtube_restrict (README.md). Throws ConfigFailure naming the entry.
 HeadersConfigPtr parseHeadersConfig(const std::vector<ConfigEntry>& entries);
 
+// Whether some rule edits requests (request direction, with at least one edit).
+bool editsRequests(const HeadersConfig& config);
+
 // RFC 9110 token characters.
 bool isToken(std::string_view s);
 

@@ -1,5 +1,6 @@
 // ABI glue of the headers plugin: settings in, HeaderAccess over the host's header functions,
-// counters out. The logic is in headers_core (tested without a host).
+// counters out. The logic is in headers_core (tested without a host). Creating it starts nothing,
+// so check mode (`exaproxy --check`) needs no special case.
 #include "headers_core.h"
 
 #include <exaproxy/plugin.hpp>
@@ -47,6 +48,7 @@ HeadersConfigPtr readConfig(const sdk::Host& host) {
 class HeadersPlugin : public sdk::Plugin {
 public:
   explicit HeadersPlugin(sdk::Host& host) : Plugin(host), config_(readConfig(host)) {
+    declareTraits(*config_.load());
     requestsEdited_ = host.counter("requests_edited", "requests whose headers a rule changed");
     responsesEdited_ = host.counter("responses_edited", "responses whose headers a rule changed");
     malformed_ = host.counter("malformed_cookies",
@@ -66,7 +68,11 @@ public:
 
   bool canReconfigure() const override { return true; }
   // Main thread, while hooks run: the new rules replace the old ones in one atomic store.
-  void reconfigure() override { config_.store(readConfig(host())); }
+  void reconfigure() override {
+    HeadersConfigPtr next = readConfig(host());
+    declareTraits(*next);
+    config_.store(std::move(next));
+  }
 
   std::string status() const override {
     auto cfg = config_.load();
@@ -79,6 +85,12 @@ public:
   }
 
 private:
+  // Request rules edit the request, so this plugin must run before any that routes it (ROUTE
+  // ends the chain); response rules alone do not care where it sits.
+  void declareTraits(const HeadersConfig& cfg) const {
+    host().declareTraits(editsRequests(cfg) ? uint32_t{EXAPROXY_TRAIT_EDITS_REQUEST} : 0u);
+  }
+
   sdk::Verdict edit(sdk::Txn& tx, Direction dir, sdk::Headers headers, int32_t editedId) {
     HeadersConfigPtr cfg = config_.load();
     HostFields fields(headers);

@@ -2,7 +2,9 @@
 // turned into a verdict. Rules that read the disk (file, directory) are answered from the host's
 // worker pool (PENDING, then complete()); the others answer in the hook. Template pages are
 // rendered by the host from its templates directory (ABI 1.2 template_exists / verdict_set_page).
-// Logic: local_core.
+// Logic: local_core. Creating it only reads and checks its settings (directories, templates) and
+// starts nothing, so check mode (`exaproxy --check`) needs no special case: disk jobs are
+// submitted by requests only.
 #include "local_core.h"
 
 #include <exaproxy/plugin.hpp>
@@ -75,6 +77,8 @@ public:
   explicit LocalPlugin(sdk::Host& host)
       : Plugin(host), stats_(std::make_shared<LocalStats>()),
         core_(std::make_shared<const LocalCore>(readConfig(host), stats_)) {
+    // It answers (files, pages, redirects, denials): it never routes a request nor edits one.
+    host.declareTraits(0);
     requests_ = host.counter("answered", "requests a local rule answered");
     offloaded_ = host.counter("disk_jobs", "file and directory answers prepared on the workers");
     for (const auto& [name, help] : kCounters)

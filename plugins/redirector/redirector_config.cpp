@@ -1,6 +1,7 @@
 #include "redirector_config.h"
 
 #include "exaproxy_url_protocol.h"
+#include "helper_program.h"
 #include "icap_protocol.h"
 #include "squid_protocol.h"
 
@@ -116,6 +117,7 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
         throw sdk::ConfigError(e.index, "unterminated quote");
       if (c.program.empty())
         throw sdk::ConfigError(e.index, "empty command line");
+      c.programSetting = e.index;
     } else if (k == "protocol") {
       if (v == "squid")
         c.protocol = ProtocolKind::Squid;
@@ -166,6 +168,7 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
         throw sdk::ConfigError(e.index, "expected a duration");
     } else if (k == "files") {
       c.files = v;
+      c.filesSetting = e.index;
     } else if (k == "icap_service") {
       if (v.empty() || v.find_first_of(" \t\r\n/") != std::string::npos)
         throw sdk::ConfigError(e.index, "expected a name without spaces or '/'");
@@ -187,6 +190,16 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
   if (c.idle > c.children)
     c.idle = c.children;
   return c;
+}
+
+void checkOnDisk(const Config& config) {
+  if (!config.program.empty())
+    if (auto problem = common::helperProgramProblem(config.program.front()))
+      throw sdk::ConfigError(config.programSetting, "the helper cannot be started: " + *problem);
+  std::error_code ec;
+  if (!config.files.empty() && !std::filesystem::is_directory(config.files, ec))
+    throw sdk::ConfigError(config.filesSetting,
+                           "'" + config.files.string() + "' is not a directory");
 }
 
 HelperProtocolPtr makeProtocol(const Config& config) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,11 +37,19 @@ struct Config {
   std::chrono::milliseconds canaryInterval{10000}; // re-check while the canary fails
   std::filesystem::path files;                     // where file:// answers are served from
   std::string icapService = "exaproxy";            // icap://<service> in the ICAP dialect
+  // Indexes of the `program` and `files` settings, so that checkOnDisk() names their file:line.
+  size_t programSetting = SIZE_MAX, filesSetting = SIZE_MAX;
 };
 
 // Parses the plugin's settings (host().settings()). Throws sdk::ConfigError naming the first bad
 // setting (its index, for the host's file:line report).
 Config parseConfig(const std::vector<sdk::Setting>& settings);
+
+// What the configuration names on disk, checked without running anything (create() in both
+// modes, so that `exaproxy --check` refuses what start-up would): the program is an executable
+// file (argv[0], a bare name looked up in PATH as posix_spawnp does), `files` is a directory.
+// Throws sdk::ConfigError naming the setting.
+void checkOnDisk(const Config& config);
 
 // Splits a command line into argv: whitespace separates, '...' and "..." quote, \ escapes.
 bool splitCommandLine(const std::string& line, std::vector<std::string>& argv);

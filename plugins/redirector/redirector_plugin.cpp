@@ -2,6 +2,9 @@
 // (redirector_pool.h), and turns their decisions into verdicts. All logic lives in
 // redirector_core; this file only talks to the host.
 //
+// Check mode (`exaproxy --check`, `--verify-plugin`): the settings are parsed and the program and
+// `files` checked on disk, but no pool is made: no helper process, no thread.
+//
 // Threads. onRequest (loop) copies what the helper needs, answers PENDING and hands the request
 // to the pool. The pool's manager thread completes every decision with complete(), rewrites
 // included: a new URL (Host following it) and header edits travel inside the verdict (ABI 1.2
@@ -83,6 +86,10 @@ class Redirector final : public sdk::Plugin {
 public:
   explicit Redirector(sdk::Host& host) : Plugin(host) {
     Config config = parseConfig(host.settings()); // throws sdk::ConfigError
+    checkOnDisk(config);                          // the program runs, `files` is a directory
+    // Whatever the helper answers: it may route the request (ROUTE ends the chain) and its
+    // REWRITE changes the URL and headers.
+    host.declareTraits(EXAPROXY_TRAIT_ROUTES | EXAPROXY_TRAIT_EDITS_REQUEST);
     for (size_t i = 0; i < kMetrics.size(); ++i)
       ids_[i] = kMetrics[i].gauge ? host.gauge(kMetrics[i].name, kMetrics[i].help)
                                   : host.counter(kMetrics[i].name, kMetrics[i].help);
@@ -94,15 +101,19 @@ public:
         this->host().add(id, v);
     });
     captureHeaders_ = config.protocol == ProtocolKind::ExaproxyIcap;
+    if (host.checkMode())
+      return; // validation only: no helper process, no manager thread
     pool_ = std::make_unique<RedirectorPool>(
         std::move(config),
         [this](LogLevel level, const std::string& msg) { this->host().log(levelFor(level), msg); },
         *metrics_);
   }
 
-  ~Redirector() override { pool_.reset(); } // drains and stops the helpers first
+  ~Redirector() override { pool_.reset(); } // drains and stops the helpers first (if any)
 
   sdk::Verdict onRequest(sdk::Txn& tx) override {
+    if (!pool_) // never in check mode (no hook runs); fail closed if it ever happened
+      return sdk::Verdict::deny("the redirector has no helpers (check mode)", 503);
     RequestInfo info;
     info.method = std::string(tx.method());
     // The helpers match the canonical URL (exaproxy/url.hpp), as Squid's see it: "%61ds" and

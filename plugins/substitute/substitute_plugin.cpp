@@ -4,6 +4,9 @@
 // the substitute (resolved by the host's resolver) and sends the request unchanged, so the client's
 // Host header, request line and TLS session (SNI, certificate check) stay those of the requested
 // name. The verdict's reason carries "requested -> substitute" into the access log.
+//
+// Check mode (`exaproxy --check`) needs nothing special: creating the plugin only parses the
+// rules, which starts nothing. With rules it declares EXAPROXY_TRAIT_ROUTES.
 #include "substitute_rules.h"
 
 #include <exaproxy/plugin.hpp>
@@ -20,6 +23,7 @@ class SubstitutePlugin : public sdk::Plugin {
 public:
   explicit SubstitutePlugin(sdk::Host& host) : Plugin(host) {
     rules_.store(load());
+    declareTraits(*rules_.load());
     routedHttp_ = host.counter("routed_http", "http requests sent to a substitute");
     routedConnect_ = host.counter("routed_connect", "CONNECT tunnels opened to a substitute");
     passed_ = host.counter("passed", "requests no rule matched");
@@ -53,6 +57,7 @@ public:
   // settings changed or not: the hit counts of the status page carry over, rule by pattern.
   void reconfigure() override {
     auto next = load();
+    declareTraits(*next);
     keepHits(*rules_.load(), *next);
     host().set(rulesGauge_, static_cast<int64_t>(next->size()));
     rules_.store(std::move(next));
@@ -62,6 +67,11 @@ public:
   std::string status() const override { return rules_.load()->statusJson(); }
 
 private:
+  // A rule answers ROUTE, which ends the chain: request editors must come before this plugin.
+  void declareTraits(const sub::SubstituteRules& rules) const {
+    host().declareTraits(rules.size() > 0 ? uint32_t{EXAPROXY_TRAIT_ROUTES} : 0u);
+  }
+
   // Requests the old rules route after this copy are not carried over (a few at most).
   static void keepHits(const sub::SubstituteRules& from, const sub::SubstituteRules& to) {
     for (const auto& rule : to.rules())

@@ -1,5 +1,6 @@
 // xff: the client's identity behind trusted proxies (X-Forwarded-For, RFC 7239 Forwarded), and
-// the X-Forwarded-For / Forwarded sent upstream. ABI glue only: the logic is xff_core.
+// the X-Forwarded-For / Forwarded sent upstream. ABI glue only: the logic is xff_core. Creating
+// it starts nothing, so check mode (`exaproxy --check`) needs no special case.
 #include "xff_engine.h"
 
 #include <exaproxy/plugin.hpp>
@@ -31,6 +32,7 @@ class XffPlugin : public sdk::Plugin {
 public:
   explicit XffPlugin(sdk::Host& host) : Plugin(host) {
     settings_ = load();
+    declareTraits(*settings_);
     // Metrics are defined once (during create only); reconfigure keeps them.
     for (size_t i = 0; i < xff::counterTable().size(); ++i)
       metrics_[i] = host.counter(xff::counterTable()[i].name, xff::counterTable()[i].help);
@@ -39,6 +41,7 @@ public:
   bool canReconfigure() const override { return true; }
   void reconfigure() override {
     auto next = load();
+    declareTraits(*next);
     std::lock_guard lock(mutex_);
     settings_ = std::move(next);
   }
@@ -73,6 +76,12 @@ public:
 
 private:
   using SettingsPtr = std::shared_ptr<const xff::Settings>;
+
+  // Writing X-Forwarded-For / Forwarded upstream edits the request: this plugin must run before
+  // any that routes it (ROUTE ends the chain). The client address it sets is no request edit.
+  void declareTraits(const xff::Settings& s) const {
+    host().declareTraits(xff::editsRequests(s) ? uint32_t{EXAPROXY_TRAIT_EDITS_REQUEST} : 0u);
+  }
 
   // Throws sdk::ConfigError (the host names file:line) for the last problem after reporting the
   // others, so the operator sees every bad line at once.

@@ -96,4 +96,8 @@ const char* followName(Follow f) { return nameOf(kFollow, f); }
 const char* forwardedForName(ForwardedForPolicy p) { return nameOf(kForwardedFor, p); }
 const char* forwardedName(ForwardedPolicy p) { return nameOf(kForwarded, p); }
 
+bool editsRequests(const Settings& s) {
+  return s.forwardedFor != ForwardedForPolicy::Transparent || s.forwarded != ForwardedPolicy::Off;
+}
+
 } // namespace exaproxy::xff

@@ -49,6 +49,11 @@ struct SettingsLoad {
 // Accepts keys of the [xff] section only: trusted, follow, forwarded_for, forwarded.
 SettingsLoad parseSettings(const std::vector<sdk::Setting>& settings);
 
+// Whether these settings make the plugin edit the request's headers (X-Forwarded-For, Forwarded,
+// Connection): all but forwarded_for = transparent with forwarded = off. Setting the client
+// address alone is not an edit of the request (nothing of it reaches the origin).
+bool editsRequests(const Settings& s);
+
 const char* followName(Follow f);
 const char* forwardedForName(ForwardedForPolicy p);
 const char* forwardedName(ForwardedPolicy p);
