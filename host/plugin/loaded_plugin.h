@@ -23,15 +23,13 @@
 namespace spdlog {
 class logger;
 }
-namespace boost::dll {
-class shared_library;
-}
 namespace exaproxy::workers {
 class WorkerPool;
 }
 
 namespace exaproxy::plugin {
 class LoadedPlugin;
+class PrivateImage;
 
 // X(name, help): per-plugin counters, relaxed atomics bumped on loop threads, read by the UI.
 #define EXAPROXY_PLUGIN_COUNTERS(X)                                                                \
@@ -94,7 +92,9 @@ namespace exaproxy::plugin {
 
 class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
 public:
-  using LibraryPtr = std::shared_ptr<boost::dll::shared_library>;
+  // The mapped private copy of the plugin file (private_image.h), shared by every instance
+  // created from it.
+  using LibraryPtr = std::shared_ptr<PrivateImage>;
 
   LoadedPlugin(LibraryPtr library, const exaproxy_plugin* descriptor, std::string name,
                std::filesystem::path file, workers::WorkerPool* pool);
@@ -121,6 +121,8 @@ public:
   const std::string& name() const { return host_.name; }
   const std::filesystem::path& file() const { return file_; }
   const LibraryPtr& library() const { return library_; }
+  // Lower-case hex SHA-256 of the bytes that were loaded (compare with fileDigest(file())).
+  const std::string& digest() const;
   // "1.0": the ABI the plugin was built for.
   std::string abiString() const;
   std::string description() const; // 1.1 field; "" for 1.0 plugins

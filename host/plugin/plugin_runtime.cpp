@@ -2,6 +2,8 @@
 
 #include "core/ini_parser.h"
 #include "core/logging.h"
+#include "plugin/elf_inspect.h"
+#include "plugin/plugin_file.h"
 #include "plugin/plugin_loader.h"
 
 #include <spdlog/logger.h>
@@ -217,6 +219,10 @@ int PluginRuntime::verifyPlugin(const std::filesystem::path& file, std::ostream&
   }
   req.trace = [&out](const std::string& line) { out << "  " << line << "\n"; };
   req.checkMode = true;
+  // Warnings, not refusals: unique symbols (never unloaded), $ORIGIN in RUNPATH, extra exports.
+  if (auto bytes = readPluginFile(file))
+    for (const auto& w : elfWarnings(inspectElf(*bytes)))
+      out << "  WARNING: " << w << "\n";
   auto loaded = loadPlugin(req);
   if (!loaded) {
     out << "  REFUSED: " << loaded.error().message << "\n";
