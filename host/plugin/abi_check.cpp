@@ -18,17 +18,9 @@ struct ElfIdent {
   std::string problem;
 };
 
-ElfIdent readIdent(const std::filesystem::path& file) {
+ElfIdent identOf(std::span<const unsigned char> h) {
   ElfIdent id;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    id.problem = "cannot open the file";
-    return id;
-  }
-  unsigned char h[sizeof(Elf64_Ehdr)] = {};
-  in.read(reinterpret_cast<char*>(h), sizeof h);
-  auto got = static_cast<size_t>(in.gcount());
-  if (got < EI_NIDENT + 4 || std::memcmp(h, ELFMAG, SELFMAG) != 0) {
+  if (h.size() < EI_NIDENT + 4 || std::memcmp(h.data(), ELFMAG, SELFMAG) != 0) {
     id.problem = "not an ELF file";
     return id;
   }
@@ -43,6 +35,18 @@ ElfIdent readIdent(const std::filesystem::path& file) {
   id.machine = u16(EI_NIDENT + 2);
   id.ok = true;
   return id;
+}
+
+ElfIdent readIdent(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    ElfIdent id;
+    id.problem = "cannot open the file";
+    return id;
+  }
+  unsigned char h[sizeof(Elf64_Ehdr)] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  return identOf(std::span<const unsigned char>(h, static_cast<size_t>(in.gcount())));
 }
 
 // What this process is: read once from our own executable, so no per-architecture table is needed.
@@ -72,10 +76,7 @@ std::string machineName(uint16_t m) {
   }
 }
 
-} // namespace
-
-Status checkElf(const std::filesystem::path& file) {
-  auto id = readIdent(file);
+Status checkIdent(const ElfIdent& id) {
   if (!id.ok)
     return makeError(0, id.problem + " (expected an ELF shared object built for " +
                             machineName(self().machine) + ")");
@@ -91,6 +92,12 @@ Status checkElf(const std::filesystem::path& file) {
                             "; build it as a MODULE library)");
   return Ok{};
 }
+
+} // namespace
+
+Status checkElf(const std::filesystem::path& file) { return checkIdent(readIdent(file)); }
+
+Status checkElfImage(std::span<const unsigned char> image) { return checkIdent(identOf(image)); }
 
 std::string abiVersionText(uint16_t major, uint16_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);

@@ -6,6 +6,7 @@
 #include "exaproxy/abi.h"
 
 #include <filesystem>
+#include <span>
 #include <string>
 
 namespace exaproxy::plugin {
@@ -13,6 +14,8 @@ namespace exaproxy::plugin {
 // Before dlopen: an ELF shared object for this process's machine, class and byte order. Catches
 // the wrong-architecture build with a clearer message than the dynamic loader's.
 Status checkElf(const std::filesystem::path& file);
+// The same check on a file's bytes already read (the loader checks what it will map).
+Status checkElfImage(std::span<const unsigned char> image);
 
 // After the entry symbol returned `d`: present, large enough for ABI 1.0, same major, minor not
 // newer than ours, create/destroy and name present.

@@ -3,8 +3,8 @@
 #include "core/logging.h"
 #include "plugin/abi_check.h"
 #include "plugin/host_api.h"
+#include "plugin/private_image.h"
 
-#include <boost/dll/shared_library.hpp>
 #include <spdlog/logger.h>
 
 #include <exception>
@@ -114,6 +114,8 @@ std::string LoadedPlugin::statusJson() const {
     return "";
   }
 }
+
+const std::string& LoadedPlugin::digest() const { return library_->digest(); }
 
 std::string LoadedPlugin::abiString() const {
   return abiVersionText(descriptor_->abi_major, descriptor_->abi_minor);

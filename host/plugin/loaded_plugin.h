@@ -23,15 +23,13 @@
 namespace spdlog {
 class logger;
 }
-namespace boost::dll {
-class shared_library;
-}
 namespace exaproxy::workers {
 class WorkerPool;
 }
 
 namespace exaproxy::plugin {
 class LoadedPlugin;
+class PrivateImage;
 
 // X(name, help): per-plugin counters, relaxed atomics bumped on loop threads, read by the UI.
 #define EXAPROXY_PLUGIN_COUNTERS(X)                                                                \
@@ -94,7 +92,9 @@ namespace exaproxy::plugin {
 
 class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
 public:
-  using LibraryPtr = std::shared_ptr<boost::dll::shared_library>;
+  // The mapped private copy of the plugin file (private_image.h), shared by every instance
+  // created from it.
+  using LibraryPtr = std::shared_ptr<PrivateImage>;
 
   LoadedPlugin(LibraryPtr library, const exaproxy_plugin* descriptor, std::string name,
                std::filesystem::path file, workers::WorkerPool* pool);
@@ -121,9 +121,8 @@ public:
   const std::string& name() const { return host_.name; }
   const std::filesystem::path& file() const { return file_; }
   const LibraryPtr& library() const { return library_; }
-  // SHA-256 (hex) of the file's bytes that were loaded: a reload compares it with the file's.
-  const std::string& digest() const { return digest_; }
-  void setDigest(std::string digest) { digest_ = std::move(digest); }
+  // Lower-case hex SHA-256 of the bytes that were loaded (compare with fileDigest(file())).
+  const std::string& digest() const;
   // "1.0": the ABI the plugin was built for.
   std::string abiString() const;
   std::string description() const; // 1.1 field; "" for 1.0 plugins
@@ -135,7 +134,6 @@ private:
   LibraryPtr library_; // first member: released last, after destroy() ran
   const exaproxy_plugin* descriptor_;
   std::filesystem::path file_;
-  std::string digest_;
   exaproxy_host host_;
   void* instance_ = nullptr;
 };

@@ -2,6 +2,8 @@
 // part of `exaproxy --check`. Every plugin is loaded from its private copy and created in check
 // mode (ABI 1.3: it starts nothing), then destroyed and unloaded.
 #include "plugin/chain_order.h"
+#include "plugin/elf_inspect.h"
+#include "plugin/plugin_file.h"
 #include "plugin/plugin_loader.h"
 #include "plugin/plugin_runtime.h"
 
@@ -41,6 +43,10 @@ int PluginRuntime::verifyPlugin(const std::filesystem::path& file,
   req.checkMode = true;
   std::vector<std::string> problems;
   req.problems = &problems;
+  // Warnings, not refusals: unique symbols (never unloaded), $ORIGIN in RUNPATH, extra exports.
+  if (auto bytes = readPluginFile(file))
+    for (const auto& w : elfWarnings(inspectElf(*bytes)))
+      out << "  WARNING: " << w << "\n";
   auto loaded = loadPlugin(req);
   if (!loaded) {
     for (const auto& p : problems)

@@ -1,46 +1,39 @@
 #include "plugin/plugin_loader.h"
 
+#include "core/logging.h"
 #include "plugin/abi_check.h"
-#include "plugin/file_digest.h"
+#include "plugin/private_image.h"
 
-#include <boost/dll/shared_library.hpp>
-#include <dlfcn.h>
+#include <spdlog/logger.h>
 
 #include <exception>
 
 namespace exaproxy::plugin {
 
 Result<LoadedPluginPtr> loadPlugin(const LoadRequest& r) {
+  static const auto log = logger("plugin");
   auto trace = [&](const std::string& line) {
     if (r.trace)
       r.trace(line);
   };
   LoadedPlugin::LibraryPtr lib = r.library;
   if (!lib) {
-    std::error_code exists;
-    if (!std::filesystem::exists(r.file, exists))
-      return makeError(0, "file not found");
-    if (auto elf = checkElf(r.file); !elf)
-      return elf.error();
-    trace("ELF shared object for this machine: ok");
-    lib = std::make_shared<boost::dll::shared_library>();
-    boost::dll::fs::error_code ec;
-    // RTLD_NOW: a missing symbol or library dependency fails here, with the loader's message,
-    // rather than later in a hook. RTLD_LOCAL: two plugins may define the same symbols.
-    lib->load(r.file, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-    if (ec || !lib->is_loaded()) {
-      const char* why = dlerror(); // Boost.DLL keeps only a generic error code
-      return makeError(0, std::string("dlopen failed: ") + (why ? why : ec.message()));
-    }
-    trace("loaded with RTLD_NOW | RTLD_LOCAL: ok");
+    // Never the conf.d file itself: a private, immutable copy of its bytes (private_image.h).
+    auto image = PrivateImage::load(r.file, trace);
+    if (!image)
+      return image.error();
+    lib = *image;
+    for (const auto& w : elfWarnings(lib->elf()))
+      log->warn("plugin.warning name={} file={} warning=\"{}\"", r.name, r.file.string(), w);
   }
-  if (!lib->has(EXAPROXY_ENTRY_SYMBOL))
+  auto& so = lib->library();
+  if (!so.has(EXAPROXY_ENTRY_SYMBOL))
     return makeError(0, std::string("no entry symbol ") + EXAPROXY_ENTRY_SYMBOL +
                             " (not an ExaProxy plugin, or built without EXAPROXY_EXPORT)");
   trace(std::string("entry symbol ") + EXAPROXY_ENTRY_SYMBOL + ": ok");
   const exaproxy_plugin* d = nullptr;
   try {
-    d = lib->get<const exaproxy_plugin*()>(EXAPROXY_ENTRY_SYMBOL)();
+    d = so.get<const exaproxy_plugin*()>(EXAPROXY_ENTRY_SYMBOL)();
   } catch (...) {
     return makeError(0, std::string(EXAPROXY_ENTRY_SYMBOL) + "() threw");
   }
@@ -50,9 +43,6 @@ Result<LoadedPluginPtr> loadPlugin(const LoadRequest& r) {
         " vendor=" + (d->vendor ? d->vendor : "") + " abi=" +
         abiVersionText(d->abi_major, d->abi_minor) + " size=" + std::to_string(d->size) + ": ok");
   auto plugin = std::make_shared<LoadedPlugin>(lib, d, r.name, r.file, r.pool);
-  if (!r.library)
-    if (auto digest = fileDigest(r.file))
-      plugin->setDigest(*digest);
   plugin->setTemplates(r.templates);
   plugin->host()->checkMode = r.checkMode;
   std::string why;

@@ -1,5 +1,7 @@
-// Loading one plugin file: ELF check, Boost.DLL (RTLD_NOW | RTLD_LOCAL), entry symbol, descriptor
-// checks, create(). Main thread (startup, SIGHUP, --verify-plugin).
+// Loading one plugin file: read once into a private, immutable copy (private_image.h), ELF check,
+// Boost.DLL (RTLD_NOW | RTLD_LOCAL) on the copy, entry symbol, descriptor checks, create(). Main
+// thread (startup, SIGHUP, --verify-plugin). The conf.d path stays the plugin's name in logs and
+// the UI (LoadedPlugin::file()); LoadedPlugin::digest() is the SHA-256 of the bytes loaded.
 #pragma once
 
 #include "core/config.h"
@@ -14,11 +16,11 @@
 namespace exaproxy::plugin {
 
 struct LoadRequest {
-  std::string name; // conf.d entry name
-  std::filesystem::path file;
+  std::string name;           // conf.d entry name
+  std::filesystem::path file; // the conf.d path (only its bytes are read, once)
   std::vector<ConfigEntry> settings;
   workers::WorkerPool* pool = nullptr;
-  // Reuse an already mapped library (a new instance of a plugin whose config changed).
+  // Reuse an already mapped image (a new instance of a plugin whose config changed).
   LoadedPlugin::LibraryPtr library;
   // Told each step as it passes ("ELF x86-64 shared object: ok"), for --verify-plugin.
   std::function<void(const std::string&)> trace;

@@ -2,7 +2,7 @@
 // instance now), validate the new settings of required plugins, and only then commit: reconfigure,
 // publish the new chain. A required plugin failing before the commit rejects the whole reload.
 #include "plugin/chain_order.h"
-#include "plugin/file_digest.h"
+#include "plugin/plugin_file.h"
 #include "plugin/plugin_loader.h"
 #include "plugin/plugin_runtime.h"
 
@@ -93,8 +93,6 @@ PluginRuntime::Entry PluginRuntime::plan(const PluginEntry& pe, const Entry* old
   auto created = loadPlugin(req);
   if (created) {
     entry.plugin = *created;
-    if (sameBuild)
-      entry.plugin->setDigest(old->plugin->digest());
     if (!wasLoaded) {
       entry.change = "loaded";
       report.loaded.push_back(pe.name);

@@ -2,8 +2,9 @@
 #
 # Builds an ExaProxy plugin: a MODULE library named <name>.so (no "lib" prefix: conf.d orders
 # plugins by file name, e.g. 30-<name>.so), hidden visibility so that the only exported symbol is
-# exaproxy_plugin_entry, and --no-undefined so a missing library is a link error here rather than
-# a refusal at load time. VERIFY adds a test running `exaproxy --verify-plugin` on the result
+# exaproxy_plugin_entry (a version script, exaproxy_plugin.map, makes sure of it even for what
+# static libraries bring), and --no-undefined so a missing library is a link error here rather
+# than a refusal at load time. VERIFY adds a test running `exaproxy --verify-plugin` on the result
 # when the exaproxy binary is known (EXAPROXY_EXECUTABLE).
 include_guard(GLOBAL)
 
@@ -25,7 +26,10 @@ function(exaproxy_add_plugin name)
     set_target_properties(${name} PROPERTIES OUTPUT_NAME ${P_OUTPUT_NAME})
   endif()
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-    target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+    target_link_options(${name} PRIVATE "LINKER:--no-undefined"
+      "LINKER:--version-script=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/exaproxy_plugin.map")
+    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS
+                 ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/exaproxy_plugin.map)
   endif()
   if(P_VERIFY AND EXAPROXY_EXECUTABLE)
     add_test(NAME ${name}_verify COMMAND ${EXAPROXY_EXECUTABLE} --verify-plugin $<TARGET_FILE:${name}>)

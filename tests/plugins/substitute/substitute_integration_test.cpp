@@ -290,13 +290,26 @@ TEST(SubstituteIntegrationTest, ARouteToTheProxysOwnHostIsRefused) {
 }
 
 TEST(SubstituteIntegrationTest, BadRuleIsRefusedWithFileAndLine) {
+  // Required (the default): the proxy does not start, and says where the bad rule is.
   ProxyOptions o;
   o.extraFiles = {{"60-substitute.conf", substituteConf("ok.example.test = fine.example.test\n"
                                                         "bad.example.test = not a host\n")}};
   ProxyProcess proxy(o);
-  ASSERT_TRUE(proxy.start()) << "a refused plugin must not stop the proxy";
-  ASSERT_TRUE(waitFor(
-      [&] { return proxy.stderrText().find("60-substitute.conf:5") != std::string::npos; }, 5s))
+  EXPECT_FALSE(proxy.start(Millis(5000))) << "a required plugin that cannot load stops the start";
+  EXPECT_EQ(proxy.waitExit(Millis(5000)), std::optional<int>(1));
+  EXPECT_NE(proxy.stderrText().find("60-substitute.conf:5"), std::string::npos)
       << proxy.stderrText();
   EXPECT_NE(proxy.stderrText().find("not a host"), std::string::npos) << proxy.stderrText();
+
+  // Optional: refused with file:line, and the proxy serves without it.
+  ProxyOptions optional;
+  optional.extraFiles = {
+      {"60-substitute.conf", "[plugin]\nrequired = no\npath = " + std::string(SUBSTITUTE_PLUGIN) +
+                                 "\n[substitute]\nok.example.test = fine.example.test\n"
+                                 "bad.example.test = not a host\n"}};
+  ProxyProcess served(optional);
+  ASSERT_TRUE(served.start()) << "an optional refused plugin does not stop the proxy";
+  ASSERT_TRUE(waitFor(
+      [&] { return served.stderrText().find("60-substitute.conf:6") != std::string::npos; }, 5s))
+      << served.stderrText();
 }
