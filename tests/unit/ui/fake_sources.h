@@ -63,8 +63,11 @@ struct FakeProxy {
                 "XFF",
                 "loaded",
                 "",
-                {{"calls", 7}},
-                R"({"trusted":2})"},
+                {{"calls", 7}, {"denies", 2}},
+                R"({"trusted":2})",
+                "xff",
+                {{"forwarded", "requests with a trusted X-Forwarded-For", false, 5},
+                 {"trusted_hops", "trusted proxies configured", true, 2}}},
                {"20-bad",
                 "/lib/20-bad.so",
                 "",
@@ -74,8 +77,10 @@ struct FakeProxy {
                 "refused",
                 "ABI major 2 != 1",
                 {},
-                "not json"}};
-    workers = {4, 2, 16, 1, 0, 100, 99, 2, 0, 0.1, 0.5, 2.0};
+                "not json",
+                "",
+                {}}};
+    workers = {4, 2, 16, 1, 0, 100, 99, 2, 0, 0.1, 0.5, 2.0, 99, 49.5};
   }
 
   // Sources for the fake; withOptional=false leaves plugins and workers absent.
