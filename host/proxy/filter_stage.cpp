@@ -164,7 +164,7 @@ std::string FilterStage::pluginPage(const Exchange& ex, const plugin::Outcome& o
   vars.insert(vars.end(), o.page.vars.begin(), o.page.vars.end());
   bool found = false;
   std::string page = pages.renderNamed(o.page.name, status, vars, &found);
-  if (!found)
+  if (!found && o.page.name != "error") // "error" always exists: error.html or the built-in page
     proxyLog()->warn(
         "template.missing name={} plugin={} url={} (error.html or the built-in page used; "
         "add {}.html to [server] templates)",
