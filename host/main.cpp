@@ -191,8 +191,9 @@ std::vector<ui::PluginInfo> pluginsForUi(const plugin::PluginRuntime& runtime) {
     u.change = p.change;
     u.required = p.required;
     u.counters = p.counters;
+    u.pluginName = p.pluginName;
     for (const auto& m : p.metrics)
-      u.counters.emplace_back(m.name, static_cast<uint64_t>(m.value < 0 ? 0 : m.value));
+      u.metrics.push_back({m.name, m.help, m.gauge, m.value});
     u.statusJson = p.statusJson;
     out.push_back(std::move(u));
   }

@@ -13,7 +13,8 @@ build_pkgs=(build-essential cmake pkg-config ninja-build
 test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3
   libbenchmark-dev
   chromium chromium-driver squidguard squid haproxy
-  lintian rpm)
+  lintian rpm
+  prometheus) # for promtool only (check metrics); its service is never started
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

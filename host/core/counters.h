@@ -45,6 +45,24 @@ namespace exaproxy {
   X(bytes_to_upstream_v6, counter, "bytes written to IPv6 upstream servers")                       \
   X(bytes_spliced, counter, "tunnel bytes relayed by splice(2), never copied through the proxy")
 
+// X(name, help): the host's counters of each loaded plugin (plugin/loaded_plugin.h keeps them),
+// exported as exaproxy_plugin_<name>_total{plugin="<conf.d entry>"}.
+#define EXAPROXY_PLUGIN_COUNTERS(X)                                                                \
+  X(calls, "hook calls")                                                                           \
+  X(continues, "CONTINUE verdicts")                                                                \
+  X(rewrites, "REWRITE verdicts")                                                                  \
+  X(routes, "ROUTE verdicts")                                                                      \
+  X(redirects, "REDIRECT verdicts")                                                                \
+  X(responds, "RESPOND verdicts")                                                                  \
+  X(denies, "DENY verdicts")                                                                       \
+  X(pendings, "PENDING verdicts")                                                                  \
+  X(completes, "complete() calls accepted")                                                        \
+  X(errors, "ERROR verdicts, exceptions, unknown or misused verdicts")                             \
+  X(timeouts, "PENDING verdicts that timed out")                                                   \
+  X(completes_twice, "second complete() calls (ignored)")                                          \
+  X(fail_open, "errors and timeouts let through by policy")                                        \
+  X(fail_closed, "errors and timeouts denied by policy")
+
 struct alignas(64) Counters {
 #define EXAPROXY_COUNTER_FIELD(name, kind, help) std::atomic<uint64_t> name{0};
   EXAPROXY_COUNTERS(EXAPROXY_COUNTER_FIELD)

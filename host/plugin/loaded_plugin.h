@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/config.h"
+#include "core/counters.h"
 #include "exaproxy/abi.h"
 
 #include <atomic>
@@ -31,23 +32,8 @@ namespace exaproxy::plugin {
 class LoadedPlugin;
 class PrivateImage;
 
-// X(name, help): per-plugin counters, relaxed atomics bumped on loop threads, read by the UI.
-#define EXAPROXY_PLUGIN_COUNTERS(X)                                                                \
-  X(calls, "hook calls")                                                                           \
-  X(continues, "CONTINUE verdicts")                                                                \
-  X(rewrites, "REWRITE verdicts")                                                                  \
-  X(routes, "ROUTE verdicts")                                                                      \
-  X(redirects, "REDIRECT verdicts")                                                                \
-  X(responds, "RESPOND verdicts")                                                                  \
-  X(denies, "DENY verdicts")                                                                       \
-  X(pendings, "PENDING verdicts")                                                                  \
-  X(completes, "complete() calls accepted")                                                        \
-  X(errors, "ERROR verdicts, exceptions, unknown or misused verdicts")                             \
-  X(timeouts, "PENDING verdicts that timed out")                                                   \
-  X(completes_twice, "second complete() calls (ignored)")                                          \
-  X(fail_open, "errors and timeouts let through by policy")                                        \
-  X(fail_closed, "errors and timeouts denied by policy")
-
+// EXAPROXY_PLUGIN_COUNTERS (core/counters.h): relaxed atomics bumped on loop threads, read by
+// the UI.
 struct PluginCounters {
 #define EXAPROXY_PLUGIN_COUNTER_FIELD(name, help) std::atomic<uint64_t> name{0};
   EXAPROXY_PLUGIN_COUNTERS(EXAPROXY_PLUGIN_COUNTER_FIELD)

@@ -32,7 +32,11 @@ struct Outcome {
   Kind kind = Kind::Continue;
   std::string plugin;     // who decided (conf.d entry name, "NN-name"); empty for Continue
   std::string pluginName; // its descriptor's name ("local"), the {{plugin}} of pages
-  std::string reason;     // for the access log; shown on Deny pages
+  std::string reason;     // for the access log; shown on Deny pages unless clientDetail is set
+  // An internal failure (a plugin's error or timeout under a deny policy): the id its log line
+  // carries, and the page's text in place of the reason, which the client must not see.
+  std::string incident;
+  std::string clientDetail;
   std::string routeHost;
   uint16_t routePort = 0; // Route: 0 = keep the request's port
   int status = 0;

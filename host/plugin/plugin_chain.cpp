@@ -1,5 +1,6 @@
 #include "plugin/plugin_chain.h"
 
+#include "plugin/incident_id.h"
 #include "plugin/txn_state.h"
 
 #include <spdlog/logger.h>
@@ -110,8 +111,11 @@ Outcome failurePolicy(const ChainLink& link, bool timeout, const std::string& wh
   auto& p = *link.plugin;
   bool allow = timeout ? link.policy.allowOnTimeout : link.policy.allowOnError;
   (allow ? p.counters.fail_open : p.counters.fail_closed).fetch_add(1, std::memory_order_relaxed);
-  p.log().warn("plugin.{} plugin={} policy={} reason=\"{}\"", timeout ? "timeout" : "error",
-               p.name(), allow ? "allow" : "deny", why);
+  // The details (an exception's text, a plugin's ERROR reason) are for the operator: the log
+  // line and the access log. A denied client only learns the incident id that finds them.
+  std::string incident = newIncidentId();
+  p.log().warn("plugin.{} plugin={} policy={} incident={} reason=\"{}\"",
+               timeout ? "timeout" : "error", p.name(), allow ? "allow" : "deny", incident, why);
   Outcome o;
   if (allow)
     return o;
@@ -121,6 +125,10 @@ Outcome failurePolicy(const ChainLink& link, bool timeout, const std::string& wh
   o.status = 503;
   o.reason = timeout ? "filter " + p.name() + " did not answer in time"
                      : "filter " + p.name() + " failed: " + why;
+  o.incident = incident;
+  o.clientDetail = std::string(timeout ? "The request could not be filtered in time"
+                                       : "The request could not be filtered") +
+                   " (incident " + incident + ").";
   return o;
 }
 

@@ -26,6 +26,9 @@ ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
   connStart_ = ctx_.loop().now();
   bump(ctx_.counters().connections_accepted);
   bump(ctx_.counters().connections_active);
+  // state_ starts as Idle (waiting for the first request): counted like every later Idle, so
+  // that leaving it (setState) or closing in it (the destructor) has an increment to undo.
+  bump(ctx_.counters().connections_idle);
 }
 
 ClientSession::~ClientSession() {

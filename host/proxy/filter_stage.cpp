@@ -76,6 +76,8 @@ Next chooseDestination(const Exchange& ex, std::string host, uint16_t port) {
 Next FilterStage::answerFor(const Exchange& ex, const plugin::Outcome& o) {
   using Kind = plugin::Outcome::Kind;
   ex.tx.note = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
+  if (!o.incident.empty())
+    ex.tx.note += " incident=" + o.incident;
   LocalAnswer a;
   a.close = bodyPending(ex);
   a.headers = o.headers;
@@ -109,15 +111,19 @@ Next FilterStage::answerFor(const Exchange& ex, const plugin::Outcome& o) {
   case Kind::Deny:
   default: {
     bump(ex.ctx.counters().denied);
-    proxyLog()->info("request.denied client={} url={} plugin={} reason=\"{}\"",
-                     ex.client.toString(), ex.tx.req.url(), o.plugin, o.reason);
+    proxyLog()->info("request.denied client={} url={} plugin={}{}{} reason=\"{}\"",
+                     ex.client.toString(), ex.tx.req.url(), o.plugin,
+                     o.incident.empty() ? "" : " incident=", o.incident, o.reason);
     a.status = o.status ? o.status : 403;
     a.resultCode = "TCP_DENIED";
     a.errorPage = false;
     a.headers.clear();
     a.contentType = "text/html; charset=utf-8";
-    a.ownBody =
-        pluginPage(ex, o, a.status, o.reason.empty() ? "This request is not allowed." : o.reason);
+    // An internal failure shows its clientDetail (an incident id), never the reason.
+    a.ownBody = pluginPage(ex, o, a.status,
+                           !o.clientDetail.empty() ? o.clientDetail
+                           : o.reason.empty()      ? "This request is not allowed."
+                                                   : o.reason);
     return Next::answerWith(std::move(a));
   }
   }
@@ -150,14 +156,15 @@ std::string FilterStage::pluginPage(const Exchange& ex, const plugin::Outcome& o
                       {"user", who ? who->user : std::string()},
                       {"proxy", ex.cfg.name},
                       {"time", http::httpDate(std::time(nullptr))},
-                      {"plugin", o.pluginName}};
+                      {"plugin", o.pluginName},
+                      {"incident", o.incident}};
   const auto& pages = ex.ctx.errorPages();
   if (o.page.name.empty())
     return pages.renderStatus(status, vars);
   vars.insert(vars.end(), o.page.vars.begin(), o.page.vars.end());
   bool found = false;
   std::string page = pages.renderNamed(o.page.name, status, vars, &found);
-  if (!found)
+  if (!found && o.page.name != "error") // "error" always exists: error.html or the built-in page
     proxyLog()->warn(
         "template.missing name={} plugin={} url={} (error.html or the built-in page used; "
         "add {}.html to [server] templates)",

@@ -233,6 +233,8 @@ json ApiHandlers::plugins() const {
       json counters = json::object();
       for (const auto& [name, value] : p.counters)
         counters[name] = value;
+      for (const auto& m : p.metrics) // the plugin's own, beside the host's (as on the page)
+        counters[m.name] = m.value;
       rows.push_back({{"name", p.name},
                       {"file", p.file},
                       {"version", p.version},

@@ -1,8 +1,13 @@
 #include "ui/metrics_handler.h"
 
+#include "ui/metric_names.h"
 #include "ui/sampler.h"
 
 #include <fmt/format.h>
+
+#include <map>
+#include <optional>
+#include <set>
 
 namespace exaproxy::ui {
 
@@ -12,8 +17,10 @@ namespace {
 class Writer {
 public:
   void family(std::string_view name, std::string_view type, std::string_view help) {
-    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    declared_.emplace(name);
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escapeHelp(help), name, type);
   }
+  bool declared(const std::string& name) const { return declared_.count(name) != 0; }
   void sample(std::string_view name, double value, std::string_view labels = {}) {
     if (labels.empty())
       out_ += fmt::format("{} {}\n", name, value);
@@ -46,11 +53,96 @@ public:
     sample(std::string(name) + "_sum", static_cast<double>(h.sumMs) / 1000.0);
     sample(std::string(name) + "_count", cumulative);
   }
+  // Quantile samples over a recent window, then the all-time _sum and _count.
+  void summary(std::string_view name, std::string_view help,
+               const std::vector<std::pair<std::string_view, double>>& quantiles, double sum,
+               uint64_t count) {
+    family(name, "summary", help);
+    for (const auto& [q, v] : quantiles)
+      sample(name, v, fmt::format("quantile=\"{}\"", q));
+    sample(std::string(name) + "_sum", sum);
+    sample(std::string(name) + "_count", count);
+  }
+  // Text written as it is (samples a caller grouped itself).
+  void raw(std::string_view text) { out_ += text; }
   std::string take() { return std::move(out_); }
 
 private:
+  // HELP text: backslash and newline escaped, as the format requires.
+  static std::string escapeHelp(std::string_view help) {
+    std::string out;
+    for (char c : help) {
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
+    }
+    return out;
+  }
+
   std::string out_;
+  std::set<std::string, std::less<>> declared_;
 };
+
+// One family of plugin-defined metrics, its samples grouped whatever the plugin order.
+struct PluginFamily {
+  std::string name;
+  bool counter = false;
+  std::string help; // the first instance's (two versions of a plugin may word it differently)
+  std::string samples;
+  std::set<std::string> instances; // one sample per conf.d entry
+};
+
+// The plugins' own metrics, one family per (plugin name, metric): exaproxy_plugin_<name>_<metric>
+// {plugin="<entry>"}. A name the host already exports, or one two metrics sanitise to with
+// different kinds, keeps its first owner; the other is left out rather than break the format.
+void pluginMetrics(Writer& w, const std::vector<PluginInfo>& plugins) {
+  std::vector<PluginFamily> families;
+  std::map<std::string, size_t> byName;
+  for (const auto& p : plugins) {
+    for (const auto& m : p.metrics) {
+      std::string name = pluginMetricFamily(p.pluginName, m.name, !m.gauge);
+      if (w.declared(name))
+        continue;
+      auto [it, fresh] = byName.emplace(name, families.size());
+      if (fresh)
+        families.push_back(PluginFamily{name, !m.gauge, m.help, {}, {}});
+      auto& f = families[it->second];
+      if (f.counter == m.gauge || !f.instances.insert(p.name).second)
+        continue;
+      // A counter is monotonic: a negative value (a plugin's misuse of metric_add) shows as 0.
+      int64_t value = f.counter && m.value < 0 ? 0 : m.value;
+      f.samples += fmt::format("{}{{plugin=\"{}\"}} {}\n", name, escapeLabelValue(p.name), value);
+    }
+  }
+  for (const auto& f : families) {
+    w.family(f.name, f.counter ? "counter" : "gauge",
+             f.help.empty() ? "Defined by the plugin (no help given)." : f.help);
+    w.raw(f.samples);
+  }
+}
+
+// The host's counters of each plugin: exaproxy_plugin_<counter>_total{plugin="<entry>"}.
+void pluginHostCounters(Writer& w, const std::vector<PluginInfo>& plugins) {
+  auto valueOf = [](const PluginInfo& p, std::string_view counter) -> std::optional<uint64_t> {
+    for (const auto& [name, value] : p.counters)
+      if (name == counter)
+        return value;
+    return std::nullopt;
+  };
+#define EXAPROXY_UI_PLUGIN_COUNTER(counter, help)                                                  \
+  {                                                                                                \
+    std::string metric = "exaproxy_plugin_" #counter "_total";                                     \
+    w.family(metric, "counter", "Per plugin: " help ".");                                          \
+    for (const auto& p : plugins)                                                                  \
+      if (auto v = valueOf(p, #counter))                                                           \
+        w.sample(metric, *v, fmt::format("plugin=\"{}\"", escapeLabelValue(p.name)));              \
+  }
+  EXAPROXY_PLUGIN_COUNTERS(EXAPROXY_UI_PLUGIN_COUNTER)
+#undef EXAPROXY_UI_PLUGIN_COUNTER
+}
 
 } // namespace
 
@@ -126,14 +218,12 @@ std::string prometheusText(const UiSources& sources, int64_t startedUnixMs) {
       w.single("exaproxy_worker_queue_length", "gauge", "Tasks waiting for a worker.", wp->queued);
       w.single("exaproxy_worker_tasks_completed_total", "counter", "Tasks finished by workers.",
                wp->completed);
-      w.family("exaproxy_worker_queue_wait_seconds", "gauge",
-               "Recent queue wait percentiles of worker tasks.");
-      w.sample("exaproxy_worker_queue_wait_seconds", wp->queueWaitP50Ms / 1000.0,
-               "quantile=\"0.5\"");
-      w.sample("exaproxy_worker_queue_wait_seconds", wp->queueWaitP90Ms / 1000.0,
-               "quantile=\"0.9\"");
-      w.sample("exaproxy_worker_queue_wait_seconds", wp->queueWaitP99Ms / 1000.0,
-               "quantile=\"0.99\"");
+      w.summary("exaproxy_worker_queue_wait_seconds",
+                "Time worker tasks waited in the queue (quantiles over the last 1024 tasks).",
+                {{"0.5", wp->queueWaitP50Ms / 1000.0},
+                 {"0.9", wp->queueWaitP90Ms / 1000.0},
+                 {"0.99", wp->queueWaitP99Ms / 1000.0}},
+                wp->queueWaitSumMs / 1000.0, wp->queueWaits);
     }
   }
 
@@ -143,12 +233,8 @@ std::string prometheusText(const UiSources& sources, int64_t startedUnixMs) {
     for (const auto& p : plugins)
       w.sample("exaproxy_plugin_loaded", uint64_t{p.state == "loaded" ? 1u : 0u},
                fmt::format("plugin=\"{}\"", escapeLabelValue(p.name)));
-    w.family("exaproxy_plugin_counter", "gauge", "A plugin's own counters, by name.");
-    for (const auto& p : plugins)
-      for (const auto& [name, value] : p.counters)
-        w.sample("exaproxy_plugin_counter", value,
-                 fmt::format("plugin=\"{}\",name=\"{}\"", escapeLabelValue(p.name),
-                             escapeLabelValue(name)));
+    pluginHostCounters(w, plugins);
+    pluginMetrics(w, plugins);
   }
   return w.take();
 }

@@ -75,10 +75,19 @@ struct PluginInfo {
   std::string description;
   std::string state;  // "loaded", "refused" (or "configured" when there is no runtime)
   std::string reason; // why it was refused; empty when loaded
-  std::vector<std::pair<std::string, uint64_t>> counters;
+  std::vector<std::pair<std::string, uint64_t>> counters; // the host's, EXAPROXY_PLUGIN_COUNTERS
   std::string statusJson; // the plugin's own status; shown as JSON when valid, as text otherwise
-  std::string change;     // what the last load/reload did: "loaded", "upgraded 1.0.0 -> 1.0.1"...
-  bool required = true;   // [plugin] required: a refusal stops the start / rejects a reload
+  std::string pluginName; // the descriptor's name ("acl"): /metrics names its metrics after it
+  // A metric the plugin defined (metric_define), with the kind and help it declared.
+  struct Metric {
+    std::string name;
+    std::string help;
+    bool gauge = false;
+    int64_t value = 0;
+  };
+  std::vector<Metric> metrics;
+  std::string change;   // what the last load/reload did: "loaded", "upgraded 1.0.0 -> 1.0.1"...
+  bool required = true; // [plugin] required: a refusal stops the start / rejects a reload
 };
 
 // The adaptive worker pool (filled by the lead from host/workers).
@@ -89,6 +98,8 @@ struct WorkerPoolInfo {
   uint64_t submitted = 0, completed = 0;       // tasks since start
   uint64_t grown = 0, shrunk = 0;              // threads added on queue wait / retired when idle
   double queueWaitP50Ms = 0, queueWaitP90Ms = 0, queueWaitP99Ms = 0; // recent queue wait
+  uint64_t queueWaits = 0;   // queue waits measured since start (jobs a worker took)
+  double queueWaitSumMs = 0; // and their sum
 };
 
 struct UiSources {
@@ -191,6 +202,8 @@ template <typename Stats> WorkerPoolInfo workersFrom(const Stats& w) {
   v.queueWaitP50Ms = w.waitP50Ms;
   v.queueWaitP90Ms = w.waitP90Ms;
   v.queueWaitP99Ms = w.waitP99Ms;
+  v.queueWaits = w.waits;
+  v.queueWaitSumMs = static_cast<double>(w.waitSumUs) / 1000.0;
   return v;
 }
 

@@ -104,6 +104,8 @@ PoolStats WorkerPool::stats() const {
     s.grown = grown_;
     s.shrunk = shrunk_;
     waits = waitsUs_;
+    s.waits = waitCount_;
+    s.waitSumUs = waitSumUs_;
   }
   std::sort(waits.begin(), waits.end());
   s.waitP50Ms = percentileMs(waits, 0.50);
@@ -128,6 +130,8 @@ void WorkerPool::recordWaitLocked(SteadyClock::duration wait) {
   else
     waitsUs_[waitNext_] = sample;
   waitNext_ = (waitNext_ + 1) % kWaitSamples;
+  ++waitCount_;
+  waitSumUs_ += static_cast<uint64_t>(std::max<int64_t>(us, 0));
 }
 
 // Worker thread.

@@ -55,6 +55,8 @@ struct PoolStats {
   double waitP50Ms = 0;
   double waitP90Ms = 0;
   double waitP99Ms = 0;
+  uint64_t waits = 0;     // jobs taken from the queue since start (the waits measured)
+  uint64_t waitSumUs = 0; // their queue waits added up (microseconds)
 };
 
 class WorkerPool {
@@ -111,6 +113,8 @@ private:
   uint64_t submitted_ = 0, completed_ = 0, grown_ = 0, shrunk_ = 0;
   std::vector<uint32_t> waitsUs_; // ring of queue waits (microseconds)
   size_t waitNext_ = 0;
+  uint64_t waitCount_ = 0; // every wait recorded, and their sum: /metrics' summary
+  uint64_t waitSumUs_ = 0;
   std::thread supervisor_;
 };
 

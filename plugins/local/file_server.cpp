@@ -127,6 +127,7 @@ LocalAnswer serveFile(const std::string& path, const LocalRequest& req,
                       const std::string& contentType) {
   if (!isGetOrHead(req)) {
     LocalAnswer a = deny(405, "Only GET and HEAD are answered for local files.");
+    a.headers.emplace_back("Allow", "GET, HEAD"); // RFC 9110 15.5.6: a 405 lists what is allowed
     return a;
   }
   struct stat st {};

@@ -40,6 +40,8 @@ struct LocalAnswer {
   std::string page; // Respond: the host renders its template <page>.html instead of body
   std::vector<std::pair<std::string, std::string>> pageVars; // the page's plugin variables
   std::string location;                                      // Redirect
+  // Extra response headers. A Deny with headers (405's Allow) is sent as the host's error page
+  // through a RESPOND, since a DENY verdict carries none.
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

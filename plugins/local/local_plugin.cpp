@@ -58,9 +58,17 @@ sdk::Verdict verdictOf(const LocalAnswer& a) {
   case LocalAnswer::Kind::Redirect:
     return sdk::Verdict::redirect(a.location, a.status);
   case LocalAnswer::Kind::Deny:
-    return sdk::Verdict::deny(a.reason, a.status);
+    if (a.headers.empty())
+      return sdk::Verdict::deny(a.reason, a.status);
+    break; // a DENY carries no headers (abi.h): a refusal with one (405's Allow) is a RESPOND
   case LocalAnswer::Kind::Respond:
     break;
+  }
+  if (a.kind == LocalAnswer::Kind::Deny) {
+    sdk::Verdict v = sdk::Verdict::respondPage(a.status, "error"); // the host's error page
+    for (const auto& [name, value] : a.headers)
+      v.header(name, value);
+    return v.reason(a.reason);
   }
   sdk::Verdict v = !a.page.empty()  ? sdk::Verdict::respondPage(a.status, a.page, a.pageVars)
                    : a.file.empty() ? sdk::Verdict::respond(a.status, a.body, a.contentType)

@@ -175,7 +175,9 @@ typedef struct exaproxy_host_api {
    * (reconfigure() nonzero). */
   void (*config_error)(exaproxy_host* host, size_t index, exaproxy_str message);
 
-  /* ---- metrics, shown in the UI and /metrics as plugin_<name>_<metric>. ---- */
+  /* ---- metrics, shown in the UI by name and in /metrics as the family
+   * exaproxy_plugin_<name>_<metric> (<name> the descriptor's, a counter with _total appended
+   * once) labelled plugin="<conf.d entry>", with the kind and help given here. ---- */
   /* THREAD: during create() only. Returns an id >= 0, or EXAPROXY_E_INVALID. Name: [a-z0-9_]+. */
   int32_t (*metric_define)(exaproxy_host* host, int32_t kind, exaproxy_str name, exaproxy_str help);
   /* THREAD: any; lock-free. Unknown ids are ignored. */

@@ -325,6 +325,10 @@ TEST_F(LocalTest, ServesTreeWithTypesAndValidators) {
   EXPECT_EQ(a.status, 404);
   a = ask(c, get("http://any.test/static/style.css", "POST"));
   EXPECT_EQ(a.status, 405);
+  // RFC 9110 15.5.6: a 405 says which methods the resource answers.
+  ASSERT_EQ(a.headers.size(), 1u);
+  EXPECT_EQ(a.headers[0].first, "Allow");
+  EXPECT_EQ(a.headers[0].second, "GET, HEAD");
   a = ask(c, get("http://any.test/static/inside.css")); // a symlink inside the tree is fine
   EXPECT_EQ(a.file, (dir_ / "www/style.css").string());
   EXPECT_EQ(c.stats().files.load(), 4u);

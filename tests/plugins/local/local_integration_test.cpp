@@ -1,6 +1,6 @@
 // The local plugin through the real binary, with curl and raw clients: every rule kind (directory
 // tree, single file, template page, deny, PAC, JSON status), conditional requests (304), HEAD,
-// traversal attempts, and a request for the proxy itself.
+// traversal attempts, 405 with Allow, and a request for the proxy itself.
 #include "itest.h"
 
 #include <chrono>
@@ -213,6 +213,19 @@ TEST_F(LocalPluginTest, DenyUsesTheHostErrorPage) {
   // The host's templates: error.html (the one of [server] templates).
   EXPECT_NE(r.out.find("\r\n\r\nhost error page 410: This site was retired."), std::string::npos)
       << r.out;
+}
+
+TEST_F(LocalPluginTest, OtherMethodsGet405WithAnAllowHeader) {
+  for (const std::string url :
+       {"http://files.local.test/static/app.js", "http://files.local.test/motd"}) {
+    auto r = curl({"-X", "POST", "--data", "x=1", url}, true);
+    EXPECT_EQ(r.status, 405) << url << "\n" << r.out;
+    EXPECT_EQ(header(r.out, "Allow"), "GET, HEAD") << url << "\n" << r.out;
+    // Still the host's error page, with the plugin's explanation.
+    EXPECT_NE(r.out.find("host error page 405: Only GET and HEAD"), std::string::npos) << r.out;
+  }
+  std::string log = proxy->stderrText() + proxy->stdoutText();
+  EXPECT_EQ(log.find("template.missing"), std::string::npos) << log;
 }
 
 TEST_F(LocalPluginTest, PacFileByAbsoluteUrl) {

@@ -4,10 +4,12 @@
 #include "plugin_test_support.h"
 
 #include "http/response_parser.h"
+#include "plugin/incident_id.h"
 #include "plugin/pending_verdict.h"
 #include "plugin/plugin_transaction.h"
 
 #include <optional>
+#include <set>
 
 namespace exaproxy::plugin::test {
 namespace {
@@ -146,6 +148,8 @@ TEST_F(PluginChainTest, TimeoutFailClosedDenies) {
   EXPECT_EQ(got->kind, Outcome::Kind::Deny);
   EXPECT_EQ(got->status, 503);
   EXPECT_EQ(got->plugin, "10-never");
+  EXPECT_EQ(got->clientDetail,
+            "The request could not be filtered in time (incident " + got->incident + ").");
   EXPECT_EQ(never->counters.fail_closed.load(), 1u);
   EXPECT_EQ(b->counters.calls.load(), 0u);
 }
@@ -167,6 +171,18 @@ TEST_F(PluginChainTest, ErrorAndUnknownVerdictsFollowThePolicy) {
   EXPECT_EQ(closed->kind, Outcome::Kind::Deny);
   EXPECT_EQ(closed->status, 503);
   EXPECT_NE(closed->reason.find("db down"), std::string::npos) << closed->reason;
+  EXPECT_FALSE(closed->incident.empty());
+  EXPECT_EQ(closed->clientDetail.find("db down"), std::string::npos) << closed->clientDetail;
+}
+
+TEST(IncidentIdTest, ShortHexAndNeverRepeated) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200000; ++i) {
+    auto id = newIncidentId();
+    ASSERT_EQ(id.size(), 12u) << id;
+    ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    ASSERT_TRUE(seen.insert(id).second) << "repeated after " << i << ": " << id;
+  }
 }
 
 TEST_F(PluginChainTest, ExceptionInACppHookBecomesError) {
@@ -177,6 +193,12 @@ TEST_F(PluginChainTest, ExceptionInACppHookBecomesError) {
   EXPECT_EQ(got->kind, Outcome::Kind::Deny);
   EXPECT_EQ(thrower->counters.errors.load(), 1u);
   EXPECT_NE(got->reason.find("exception: boom"), std::string::npos) << got->reason;
+  // The client's text has an incident id and none of the plugin's detail.
+  EXPECT_EQ(got->incident.size(), 12u) << got->incident;
+  EXPECT_EQ(got->clientDetail.find("boom"), std::string::npos) << got->clientDetail;
+  EXPECT_NE(got->clientDetail.find("could not be filtered (incident " + got->incident + ")"),
+            std::string::npos)
+      << got->clientDetail;
   got = run(chainOf({{thrower, policy(false, true)}}), req);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->kind, Outcome::Kind::Continue);

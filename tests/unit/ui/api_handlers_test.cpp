@@ -89,6 +89,7 @@ TEST_F(ApiHandlersTest, PluginsShowStateReasonCountersAndStatus) {
   EXPECT_EQ(xff["abi"], "1.0");
   EXPECT_EQ(xff["state"], "loaded");
   EXPECT_EQ(xff["counters"]["calls"], 7);
+  EXPECT_EQ(xff["counters"]["forwarded"], 5) << "the plugin's own metrics beside the host's";
   EXPECT_EQ(xff["status"]["trusted"], 2) << "valid status JSON is embedded as JSON";
   EXPECT_EQ(xff["change"], "upgraded 1.1.0 -> 1.2.0");
   EXPECT_EQ(xff["required"], true);

@@ -63,8 +63,11 @@ struct FakeProxy {
                 "XFF",
                 "loaded",
                 "",
-                {{"calls", 7}},
+                {{"calls", 7}, {"denies", 2}},
                 R"({"trusted":2})",
+                "xff",
+                {{"forwarded", "requests with a trusted X-Forwarded-For", false, 5},
+                 {"trusted_hops", "trusted proxies configured", true, 2}},
                 "upgraded 1.1.0 -> 1.2.0",
                 true},
                {"20-bad",
@@ -77,9 +80,11 @@ struct FakeProxy {
                 "ABI major 2 != 1",
                 {},
                 "not json",
+                "",
+                {},
                 "refused",
                 false}};
-    workers = {4, 2, 16, 1, 0, 100, 99, 2, 0, 0.1, 0.5, 2.0};
+    workers = {4, 2, 16, 1, 0, 100, 99, 2, 0, 0.1, 0.5, 2.0, 99, 49.5};
   }
 
   // Sources for the fake; withOptional=false leaves plugins and workers absent.

@@ -4,6 +4,7 @@
 #include "ui/metrics_handler.h"
 
 #include "fake_sources.h"
+#include "ui/metric_names.h"
 
 #include <gtest/gtest.h>
 
@@ -35,7 +36,8 @@ std::string familyOf(const std::string& name, const std::map<std::string, std::s
     if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
       auto base = name.substr(0, name.size() - s.size());
       auto it = types.find(base);
-      if (it != types.end() && it->second == "histogram")
+      if (it != types.end() &&
+          (it->second == "histogram" || (it->second == "summary" && s != "_bucket")))
         return base;
     }
   }
@@ -124,8 +126,94 @@ TEST(MetricsHandler, CounterNamesComeFromTheXMacro) {
   EXPECT_EQ(valueOf(p, "exaproxy_worker_threads"), 4);
   EXPECT_EQ(valueOf(p, "exaproxy_plugin_loaded", "plugin=\"10-xff\""), 1);
   EXPECT_EQ(valueOf(p, "exaproxy_plugin_loaded", "plugin=\"20-bad\""), 0);
-  EXPECT_EQ(valueOf(p, "exaproxy_plugin_counter", "plugin=\"10-xff\",name=\"calls\""), 7);
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_calls_total", "plugin=\"10-xff\""), 7);
   EXPECT_EQ(valueOf(p, "exaproxy_build_info", "version=\"" EXAPROXY_VERSION "\""), 1);
+}
+
+TEST(MetricsHandler, PluginMetricsAreFamiliesNamedAfterThePlugin) {
+  test::FakeProxy fake;
+  auto second = fake.plugins[0];
+  second.name = "15-xff";
+  second.counters = {{"calls", 1}};
+  second.metrics[0].value = 9;
+  second.metrics[1].value = -1;
+  fake.plugins.push_back(second);
+  auto text = prometheusText(fake.sources(), nowUnixMs());
+  auto p = parse(text);
+  for (const auto& problem : p.problems)
+    ADD_FAILURE() << problem;
+  EXPECT_EQ(text.find("exaproxy_plugin_counter"), std::string::npos) << "the old family is gone";
+  // The plugin's counter: its own family, the declared kind and help, one sample per instance.
+  EXPECT_EQ(p.types["exaproxy_plugin_xff_forwarded_total"], "counter");
+  EXPECT_NE(text.find("# HELP exaproxy_plugin_xff_forwarded_total requests with a trusted "
+                      "X-Forwarded-For\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_xff_forwarded_total", "plugin=\"10-xff\""), 5);
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_xff_forwarded_total", "plugin=\"15-xff\""), 9);
+  // The gauge: no _total, negative values kept.
+  EXPECT_EQ(p.types["exaproxy_plugin_xff_trusted_hops"], "gauge");
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_xff_trusted_hops", "plugin=\"10-xff\""), 2);
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_xff_trusted_hops", "plugin=\"15-xff\""), -1);
+  // The host's own counters of each plugin, from the X-macro.
+#define EXAPROXY_UI_TEST_PLUGIN_COUNTER(name, help)                                                \
+  EXPECT_EQ(p.types["exaproxy_plugin_" #name "_total"], "counter") << #name;
+  EXAPROXY_PLUGIN_COUNTERS(EXAPROXY_UI_TEST_PLUGIN_COUNTER)
+#undef EXAPROXY_UI_TEST_PLUGIN_COUNTER
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_calls_total", "plugin=\"15-xff\""), 1);
+  EXPECT_EQ(valueOf(p, "exaproxy_plugin_denies_total", "plugin=\"10-xff\""), 2);
+  // Every family once.
+  size_t forwardedTypes = 0;
+  for (size_t at = 0;
+       (at = text.find("# TYPE exaproxy_plugin_xff_forwarded_total ", at)) != std::string::npos;
+       ++at)
+    ++forwardedTypes;
+  EXPECT_EQ(forwardedTypes, 1u);
+}
+
+TEST(MetricsHandler, PluginMetricNamesAreSanitisedAndNeverClash) {
+  EXPECT_EQ(pluginMetricFamily("acl", "denied", true), "exaproxy_plugin_acl_denied_total");
+  EXPECT_EQ(pluginMetricFamily("acl", "denied_total", true), "exaproxy_plugin_acl_denied_total");
+  EXPECT_EQ(pluginMetricFamily("acl", "list_domains", false), "exaproxy_plugin_acl_list_domains");
+  EXPECT_EQ(pluginMetricFamily("acl", "domains_total", false), "exaproxy_plugin_acl_domains");
+  EXPECT_EQ(pluginMetricFamily("My-Filter.v2", "hits", true),
+            "exaproxy_plugin_my_filter_v2_hits_total");
+  EXPECT_EQ(pluginMetricFamily("", "x", false), "exaproxy_plugin_unnamed_x");
+
+  test::FakeProxy fake;
+  // "fail" + "open" is the host's exaproxy_plugin_fail_open_total: the host's family wins.
+  fake.plugins[0].pluginName = "fail";
+  fake.plugins[0].metrics = {{"open", "clashes with the host", false, 3},
+                             {"kept", "a gauge", true, 1},
+                             {"kept_total", "the same name as a counter", false, 2}};
+  auto text = prometheusText(fake.sources(), nowUnixMs());
+  auto p = parse(text);
+  for (const auto& problem : p.problems)
+    ADD_FAILURE() << problem;
+  EXPECT_EQ(text.find("clashes with the host"), std::string::npos) << text;
+  EXPECT_EQ(p.types["exaproxy_plugin_fail_kept"], "gauge");
+  EXPECT_EQ(p.types["exaproxy_plugin_fail_kept_total"], "counter");
+}
+
+TEST(MetricsHandler, WorkerQueueWaitIsASummary) {
+  test::FakeProxy fake;
+  auto p = parse(prometheusText(fake.sources(), nowUnixMs()));
+  for (const auto& problem : p.problems)
+    ADD_FAILURE() << problem;
+  EXPECT_EQ(p.types["exaproxy_worker_queue_wait_seconds"], "summary");
+  EXPECT_DOUBLE_EQ(valueOf(p, "exaproxy_worker_queue_wait_seconds", "quantile=\"0.99\""), 0.002);
+  EXPECT_DOUBLE_EQ(valueOf(p, "exaproxy_worker_queue_wait_seconds_sum"), 0.0495);
+  EXPECT_EQ(valueOf(p, "exaproxy_worker_queue_wait_seconds_count"), 99);
+}
+
+TEST(MetricsHandler, HelpTextIsEscaped) {
+  test::FakeProxy fake;
+  fake.plugins[0].metrics[0].help = "two\nlines and a \\ backslash";
+  auto text = prometheusText(fake.sources(), nowUnixMs());
+  EXPECT_NE(text.find("two\\nlines and a \\\\ backslash\n"), std::string::npos) << text;
+  auto p = parse(text);
+  for (const auto& problem : p.problems)
+    ADD_FAILURE() << problem;
 }
 
 TEST(MetricsHandler, HistogramBucketsAreCumulativeInSeconds) {
