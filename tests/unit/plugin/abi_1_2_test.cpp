@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "plugin/host_api.h"
+#include "plugin/loaded_plugin.h"
 #include "plugin/plugin_transaction.h"
 #include "plugin/txn_state.h"
 #include "plugin/url_edit.h"
@@ -33,7 +34,8 @@ const exaproxy_host_api& api() { return *hostApi(); }
 
 TEST(Abi12Table, AppendsTheNewEntries) {
   EXPECT_EQ(api().abi_major, 1);
-  EXPECT_EQ(api().abi_minor, 2);
+  EXPECT_EQ(api().abi_minor, EXAPROXY_ABI_MINOR);
+  EXPECT_GE(api().abi_minor, 2);
   EXPECT_EQ(api().size, sizeof(exaproxy_host_api));
   EXPECT_TRUE(EXAPROXY_HAS_FIELD(&api(), exaproxy_host_api, verdict_set_url));
   EXPECT_TRUE(EXAPROXY_HAS_FIELD(&api(), exaproxy_host_api, verdict_edit_header));
@@ -41,6 +43,27 @@ TEST(Abi12Table, AppendsTheNewEntries) {
   EXPECT_TRUE(EXAPROXY_HAS_FIELD(&api(), exaproxy_host_api, verdict_set_page));
   // Appended after 1.1's last entry: a 1.1 plugin's view of the table is unchanged.
   EXPECT_GT(offsetof(exaproxy_host_api, verdict_set_url), offsetof(exaproxy_host_api, txn_id));
+}
+
+// ABI 1.3: check_mode says what the host created the instance for; declare_traits is taken
+// only while the plugin is offered its settings, and unknown bits are dropped.
+TEST(Abi13Table, CheckModeAndDeclaredTraits) {
+  EXPECT_GT(offsetof(exaproxy_host_api, check_mode), offsetof(exaproxy_host_api, verdict_set_page));
+  EXPECT_GT(offsetof(exaproxy_host_api, declare_traits), offsetof(exaproxy_host_api, check_mode));
+  exaproxy_host h;
+  EXPECT_EQ(api().check_mode(&h), 0);
+  h.checkMode = true;
+  EXPECT_EQ(api().check_mode(&h), 1);
+  EXPECT_EQ(api().check_mode(nullptr), 0);
+  api().declare_traits(&h, EXAPROXY_TRAIT_ROUTES);
+  EXPECT_EQ(h.traits.load(), 0u) << "outside create()/reconfigure(): ignored";
+  std::vector<ConfigEntry> offered;
+  h.settings = &offered;
+  api().declare_traits(&h, EXAPROXY_TRAIT_ROUTES | EXAPROXY_TRAIT_EDITS_REQUEST | 0x80u);
+  EXPECT_EQ(h.traits.load(), uint32_t{EXAPROXY_TRAIT_ROUTES | EXAPROXY_TRAIT_EDITS_REQUEST});
+  api().declare_traits(&h, 0);
+  EXPECT_EQ(h.traits.load(), 0u) << "each call replaces the last";
+  api().declare_traits(nullptr, EXAPROXY_TRAIT_ROUTES); // harmless
 }
 
 // ---- validation --------------------------------------------------------------------------------

@@ -62,8 +62,12 @@ TEST_F(PluginLoaderTest, LoadsA12Plugin) {
 
 TEST_F(PluginLoaderTest, RefusesNewerMinor) {
   auto why = refusal("newer_minor");
-  EXPECT_HAS(why, "built for ABI 1.3");
-  EXPECT_HAS(why, "newer than this host's 1.2");
+  const std::string host =
+      std::to_string(EXAPROXY_ABI_MAJOR) + "." + std::to_string(EXAPROXY_ABI_MINOR);
+  const std::string newer =
+      std::to_string(EXAPROXY_ABI_MAJOR) + "." + std::to_string(EXAPROXY_ABI_MINOR + 1);
+  EXPECT_HAS(why, "built for ABI " + newer);
+  EXPECT_HAS(why, "newer than this host's " + host);
 }
 
 TEST_F(PluginLoaderTest, RefusesTooSmallDescriptor) {
@@ -122,7 +126,8 @@ TEST_F(PluginLoaderTest, VerifyPluginReportsEachCheck) {
   EXPECT_HAS(good.str(), "name=deny_hosts");
   EXPECT_HAS(good.str(), "OK: ");
   EXPECT_EQ(PluginRuntime::verifyPlugin(pluginPath("newer_minor"), bad), 1);
-  EXPECT_HAS(bad.str(), "REFUSED: built for ABI 1.3");
+  EXPECT_HAS(bad.str(), "REFUSED: built for ABI " + std::to_string(EXAPROXY_ABI_MAJOR) + "." +
+                            std::to_string(EXAPROXY_ABI_MINOR + 1));
 }
 
 // The compatibility rule, tested: a plugin compiled against the frozen 1.0 headers (smaller
