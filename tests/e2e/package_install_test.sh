@@ -6,8 +6,9 @@
 #   exaproxy --check on the packaged conf.d; the daemon started as the unit's ExecStart does, as
 #   the user exaproxy, on ports 0 (never 3128/8080); curl -x through it to a loopback origin that
 #   the test allows; the UI answers, but never through the proxy;
-#   exaproxy-dev alone builds sdk example deny_hosts out of tree (find_package with no paths),
-#   dropped into conf.d + SIGHUP, it denies; stop by PID; dpkg -r keeps an edited conffile and
+#   exaproxy-dev builds sdk example deny_hosts out of tree with the commands of the installed
+#   guide (find_package with no paths) and its VERIFY ctest runs and passes; dropped into
+#   conf.d + SIGHUP, it denies; stop by PID; dpkg -r keeps an edited conffile and
 #   removes the binaries; dpkg -P purges conf.d and logs.
 # The daemon is exec'd by setpriv (no runuser in between) so that $! is its PID, as under systemd.
 # Not in the default ctest run (it needs the packages built first, and it installs system-wide):
@@ -135,28 +136,42 @@ sleep 0.5
 grep -q "http://$origin/" /var/log/exaproxy/access.log && ok "access log written" || bad "no access log line"
 
 # --- exaproxy-dev: a vendor's plugin, built out of tree against /usr --------------------------
-step "build sdk example deny_hosts against the installed SDK"
-example=$(dpkg -L exaproxy-dev | grep '/examples/deny_hosts/CMakeLists.txt$' | xargs -r dirname)
-if [ -z "$example" ]; then bad "deny_hosts example not in exaproxy-dev"
-else
-  cp -r "$example" "$tmp/src"
-  if cmake -S "$tmp/src" -B "$tmp/bld" -DCMAKE_BUILD_TYPE=Release >"$tmp/cmake.log" 2>&1 \
-     && cmake --build "$tmp/bld" >>"$tmp/cmake.log" 2>&1; then
-    ok "built $tmp/bld/deny_hosts.so (find_package(ExaProxySDK) with no paths)"
-    /usr/sbin/exaproxy --verify-plugin "$tmp/bld/deny_hosts.so" >/dev/null && ok "--verify-plugin passes" || bad "--verify-plugin"
-    install -m 644 "$tmp/bld/deny_hosts.so" /etc/exaproxy/conf.d/30-deny_hosts.so
-    printf '[deny_hosts]\nhosts = blocked.test\n' >/etc/exaproxy/conf.d/30-deny_hosts.conf
-    kill -HUP "$pid"
-    for _ in $(seq 50); do grep -q reload.done "$tmp/daemon.log" && break; sleep 0.1; done
-    grep -q reload.done "$tmp/daemon.log" && ok "reloaded" || bad "no reload.done"
-    code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" http://blocked.test/ --max-time 10 || true)
-    [ "$code" = 403 ] && ok "blocked.test -> 403 from the vendor plugin" || bad "blocked.test -> $code"
-    code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" "http://$origin/" --max-time 10 || true)
-    [ "$code" = 200 ] && ok "other hosts still pass" || bad "other host -> $code"
-    rm -f /etc/exaproxy/conf.d/30-deny_hosts.so /etc/exaproxy/conf.d/30-deny_hosts.conf
+# Exactly as the installed guide says: its first sh block under "## Build" (less the apt line,
+# done above), run in a scratch directory; then the example's VERIFY ctest must run and pass.
+step "build sdk example deny_hosts as the installed SDK guide says, and run its ctest"
+guide=/usr/share/doc/exaproxy/sdk/README.md
+dpkg -L exaproxy-dev | grep -qx "$guide" && ok "$guide is in exaproxy-dev" || bad "exaproxy-dev lacks $guide"
+awk '/^## Build/ {b=1} b && /^```sh/ {c=1; next} c && /^```/ {exit} c' "$guide" \
+  | grep -v '^sudo apt' >"$tmp/guide.sh" || true
+sed 's/^/   $ /' "$tmp/guide.sh"
+grep -q '^ctest ' "$tmp/guide.sh" || bad "the guide's build commands run no ctest"
+mkdir -p "$tmp/vendor"
+if (cd "$tmp/vendor" && bash -euo pipefail "$tmp/guide.sh") >"$tmp/cmake.log" 2>&1; then
+  so=$(ls "$tmp"/vendor/*/build/deny_hosts.so 2>/dev/null | head -n1)
+  ran=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p' "$tmp/cmake.log")
+  if [ -n "$ran" ] && [ "${ran% *}" -eq 0 ] && [ "${ran#* }" -ge 1 ]; then
+    ok "ctest: ${ran#* } test(s) ran, all passed ($(grep -o '[A-Za-z0-9_]*_verify' "$tmp/cmake.log" | sort -u | tr '\n' ' '))"
   else
-    tail -n 20 "$tmp/cmake.log"; bad "out-of-tree build failed"
+    tail -n 20 "$tmp/cmake.log"; bad "ctest ran no test or one failed: '$ran'"
   fi
+else
+  so=
+  tail -n 30 "$tmp/cmake.log"; bad "the guide's build commands failed"
+fi
+if [ -z "$so" ]; then bad "no deny_hosts.so built"
+else
+  ok "built $so (find_package(ExaProxySDK) with no paths)"
+  /usr/sbin/exaproxy --verify-plugin "$so" >/dev/null && ok "--verify-plugin passes" || bad "--verify-plugin"
+  install -m 644 "$so" /etc/exaproxy/conf.d/30-deny_hosts.so
+  printf '[deny_hosts]\nhosts = blocked.test\n' >/etc/exaproxy/conf.d/30-deny_hosts.conf
+  kill -HUP "$pid"
+  for _ in $(seq 50); do grep -q reload.done "$tmp/daemon.log" && break; sleep 0.1; done
+  grep -q reload.done "$tmp/daemon.log" && ok "reloaded" || bad "no reload.done"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" http://blocked.test/ --max-time 10 || true)
+  [ "$code" = 403 ] && ok "blocked.test -> 403 from the vendor plugin" || bad "blocked.test -> $code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -x "http://$proxy" "http://$origin/" --max-time 10 || true)
+  [ "$code" = 200 ] && ok "other hosts still pass" || bad "other host -> $code"
+  rm -f /etc/exaproxy/conf.d/30-deny_hosts.so /etc/exaproxy/conf.d/30-deny_hosts.conf
 fi
 
 step "SIGUSR1 reopens the logs; SIGTERM stops it"

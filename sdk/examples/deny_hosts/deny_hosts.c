@@ -71,16 +71,16 @@ static int32_t on_request(void* instance, exaproxy_txn* txn, exaproxy_verdict* v
 
 EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void) {
   static const exaproxy_plugin plugin = {
-      .size = sizeof(exaproxy_plugin),
+      .size = EXAPROXY_PLUGIN_SIZE, /* as of the minor below */
       .abi_major = EXAPROXY_ABI_MAJOR,
-      .abi_minor = EXAPROXY_ABI_MINOR,
+      .abi_minor = EXAPROXY_TARGET_ABI_MINOR, /* the SDK's minor, or exaproxy_add_plugin's ABI */
       .name = "deny_hosts",
       .version = "1.0.0",
       .vendor = "ExaProxy examples",
       .create = create,
       .destroy = destroy,
-      .on_request_head = on_request, /* CONNECT too: no on_connect */
-      .description = "denies requests to listed hosts",
+      .on_request_head = on_request,                    /* CONNECT too: no on_connect */
+      .description = "denies requests to listed hosts", /* 1.1: a 1.0 host does not read it */
   };
   return &plugin;
 }

@@ -331,9 +331,9 @@ typedef struct exaproxy_host_api {
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */
 typedef struct exaproxy_plugin {
-  uint32_t size;       /* sizeof(exaproxy_plugin) as the plugin was compiled */
+  uint32_t size;       /* EXAPROXY_PLUGIN_SIZE: sizeof(exaproxy_plugin) as of abi_minor */
   uint16_t abi_major;  /* EXAPROXY_ABI_MAJOR as the plugin was compiled */
-  uint16_t abi_minor;  /* EXAPROXY_ABI_MINOR as the plugin was compiled */
+  uint16_t abi_minor;  /* EXAPROXY_TARGET_ABI_MINOR (default: the headers' EXAPROXY_ABI_MINOR) */
   const char* name;    /* NUL-terminated, static: "deny_hosts" */
   const char* version; /* "1.2.0" */
   const char* vendor;  /* "Example Corp" */
@@ -376,6 +376,29 @@ typedef struct exaproxy_plugin {
 /* The entry symbol. THREAD: main. Called once after loading; returns static data. */
 typedef const exaproxy_plugin* (*exaproxy_plugin_entry_fn)(void);
 EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void);
+
+/* ---- Targeting an older host ----
+ * A descriptor declares the minor its plugin needs; a host loads it when that minor is not newer
+ * than its own. By default a plugin declares the minor of the headers it was built with
+ * (EXAPROXY_ABI_MINOR), so it loads only on hosts at least that new. To run on older hosts as
+ * well, define EXAPROXY_TARGET_ABI_MINOR (exaproxy_add_plugin(... ABI 1.<minor>) does it) and
+ * fill the descriptor's first fields with EXAPROXY_PLUGIN_SIZE and EXAPROXY_TARGET_ABI_MINOR:
+ *   .size = EXAPROXY_PLUGIN_SIZE, .abi_major = EXAPROXY_ABI_MAJOR,
+ *   .abi_minor = EXAPROXY_TARGET_ABI_MINOR, ...
+ * The descriptor then has the size it had in that minor (its later fields are not read), and the
+ * plugin must check EXAPROXY_HAS_FIELD(api, exaproxy_host_api, entry) before calling a host
+ * entry newer than the target (plugin.hpp does so for C++ plugins). */
+#ifndef EXAPROXY_TARGET_ABI_MINOR
+#define EXAPROXY_TARGET_ABI_MINOR EXAPROXY_ABI_MINOR
+#endif
+#if EXAPROXY_TARGET_ABI_MINOR > EXAPROXY_ABI_MINOR || EXAPROXY_TARGET_ABI_MINOR < 0
+#error "EXAPROXY_TARGET_ABI_MINOR must be a minor of these headers (0 to EXAPROXY_ABI_MINOR)"
+#endif
+/* sizeof(exaproxy_plugin) as of ABI 1.<minor>: 1.0 ended before `description` (1.1). */
+#define EXAPROXY_PLUGIN_SIZE_AS_OF(minor)                                                          \
+  ((minor) >= 1 ? (uint32_t)sizeof(exaproxy_plugin)                                                \
+                : (uint32_t)offsetof(exaproxy_plugin, description))
+#define EXAPROXY_PLUGIN_SIZE EXAPROXY_PLUGIN_SIZE_AS_OF(EXAPROXY_TARGET_ABI_MINOR)
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,11 @@
 //   };
 //   EXAPROXY_PLUGIN(MyFilter, "my_filter", "1.0.0", "Example Corp", "blocks one host")
 //
+// The descriptor registers only the hooks the class overrides (a plugin without onAccept costs
+// nothing per connection), and reconfigure() when the class overrides it. It declares
+// EXAPROXY_TARGET_ABI_MINOR (abi.h: the headers' minor unless defined, e.g. by
+// exaproxy_add_plugin(... ABI 1.0)), and nothing here calls a host entry the host lacks.
+//
 // Every exception thrown by plugin code is caught here, logged through the host and turned into
 // EXAPROXY_ERROR (or a refused create()), so none ever crosses the C boundary. Nothing of this file
 // is part of the binary ABI: it compiles into the plugin.
@@ -28,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -527,9 +533,11 @@ public:
   virtual Verdict onConnect(Txn& tx) { return onRequest(tx); }
   virtual Verdict onResponse(Txn&) { return Verdict::next(); }
   virtual void onDone(Txn&, const Summary&) {}
-  // Main thread, while hooks run: re-read host().settings(). Throw ConfigError to refuse.
+  // Main thread, while hooks run: re-read host().settings(). Throw ConfigError to refuse. A class
+  // that overrides it is reconfigured in place on SIGHUP; one that does not is replaced by a new
+  // instance when its settings change.
   virtual void reconfigure() { throw ConfigError("this plugin cannot be reconfigured in place"); }
-  virtual bool canReconfigure() const { return false; }
+  virtual bool canReconfigure() const { return false; } // not used by the descriptor
   // Any thread: JSON for the UI.
   virtual std::string status() const { return ""; }
 
@@ -590,13 +598,12 @@ inline void destroy(void* instance) noexcept {
   delete inst;
 }
 
-template <Verdict (Plugin::*Hook)(Txn&)>
-int32_t hook(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) noexcept {
-  auto* inst = static_cast<Instance*>(instance);
+inline int32_t runHook(Instance* inst, Verdict (Plugin::*member)(Txn&), exaproxy_txn* txn,
+                       exaproxy_verdict* v) noexcept {
   std::string why;
   try {
     Txn tx(txn, inst->host.raw());
-    return ((*inst->plugin).*Hook)(tx).fill(v);
+    return ((*inst->plugin).*member)(tx).fill(v);
   } catch (const std::exception& e) {
     why = e.what();
   } catch (...) {
@@ -608,6 +615,26 @@ int32_t hook(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) noexcept {
   } catch (...) {
   }
   return EXAPROXY_ERROR;
+}
+
+// Deletes the per-transaction data this layer created (Txn::emplaceData).
+inline void dropData(Instance* inst, exaproxy_txn* txn) noexcept {
+  auto* slot = static_cast<SlotBase*>(api()->txn_data(txn, inst->host.raw()));
+  if (!slot)
+    return;
+  api()->txn_set_data(txn, inst->host.raw(), nullptr);
+  delete slot;
+}
+
+// DropData: no on_done is registered and this is the plugin's only transaction hook, so nothing
+// can read the transaction's data after it: delete it before returning.
+template <Verdict (Plugin::*Hook)(Txn&), bool DropData>
+int32_t hook(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  int32_t action = runHook(inst, Hook, txn, v);
+  if constexpr (DropData)
+    dropData(inst, txn);
+  return action;
 }
 
 inline void done(void* instance, exaproxy_txn* txn, const exaproxy_summary* s) noexcept {
@@ -625,9 +652,7 @@ inline void done(void* instance, exaproxy_txn* txn, const exaproxy_summary* s) n
     inst->plugin->onDone(tx, sum);
   });
   // The per-transaction data this layer created is freed here, after onDone saw it.
-  auto* slot = static_cast<SlotBase*>(api()->txn_data(txn, inst->host.raw()));
-  api()->txn_set_data(txn, inst->host.raw(), nullptr);
-  delete slot;
+  dropData(inst, txn);
 }
 
 inline size_t status(void* instance, char* buf, size_t len) noexcept {
@@ -642,35 +667,86 @@ inline size_t status(void* instance, char* buf, size_t len) noexcept {
   return s.size();
 }
 
+// overrides_<member><T>: whether T (or a base between it and Plugin) declares its own <member>,
+// i.e. &T::member is not Plugin's. A name that cannot be inspected (overloaded, private) counts as
+// overridden, so its hook is registered as it always was.
+#define EXAPROXY_SDK_OVERRIDES(member)                                                             \
+  template <typename T, typename = void> struct overrides_##member : std::true_type {};            \
+  template <typename T>                                                                            \
+  struct overrides_##member<T, std::void_t<decltype(&T::member)>>                                  \
+      : std::bool_constant<!std::is_same_v<decltype(&T::member), decltype(&Plugin::member)>> {};
+EXAPROXY_SDK_OVERRIDES(onAccept)
+EXAPROXY_SDK_OVERRIDES(onRequest)
+EXAPROXY_SDK_OVERRIDES(onConnect)
+EXAPROXY_SDK_OVERRIDES(onResponse)
+EXAPROXY_SDK_OVERRIDES(onDone)
+EXAPROXY_SDK_OVERRIDES(reconfigure)
+#undef EXAPROXY_SDK_OVERRIDES
+
+// How the descriptor's reconfigure is chosen: Auto (EXAPROXY_PLUGIN) registers it when T overrides
+// reconfigure(); EXAPROXY_PLUGIN_EX says it explicitly.
+enum Reconfigurable : int { ReconfigureNo = 0, ReconfigureYes = 1, ReconfigureAuto = 2 };
+
+// The descriptor of plugin class T: only the hooks T overrides. CONNECT requests reach
+// onConnect when T overrides it, else onRequest (the host's rule when on_connect is NULL, and
+// Plugin::onConnect's default). on_done runs when T overrides onDone or has more than one
+// transaction hook (data kept with Txn::emplaceData may travel between them and is freed there);
+// with a single hook, the hook frees it.
+template <typename T, int Reconf>
+constexpr exaproxy_plugin describe(const char* name, const char* version, const char* vendor,
+                                   const char* description) {
+  static_assert(std::is_base_of_v<Plugin, T>,
+                "EXAPROXY_PLUGIN: T must derive from exaproxy::sdk::Plugin");
+  constexpr bool withAccept = overrides_onAccept<T>::value;
+  constexpr bool withRequest = overrides_onRequest<T>::value;
+  constexpr bool withConnect = overrides_onConnect<T>::value;
+  constexpr bool withResponse = overrides_onResponse<T>::value;
+  constexpr bool severalHooks =
+      int(withAccept) + int(withRequest) + int(withConnect) + int(withResponse) > 1;
+  constexpr bool withDone = overrides_onDone<T>::value || severalHooks;
+  constexpr bool drop = !withDone;
+  constexpr bool reconf =
+      Reconf == ReconfigureAuto ? overrides_reconfigure<T>::value : Reconf == ReconfigureYes;
+  exaproxy_plugin d{};
+  d.size = EXAPROXY_PLUGIN_SIZE;
+  d.abi_major = EXAPROXY_ABI_MAJOR;
+  d.abi_minor = EXAPROXY_TARGET_ABI_MINOR;
+  d.name = name;
+  d.version = version;
+  d.vendor = vendor;
+  d.create = &create<T>;
+  d.reconfigure = reconf ? &reconfigure : nullptr;
+  d.destroy = &destroy;
+  d.on_accept = withAccept ? &hook<&Plugin::onAccept, drop> : nullptr;
+  d.on_request_head = withRequest ? &hook<&Plugin::onRequest, drop> : nullptr;
+  d.on_connect = withConnect ? &hook<&Plugin::onConnect, drop> : nullptr;
+  d.on_response_head = withResponse ? &hook<&Plugin::onResponse, drop> : nullptr;
+  d.on_done = withDone ? &done : nullptr;
+  d.status = &status;
+  d.description = description; // read only by hosts of 1.1 and later (size)
+  return d;
+}
+
 } // namespace detail
 } // namespace exaproxy::sdk
 
-// Exports plugin class T (constructible from exaproxy::sdk::Host&) as this library's plugin.
-// `reconfigurable`: pass true if T overrides reconfigure() to swap its settings in place.
+// Exports plugin class T (constructible from exaproxy::sdk::Host&) as this library's plugin, with
+// the hooks it overrides, and reconfigure() in place when it overrides reconfigure().
+#define EXAPROXY_PLUGIN(T, NAME, VERSION, VENDOR, DESCRIPTION)                                     \
+  EXAPROXY_PLUGIN_DESCRIBE_(T, NAME, VERSION, VENDOR, DESCRIPTION,                                 \
+                            ::exaproxy::sdk::detail::ReconfigureAuto)
+
+// The same, saying whether reconfigure() is registered (older code; EXAPROXY_PLUGIN detects it).
 #define EXAPROXY_PLUGIN_EX(T, NAME, VERSION, VENDOR, DESCRIPTION, RECONFIGURABLE)                  \
+  EXAPROXY_PLUGIN_DESCRIBE_(T, NAME, VERSION, VENDOR, DESCRIPTION,                                 \
+                            (RECONFIGURABLE) ? ::exaproxy::sdk::detail::ReconfigureYes             \
+                                             : ::exaproxy::sdk::detail::ReconfigureNo)
+
+// The descriptor is a constant in the entry function (not in an inline function: no symbol the
+// dynamic loader would have to keep unique).
+#define EXAPROXY_PLUGIN_DESCRIBE_(T, NAME, VERSION, VENDOR, DESCRIPTION, RECONF)                   \
   extern "C" EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void) {                  \
-    namespace d = ::exaproxy::sdk::detail;                                                         \
-    using P = ::exaproxy::sdk::Plugin;                                                             \
-    static const exaproxy_plugin descriptor = {                                                    \
-        sizeof(exaproxy_plugin),                                                                   \
-        EXAPROXY_ABI_MAJOR,                                                                        \
-        EXAPROXY_ABI_MINOR,                                                                        \
-        NAME,                                                                                      \
-        VERSION,                                                                                   \
-        VENDOR,                                                                                    \
-        &d::create<T>,                                                                             \
-        (RECONFIGURABLE) ? &d::reconfigure : nullptr,                                              \
-        &d::destroy,                                                                               \
-        &d::hook<&P::onAccept>,                                                                    \
-        &d::hook<&P::onRequest>,                                                                   \
-        &d::hook<&P::onConnect>,                                                                   \
-        &d::hook<&P::onResponse>,                                                                  \
-        &d::done,                                                                                  \
-        &d::status,                                                                                \
-        DESCRIPTION,                                                                               \
-    };                                                                                             \
+    static constexpr exaproxy_plugin descriptor =                                                  \
+        ::exaproxy::sdk::detail::describe<T, (RECONF)>(NAME, VERSION, VENDOR, DESCRIPTION);        \
     return &descriptor;                                                                            \
   }
-
-#define EXAPROXY_PLUGIN(T, NAME, VERSION, VENDOR, DESCRIPTION)                                     \
-  EXAPROXY_PLUGIN_EX(T, NAME, VERSION, VENDOR, DESCRIPTION, false)

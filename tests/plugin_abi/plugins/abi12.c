@@ -1,4 +1,5 @@
-/* abi12: a test plugin using the ABI 1.2 entries, driven by its settings (any section):
+/* abi12: a test plugin using the ABI 1.2 entries, built for 1.2 hosts (exaproxy_add_plugin(...
+ * ABI 1.2): it declares 1.2 whatever the headers' minor. Driven by its settings (any section):
  *   when = pending | sync   pending (default): the verdict is built and completed on a worker
  *                           thread of the host's pool; sync: the hook returns it
  *   delay_ms = 20           pending: how long the worker waits first
@@ -208,9 +209,9 @@ static int32_t on_request(void* instance, exaproxy_txn* txn, exaproxy_verdict* v
 
 EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void) {
   static const exaproxy_plugin d = {
-      .size = sizeof(exaproxy_plugin),
+      .size = EXAPROXY_PLUGIN_SIZE,
       .abi_major = EXAPROXY_ABI_MAJOR,
-      .abi_minor = EXAPROXY_ABI_MINOR,
+      .abi_minor = EXAPROXY_TARGET_ABI_MINOR, /* 1.2: built with ABI 1.2 (CMakeLists.txt) */
       .name = "abi12",
       .version = "1.0",
       .vendor = "tests",

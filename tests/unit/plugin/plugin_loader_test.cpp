@@ -31,6 +31,12 @@ protected:
   }
 };
 
+// The ABI versions the broken plugins claim (broken/*.c): derived from the headers, so that the
+// next minor does not make these tests stale.
+const std::string kHostAbi = "1." + std::to_string(EXAPROXY_ABI_MINOR);
+const std::string kNextMinor = "1." + std::to_string(EXAPROXY_ABI_MINOR + 1);
+const std::string kOtherMajor = "2." + std::to_string(EXAPROXY_ABI_MINOR);
+
 #define EXPECT_HAS(haystack, needle)                                                               \
   EXPECT_NE((haystack).find(needle), std::string::npos) << "in: " << (haystack)
 
@@ -49,25 +55,31 @@ TEST_F(PluginLoaderTest, RefusesMissingEntrySymbol) {
 
 TEST_F(PluginLoaderTest, RefusesOtherMajor) {
   auto why = refusal("major_mismatch");
-  EXPECT_HAS(why, "built for ABI 2.2");
+  EXPECT_HAS(why, "built for ABI " + kOtherMajor);
   EXPECT_HAS(why, "major must be 1");
 }
 
 TEST_F(PluginLoaderTest, LoadsA12Plugin) {
   auto p = load("10-abi12", "abi12");
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->abiString(), "1.3");
+  EXPECT_EQ(p->abiString(), "1.2") << "built with ABI 1.2 (EXAPROXY_TARGET_ABI_MINOR=2)";
   EXPECT_EQ(p->description(), "test plugin using the ABI 1.2 entries");
+}
+
+// A C++ plugin built with the current SDK for 1.0 hosts (EXAPROXY_TARGET_ABI_MINOR=0): the 1.0
+// descriptor, and it runs here too (tests/plugin_abi/frozen_1_0/host_1_0.c runs it on a 1.0 host).
+TEST_F(PluginLoaderTest, LoadsACppPluginBuiltFor10) {
+  auto p = load("10-target", "target_1_0", {{"hosts", "bad.example"}});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->abiString(), "1.0");
+  EXPECT_EQ(p->descriptor().size, offsetof(exaproxy_plugin, description));
+  EXPECT_EQ(p->description(), "");
 }
 
 TEST_F(PluginLoaderTest, RefusesNewerMinor) {
   auto why = refusal("newer_minor");
-  const std::string host =
-      std::to_string(EXAPROXY_ABI_MAJOR) + "." + std::to_string(EXAPROXY_ABI_MINOR);
-  const std::string newer =
-      std::to_string(EXAPROXY_ABI_MAJOR) + "." + std::to_string(EXAPROXY_ABI_MINOR + 1);
-  EXPECT_HAS(why, "built for ABI " + newer);
-  EXPECT_HAS(why, "newer than this host's " + host);
+  EXPECT_HAS(why, "built for ABI " + kNextMinor);
+  EXPECT_HAS(why, "newer than this host's " + kHostAbi);
 }
 
 TEST_F(PluginLoaderTest, RefusesTooSmallDescriptor) {
@@ -126,8 +138,7 @@ TEST_F(PluginLoaderTest, VerifyPluginReportsEachCheck) {
   EXPECT_HAS(good.str(), "name=deny_hosts");
   EXPECT_HAS(good.str(), "OK: ");
   EXPECT_EQ(PluginRuntime::verifyPlugin(pluginPath("newer_minor"), bad), 1);
-  EXPECT_HAS(bad.str(), "REFUSED: built for ABI " + std::to_string(EXAPROXY_ABI_MAJOR) + "." +
-                            std::to_string(EXAPROXY_ABI_MINOR + 1));
+  EXPECT_HAS(bad.str(), "REFUSED: built for ABI " + kNextMinor);
 }
 
 // The compatibility rule, tested: a plugin compiled against the frozen 1.0 headers (smaller
