@@ -119,6 +119,9 @@ public:
                           const std::filesystem::path& conf = {});
   static int verifyPlugin(const std::filesystem::path& file, const std::filesystem::path& conf,
                           std::ostream& out);
+  static int verifyPlugin(const std::filesystem::path& file, std::ostream& out) {
+    return verifyPlugin(file, {}, out);
+  }
   // `exaproxy --check`: every plugin of `config` loaded in check mode (a private copy, nothing
   // started), each problem printed to `out` as "file:line: [section] key: message", then
   // unloaded; chain-order warnings too. Returns the number of errors: refusals of required
