@@ -211,7 +211,7 @@ ReloadReport PluginRuntime::reload(const HostConfig& config) {
       for (const auto& f : report.failed)
         if (f.starts_with(e.config.name + ": "))
           e.reason = "reload rejected: " + f.substr(e.config.name.size() + 2);
-    publish();
+    publish(false);
     return report;
   }
   reconfigureAll(next, report, config);

@@ -23,7 +23,7 @@ PluginRuntime::PluginRuntime(workers::WorkerPool* pool)
 
 PluginRuntime::~PluginRuntime() = default;
 
-void PluginRuntime::publish() {
+void PluginRuntime::publish(bool newChain) {
   std::vector<ChainLink> links;
   std::vector<PluginInfo> infos;
   std::vector<LoadedPluginPtr> live;
@@ -51,9 +51,10 @@ void PluginRuntime::publish() {
     infos.push_back(std::move(info));
     live.push_back(e.plugin);
   }
-  auto chain = std::make_shared<const Chain>(std::move(links));
+  auto chain = newChain ? std::make_shared<const Chain>(std::move(links)) : nullptr;
   std::lock_guard lock(mutex_);
-  chain_ = std::move(chain);
+  if (chain) // a rejected reload only changes what the UI says, not the snapshot
+    chain_ = std::move(chain);
   infos_ = std::move(infos);
   infoPlugins_ = std::move(live);
 }

@@ -144,7 +144,8 @@ private:
   void validate(const std::vector<Entry>& next, ReloadReport& report) const;
   void reconfigureAll(std::vector<Entry>& next, ReloadReport& report, const HostConfig& config);
 
-  void publish();
+  // Rebuilds what plugins() reports and, unless newChain is false, the chain snapshot.
+  void publish(bool newChain = true);
 
   workers::WorkerPool* pool_;
   std::vector<Entry> entries_; // main thread only (load/reload); plugins() copies under mutex_

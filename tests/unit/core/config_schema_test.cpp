@@ -123,7 +123,7 @@ TEST(ConfigSchema, UnknownKeyInEverySectionIsAnError) {
   ASSERT_EQ(load.errors.size(), 1u) << allErrors(load.errors);
   EXPECT_THAT(load.errors[0].toString(),
               HasSubstr("[plugin] bogus_key: unknown key (known: path, timeout, on_timeout, "
-                        "on_error)"));
+                        "on_error, required)"));
 }
 
 TEST(ConfigSchema, UnknownSectionMessageNamesEveryHostSection) {
