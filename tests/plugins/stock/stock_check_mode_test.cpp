@@ -37,7 +37,7 @@ std::vector<Case> cases() {
       {"redirector", "[redirector]\nprogram = /bin/cat\nstartup = 2\n",
        "[redirector]\nprogram = @DIR@/no-such-helper\nstartup = 2\n", "50-redirector.conf:2: "},
       {"substitute", "[substitute]\nwww.example.test = safe.example.test\n",
-       "[substitute]\nwww.example.test = safe.example.test\nbad host = x.test\n",
+       "[substitute]\nwww.example.test = safe.example.test\nbad.example.test = not a host\n",
        "50-substitute.conf:3: "},
       {"xff", "[xff]\ntrusted = 10.0.0.0/8\n", "[xff]\ntrusted = 10.0.0.0/8 lb.example\n",
        "50-xff.conf:2: "},

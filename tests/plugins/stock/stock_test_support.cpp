@@ -1,5 +1,9 @@
 #include "stock_test_support.h"
 
+#include "core/ini_parser.h"
+
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -26,29 +30,10 @@ fs::path stockPlugin(const std::string& name) {
 }
 
 std::vector<ConfigEntry> settingsOf(const std::string& text, const std::string& file) {
-  std::vector<ConfigEntry> out;
-  std::istringstream in(text);
-  std::string line, section;
-  int n = 0;
-  auto trim = [](std::string s) {
-    s.erase(0, s.find_first_not_of(" \t"));
-    s.erase(s.find_last_not_of(" \t") + 1);
-    return s;
-  };
-  while (std::getline(in, line)) {
-    ++n;
-    line = trim(line);
-    if (line.empty() || line[0] == '#')
-      continue;
-    if (line[0] == '[') {
-      section = line.substr(1, line.find(']') - 1);
-      continue;
-    }
-    size_t eq = line.find('=');
-    out.push_back(ConfigEntry{file, n, section, trim(line.substr(0, eq)),
-                              eq == std::string::npos ? "" : trim(line.substr(eq + 1))});
-  }
-  return out;
+  // The host's own parser, as the plugin would be offered the file.
+  auto doc = parseIni(text, file);
+  EXPECT_TRUE(doc.errors.empty()) << doc.errors.front().toString();
+  return doc.entries;
 }
 
 Result<LoadedPluginPtr> loadStock(const std::string& name, const std::string& conf,
