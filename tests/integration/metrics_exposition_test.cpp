@@ -41,7 +41,9 @@ protected:
   void SetUp() override {
     ASSERT_TRUE(origin_.ok());
     ProxyOptions o;
-    o.sets = {"ui.enabled=yes", "ui.listen=127.0.0.1:0"};
+    // blocked.test must never reach the machine's resolver, even if acl let it through.
+    o.sets = {"ui.enabled=yes", "ui.listen=127.0.0.1:0",
+              "dns.servers=127.0.0.1:" + std::to_string(closedPort())};
     o.extraFiles = {{"40-acl.conf", aclConf("blocked by the first")},
                     {"45-acl.conf", aclConf("blocked by the second")}};
     proxy_ = std::make_unique<ProxyProcess>(o);

@@ -63,8 +63,11 @@ size_t mappedFiles(pid_t pid, const std::string& needle) {
   return files.size();
 }
 
+// Names like version.test must never reach the machine's resolver, even if the plugin that
+// answers them failed to load: DNS goes to a closed loopback port.
 ProxyOptions withFiles(std::vector<std::pair<std::string, std::string>> files) {
   ProxyOptions o;
+  o.sets = {"dns.servers=127.0.0.1:" + std::to_string(closedPort())};
   o.extraFiles = std::move(files);
   return o;
 }
@@ -119,7 +122,7 @@ TEST(PluginPlatform, SighupWithARefusedRequiredPluginKeepsTheRunningChain) {
 TEST(PluginPlatform, InstallingANewBuildAndSighupUpgrades) {
   OriginServer origin;
   ASSERT_TRUE(origin.ok());
-  ProxyProcess proxy;
+  ProxyProcess proxy(withFiles({}));
   fs::create_directories(proxy.confDir());
   const std::string so = proxy.confDir() + "/40-v.so";
   installOver(VERSIONED_1_PLUGIN, so);
