@@ -1,5 +1,6 @@
 #include "http/request_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 
@@ -261,6 +262,9 @@ ParseState RequestParser::parse(std::string_view buf, RequestHead& out) {
     case LineScanner::Outcome::BareLf:
       return fail(400, "bare LF in the request head");
     case LineScanner::Outcome::NeedMore:
+      if (phase_ == Phase::RequestLine && tooLongMethod(buf)) {
+        return fail(400, "request method too long");
+      }
       if (phase_ == Phase::RequestLine && tooLongTarget(buf)) {
         return fail(414, "request target too long");
       }
@@ -302,6 +306,15 @@ ParseState RequestParser::parse(std::string_view buf, RequestHead& out) {
   }
 }
 
+bool RequestParser::tooLongMethod(std::string_view buf) const {
+  if (firstSpace_ != std::string_view::npos || badMethod_) {
+    return false;
+  }
+  size_t sp = buf.find(' ', headStart_);
+  size_t methodEnd = sp == std::string_view::npos ? buf.size() : sp;
+  return methodEnd - headStart_ > kMaxMethod;
+}
+
 bool RequestParser::tooLongTarget(std::string_view buf) {
   if (badMethod_) {
     return false;
@@ -339,6 +352,10 @@ bool RequestParser::parseRequestLine(std::string_view line, size_t lineBegin) {
     fail(400, i == line.size() ? "request line without target" : "invalid method or request line");
     return false;
   }
+  if (i > kMaxMethod) {
+    fail(400, "request method too long");
+    return false;
+  }
   methodBegin_ = lineBegin;
   methodLen_ = i;
   size_t targetBegin = i + 1;
@@ -374,10 +391,12 @@ bool RequestParser::parseRequestLine(std::string_view line, size_t lineBegin) {
   }
   major_ = version[5] - '0';
   minor_ = version[7] - '0';
-  if (major_ != 1 || minor_ > 1) {
+  if (major_ != 1) {
     fail(505, "unsupported HTTP version");
     return false;
   }
+  // A later 1.x minor is served as HTTP/1.1, the highest we implement (RFC 9110 §2.5).
+  minor_ = std::min(minor_, 1);
   return true;
 }
 

@@ -16,6 +16,10 @@
 
 namespace exaproxy::http {
 
+// The longest method accepted: four times the longest registered one (UPDATEREDIRECTREF, 17).
+// A longer token is refused (400) as soon as it is seen, like an over-long target (414).
+constexpr size_t kMaxMethod = 64;
+
 struct Limits {
   size_t maxHead = 64 * 1024;
   size_t maxUri = 8 * 1024;
@@ -99,6 +103,7 @@ private:
   ParseState fail(int status, std::string reason);
   bool parseRequestLine(std::string_view line, size_t lineBegin);
   bool parseFieldLine(std::string_view line, size_t lineBegin);
+  bool tooLongMethod(std::string_view buf) const;
   bool tooLongTarget(std::string_view buffer);
   ParseState finish(std::string_view buffer, size_t headEnd, RequestHead& out);
   bool analyze(RequestHead& out);

@@ -344,6 +344,16 @@ TEST_F(ForwardProxyTest, Http2VersionIs505) {
   EXPECT_EQ(origin.requestCount(), 0u);
 }
 
+// RFC 9110 §2.5: HTTP/1.2 is a later minor of a version we implement, served as HTTP/1.1.
+TEST_F(ForwardProxyTest, Http12IsServedAsHttp11) {
+  auto r = exchange(requestHead("GET", origin.url("/"), origin.endpoint().str(), {}, "HTTP/1.2"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->version, "HTTP/1.1");
+  ASSERT_EQ(origin.requestCount(), 1u);
+  EXPECT_EQ(origin.requests()[0].version, "HTTP/1.1");
+}
+
 TEST_F(ForwardProxyTest, UnknownExpectationIs417) {
   auto r = exchange(absoluteGet(origin, "/upload", {"Expect: foo", "Content-Length: 3"}, "POST") +
                     "abc");

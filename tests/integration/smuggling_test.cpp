@@ -119,6 +119,9 @@ std::vector<Vector> vectors() {
       {"Http09", "GET /\r\n\r\n{S}", {400}},
       // limits
       {"HeadTooBig", withHeader("X-Big: " + std::string(70000, 'x')), {431}},
+      {"MethodTooLong",
+       std::string(10000, 'M') + " {U}/echo HTTP/1.1\r\nHost: {H}\r\n\r\n{S}",
+       {400}},
       {"UriTooLong",
        "GET {U}/" + std::string(9000, 'u') + " HTTP/1.1\r\nHost: {H}\r\n\r\n{S}",
        {414}},
