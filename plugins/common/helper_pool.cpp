@@ -326,8 +326,21 @@ void HelperPool::onAnswer(HelperChild& c, std::string answer) {
   if (settings_.concurrency > 0) {
     std::optional<uint64_t> channel = takeChannel(answer);
     if (!channel) {
+      // Not a helper of this concurrency (or a broken one): which request the answer is for is
+      // unknown, so every request it holds goes to on_error now, and it is replaced.
       count(PoolMetric::unexpected_replies);
-      logChild(LogLevel::Warn, c, "answer without a channel ID dropped: " + answer);
+      logChild(LogLevel::Error, c,
+               "answer without a channel ID (concurrency is " +
+                   std::to_string(settings_.concurrency) +
+                   "), replacing the helper: " + answer.substr(0, 200));
+      for (auto& [ch, job] : c.inFlight) {
+        if (job->canary)
+          canaryInFlight_ = false; // asked again of the next helper
+        else
+          fail(std::move(job), "the helper answered without a channel ID", false);
+      }
+      c.inFlight.clear();
+      c.dead = true;
       return;
     }
     it = c.inFlight.find(*channel);

@@ -21,7 +21,8 @@ bool startsWithWord(std::string_view line, std::string_view word) {
 }
 
 // key=value pairs after the result word, until the first word that is not one.
-void parseNotes(std::string_view s, std::multimap<std::string, std::string>& notes) {
+void parseNotes(std::string_view s, std::multimap<std::string, std::string>& notes,
+                std::string& problem) {
   size_t i = 0;
   while (true) {
     while (i < s.size() && isSpace(s[i]))
@@ -48,8 +49,10 @@ void parseNotes(std::string_view s, std::multimap<std::string, std::string>& not
           value += c;
         }
       }
-      if (!closed)
-        return; // an unterminated quote ends the notes (the pair is dropped)
+      if (!closed) {
+        problem = "unterminated quote in note " + key; // the pair is dropped
+        return;
+      }
     } else {
       size_t start = i;
       while (i < s.size() && !isSpace(s[i]))
@@ -81,7 +84,7 @@ SquidReply parseSquidReply(std::string_view line) {
   SquidReply r;
   r.result = squidResult(line);
   if (r.result != SquidReply::Result::Unknown) {
-    parseNotes(line.substr(r.result == SquidReply::Result::Err ? 3 : 2), r.notes);
+    parseNotes(line.substr(r.result == SquidReply::Result::Err ? 3 : 2), r.notes, r.problem);
     return r;
   }
   // Legacy: the first word is the answer, the rest is dropped (Squid warns "garbage").

@@ -16,6 +16,7 @@ struct SquidReply {
   Result result = Result::Unknown;
   std::multimap<std::string, std::string> notes; // key=value pairs, until the first non-pair
   std::string legacy;                            // Unknown: the first word of the line
+  std::string problem; // a note the helper broke (an unterminated quote); empty when none
 
   // The first value of note `key`, or nullptr.
   const std::string* note(const std::string& key) const;

@@ -13,10 +13,10 @@ bool validRedirectStatus(int s) { return s == 301 || s == 302 || s == 303 || s =
 
 Decision redirect(int status, const std::string& location) {
   if (!validRedirectStatus(status))
-    return Decision::passWithWarning("URL-rewrite produces invalid " + std::to_string(status) +
-                                     " redirect Location: " + location);
+    return Decision::error("URL-rewrite produces invalid " + std::to_string(status) +
+                           " redirect Location: " + location);
   if (location.empty())
-    return Decision::passWithWarning("redirect without a URL");
+    return Decision::error("redirect without a URL");
   Decision d = Decision::make(Decision::Kind::Redirect);
   d.status = status;
   d.location = location;
@@ -27,7 +27,7 @@ Decision redirect(int status, const std::string& location) {
 
 Decision rewriteTo(const std::string& target, const RequestInfo& req) {
   if (target.empty())
-    return Decision::passWithWarning("rewrite to an empty URL ignored");
+    return Decision::error("rewrite to an empty URL");
   bool hasScheme = target.find("://") != std::string::npos;
   if (req.isConnect) {
     if (hasScheme) {
@@ -41,14 +41,13 @@ Decision rewriteTo(const std::string& target, const RequestInfo& req) {
     }
     Decision d = Decision::make(Decision::Kind::Route);
     if (!splitAuthority(target, d.routeHost, d.routePort))
-      return Decision::passWithWarning("CONNECT rewrite to an invalid host:port ignored: " +
-                                       target);
+      return Decision::error("CONNECT rewrite to an invalid host:port: " + target);
     if (target == req.url)
       return Decision::pass();
     return d;
   }
   if (!hasScheme)
-    return Decision::passWithWarning("rewrite to a URL without a scheme ignored: " + target);
+    return Decision::error("rewrite to a URL without a scheme: " + target);
   if (target == req.url)
     return Decision::pass();
   Decision d = Decision::make(Decision::Kind::Rewrite);
@@ -89,6 +88,8 @@ Decision SquidProtocol::map(const SquidReply& reply, const RequestInfo& req) {
     return d;
   }
   case SquidReply::Result::Ok: {
+    if (!reply.problem.empty()) // an intervention we cannot read is not a pass
+      return Decision::error("unreadable OK answer: " + reply.problem);
     if (const std::string* url = reply.note("url")) {
       int status = 302;
       if (const std::string* s = reply.note("status")) {
@@ -106,14 +107,15 @@ Decision SquidProtocol::map(const SquidReply& reply, const RequestInfo& req) {
   case SquidReply::Result::Unknown:
     break;
   }
-  // Legacy format.
+  // Legacy format: an empty line, a URL, host:port (CONNECT), 30N:URL or !group!URL. Anything
+  // else is garbage and goes to on_error, like a crash or a timeout.
   std::string word = reply.legacy;
   if (word.empty())
     return Decision::pass();
   if (word.front() == '!') { // Squid-2 "!urlgroup!URL"
     size_t second = word.find('!', 1);
     if (second == std::string::npos)
-      return Decision::passWithWarning("invalid urlgroup reply: " + word);
+      return Decision::error("invalid urlgroup reply: " + word);
     word = word.substr(second + 1);
     if (word.empty())
       return Decision::pass();
@@ -121,7 +123,7 @@ Decision SquidProtocol::map(const SquidReply& reply, const RequestInfo& req) {
   if (word.size() >= 3 && word[0] == '3' && std::isdigit(static_cast<unsigned char>(word[1])) &&
       std::isdigit(static_cast<unsigned char>(word[2])) && (word.size() == 3 || word[3] == ':')) {
     if (word.size() == 3)
-      return Decision::passWithWarning("invalid " + word + " redirect without a URL");
+      return Decision::error("invalid " + word + " redirect without a URL");
     return redirect(std::stoi(word.substr(0, 3)), word.substr(4));
   }
   return rewriteTo(word, req);

@@ -74,6 +74,8 @@ for line in sys.stdin:
         out(cid + ('OK url="http://blocked.test/"' if "canary" in url else "ERR"))
     elif mode == "garbage":
         out(cid + "!!!")
+    elif mode == "no-channel":
+        out("OK url=\"http://no-channel.test/\"")
 )PY";
 
 class HelperPoolTest : public ::testing::Test {
@@ -392,10 +394,43 @@ TEST_F(HelperPoolTest, MissingProgramGivesOnErrorQuickly) {
   EXPECT_GE(metrics_.get(Metric::spawn_failures), 1);
 }
 
-TEST_F(HelperPoolTest, GarbageAnswerIsALoggedPass) {
-  // Squid's legacy format takes "!!!" for a urlgroup without URL: no change, logged.
-  start(config("garbage"));
+// "!!!" is no answer a Squid helper gives (a urlgroup without its second '!'): the on_error
+// policy decides, deny here, allow when the operator chose it.
+TEST_F(HelperPoolTest, GarbageAnswerGoesToOnError) {
+  Config c = config("garbage");
+  c.allowOnError = false;
+  start(c);
+  Decision d = askWait("http://a.test/");
+  EXPECT_EQ(d.kind, Decision::Kind::Deny);
+  EXPECT_EQ(d.status, 503);
+  EXPECT_NE(d.reason.find("without a scheme: !"), std::string::npos) << d.reason;
+  EXPECT_EQ(metrics_.get(Metric::errors), 1);
+}
+
+TEST_F(HelperPoolTest, GarbageAnswerWithAllowOnErrorPasses) {
+  Config c = config("garbage");
+  c.allowOnError = true;
+  start(c);
   EXPECT_EQ(askWait("http://a.test/").kind, Decision::Kind::Continue);
+  EXPECT_EQ(metrics_.get(Metric::errors), 1);
+}
+
+// concurrency > 0 but the helper answers without the channel ID (a helper that does not speak
+// concurrency): the request goes to on_error at once, not after the timeout, and the helper is
+// replaced.
+TEST_F(HelperPoolTest, AnswerWithoutChannelIdGoesToOnErrorAtOnceAndReplacesTheHelper) {
+  Config c = config("no-channel", 4);
+  c.allowOnError = false;
+  c.timeout = 8000ms;
+  c.children = 1;
+  start(c);
+  auto t0 = std::chrono::steady_clock::now();
+  Decision d = askWait("http://a.test/");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4000ms) << "waited for the timeout";
+  EXPECT_EQ(d.kind, Decision::Kind::Deny);
+  EXPECT_NE(d.reason.find("channel"), std::string::npos) << d.reason;
+  EXPECT_TRUE(waitFor([&] { return metrics_.get(Metric::respawns) >= 1; })) << log();
+  EXPECT_NE(log().find("without a channel ID"), std::string::npos) << log();
 }
 
 TEST_F(HelperPoolTest, StopAnswersEverythingQueued) {

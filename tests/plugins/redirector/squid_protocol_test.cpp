@@ -86,11 +86,13 @@ TEST(SquidReply, UrlWithoutStatusIs302) {
   EXPECT_EQ(d.status, 302);
 }
 
-TEST(SquidReply, InvalidRedirectStatusPassesWithWarning) {
+// A redirect we cannot carry out is not a pass: it goes to on_error (fail closed).
+TEST(SquidReply, InvalidRedirectStatusGoesToOnError) {
   Decision d = decide("OK status=200 url=\"http://e.test/\"");
-  EXPECT_EQ(d.kind, Decision::Kind::Continue);
-  EXPECT_NE(d.warning.find("invalid 200"), std::string::npos);
-  EXPECT_EQ(decide("OK status=abc url=\"http://e.test/\"").kind, Decision::Kind::Continue);
+  EXPECT_EQ(d.kind, Decision::Kind::Error);
+  EXPECT_NE(d.reason.find("invalid 200"), std::string::npos);
+  EXPECT_EQ(decide("OK status=abc url=\"http://e.test/\"").kind, Decision::Kind::Error);
+  EXPECT_EQ(decide("OK url=\"\"").kind, Decision::Kind::Error);
 }
 
 TEST(SquidReply, RewriteUrl) {
@@ -142,16 +144,16 @@ TEST(SquidReply, ConnectRedirectIsARedirect) {
   EXPECT_EQ(d.kind, Decision::Kind::Redirect);
 }
 
-TEST(SquidReply, ConnectRewriteToGarbageKeepsTheRequest) {
+TEST(SquidReply, ConnectRewriteToGarbageGoesToOnError) {
   Decision d = decide("OK rewrite-url=\"not an authority\"", connect());
-  EXPECT_EQ(d.kind, Decision::Kind::Continue);
-  EXPECT_FALSE(d.warning.empty());
+  EXPECT_EQ(d.kind, Decision::Kind::Error);
+  EXPECT_NE(d.reason.find("not an authority"), std::string::npos);
 }
 
-TEST(SquidReply, GetRewriteToAuthorityKeepsTheRequest) {
+TEST(SquidReply, GetRewriteToAuthorityGoesToOnError) {
   Decision d = decide("OK rewrite-url=\"o.test:80\"");
-  EXPECT_EQ(d.kind, Decision::Kind::Continue);
-  EXPECT_FALSE(d.warning.empty());
+  EXPECT_EQ(d.kind, Decision::Kind::Error);
+  EXPECT_EQ(decide("OK rewrite-url=\"\"").kind, Decision::Kind::Error);
 }
 
 TEST(SquidReply, BrokenHelper) {
@@ -162,7 +164,7 @@ TEST(SquidReply, BrokenHelper) {
 }
 
 TEST(SquidReply, ResultWordsNeedASpaceOrTheEnd) {
-  // "OKAY" is not OK: it is a legacy answer (a rewrite to a URL without scheme → ignored).
+  // "OKAY" is not OK: it is a legacy answer (a rewrite to a URL without scheme: garbage).
   EXPECT_EQ(parseSquidReply("OKAY").result, SquidReply::Result::Unknown);
   EXPECT_EQ(parseSquidReply("ERRx").result, SquidReply::Result::Unknown);
   EXPECT_EQ(parseSquidReply("BHx").result, SquidReply::Result::Unknown);
@@ -180,10 +182,23 @@ TEST(SquidReply, NotesStopAtTheFirstNonPair) {
   EXPECT_EQ(r.notes.find("clt_conn_tag")->second, "TAG");
 }
 
-TEST(SquidReply, UnterminatedQuoteDropsThePair) {
+TEST(SquidReply, UnterminatedQuoteDropsThePairAndAnOkGoesToOnError) {
   SquidReply r = parseSquidReply("OK url=\"http://e.test/");
   EXPECT_TRUE(r.notes.empty());
-  EXPECT_EQ(decide("OK url=\"http://e.test/").kind, Decision::Kind::Continue);
+  EXPECT_FALSE(r.problem.empty());
+  EXPECT_EQ(decide("OK url=\"http://e.test/").kind, Decision::Kind::Error);
+  EXPECT_EQ(decide("ERR message=\"open").kind, Decision::Kind::Continue) << "ERR is a pass anyway";
+}
+
+// Not OK/ERR/BH, nor a legacy URL, host:port (CONNECT), 30N:URL or !group!URL: garbage, which
+// goes to on_error like a crash (a pass would be a filter failing open).
+TEST(SquidReply, GarbageGoesToOnError) {
+  for (std::string g : {"garbage", "OKAY", "ok", "\x1b[31mred", "DENY", "1", "yes please"}) {
+    Decision d = decide(g);
+    EXPECT_EQ(d.kind, Decision::Kind::Error) << g;
+    EXPECT_FALSE(d.reason.empty()) << g;
+    EXPECT_EQ(decide(g, connect()).kind, Decision::Kind::Error) << g;
+  }
 }
 
 TEST(SquidLegacyReply, EmptyLinePasses) {
@@ -223,14 +238,14 @@ TEST(SquidLegacyReply, UrlGroup) {
   Decision d = decide("!grp!http://o.test/x");
   EXPECT_EQ(d.kind, Decision::Kind::Rewrite);
   EXPECT_EQ(d.url, "http://o.test/x");
-  EXPECT_EQ(decide("!grp").kind, Decision::Kind::Continue);
+  EXPECT_EQ(decide("!grp").kind, Decision::Kind::Error);
 }
 
 TEST(SquidLegacyReply, ThreeXxWithoutColonIsInvalid) {
   Decision d = decide("302");
-  EXPECT_EQ(d.kind, Decision::Kind::Continue);
-  EXPECT_FALSE(d.warning.empty());
-  EXPECT_EQ(decide("300:http://e.test/").kind, Decision::Kind::Continue);
+  EXPECT_EQ(d.kind, Decision::Kind::Error);
+  EXPECT_FALSE(d.reason.empty());
+  EXPECT_EQ(decide("300:http://e.test/").kind, Decision::Kind::Error);
 }
 
 TEST(SquidFraming, LinesEndAtLfAndLoseTheirCr) {
