@@ -3,6 +3,7 @@
 #include "core/access_log.h"
 #include "core/config.h"
 #include "core/logging.h"
+#include "net/fd_budget.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/server.h"
 #include "ui/static_files.h"
@@ -133,13 +134,21 @@ bool writeFileAtomically(const std::string& path, const std::string& text) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-bool dropPrivileges(const std::string& user) {
+// The log files opened as root are given to the user first: after a rotation it reopens (and
+// creates) them itself.
+bool dropPrivileges(const std::string& user, const std::string& logFile,
+                    const std::string& accessLog) {
   auto log = logger("main");
   passwd* pw = ::getpwnam(user.c_str());
   if (!pw) {
     log->critical("privileges.failed user={} reason=\"no such user\"", user);
     return false;
   }
+  if (std::string failed = chownLogFiles(pw->pw_uid, pw->pw_gid); !failed.empty())
+    log->warn("privileges.log_owner user={} reason=\"{}\" (a reopen after rotation may fail)", user,
+              failed);
+  else if (!logFile.empty() || (accessLog != "-" && accessLog != "off"))
+    log->info("privileges.log_owner user={} (the log files now belong to it)", user);
   if (::setgroups(1, &pw->pw_gid) == -1 || ::setgid(pw->pw_gid) == -1 ||
       ::setuid(pw->pw_uid) == -1) {
     log->critical("privileges.failed user={} reason=\"{}\"", user, std::strerror(errno));
@@ -147,6 +156,41 @@ bool dropPrivileges(const std::string& user) {
   }
   log->info("privileges.dropped user={} uid={} gid={}", user, pw->pw_uid, pw->pw_gid);
   return true;
+}
+
+// Enough descriptors for max_connections (each may hold descriptorsPerConnection()) and for the
+// rest (listeners, helpers, DNS, files): the soft RLIMIT_NOFILE is raised up to the hard one. The
+// last descriptors are kept free for the UI and the logs (net/fd_budget.h).
+void raiseDescriptorLimit(const HostConfig& config) {
+  auto log = logger("main");
+  size_t wanted = config.maxConnections * net::descriptorsPerConnection(config.splice) + 1024;
+  auto nofile = net::raiseNofileLimit(wanted);
+  if (nofile.soft < wanted)
+    log->warn("limits.nofile soft={} hard={} wanted={} max_connections={} reason=\"cannot raise "
+              "the descriptor limit{}{}: connections may fail before max_connections (raise "
+              "LimitNOFILE or ulimit -n, or lower max_connections)\"",
+              nofile.soft, nofile.hard, wanted, config.maxConnections,
+              nofile.error.empty() ? "" : ": ", nofile.error);
+  else if (nofile.raised)
+    log->info("limits.nofile soft={} hard={} (raised for max_connections={})", nofile.soft,
+              nofile.hard, config.maxConnections);
+  net::setDescriptorCeiling(nofile.soft ? nofile.soft - net::descriptorReserve(nofile.soft) : 0);
+}
+
+// --check: each log file the configuration names must be writable by this process.
+size_t checkLogFiles(const HostConfig& config, std::ostream& report) {
+  size_t errors = 0;
+  auto check = [&](const char* key, const std::string& path) {
+    if (std::string problem = logFileProblem(path); !problem.empty()) {
+      report << "[log] " << key << ": " << problem << "\n";
+      ++errors;
+    }
+  };
+  if (!config.logFile.empty())
+    check("file", config.logFile);
+  if (config.accessLog != "-" && config.accessLog != "off")
+    check("access_log", config.accessLog);
+  return errors;
 }
 
 bool daemonize() {
@@ -239,6 +283,9 @@ int main(int argc, char** argv) {
     // Plugins too: each loaded from a private copy and created in check mode, then unloaded.
     std::ostringstream report;
     size_t errors = plugin::PluginRuntime::checkPlugins(*loaded.config, report);
+    // The log files, as the user running --check (the unit's ExecStartPre runs it as the service
+    // user): a file it cannot write would stop the start.
+    errors += checkLogFiles(*loaded.config, report);
     std::fputs(report.str().c_str(), errors ? stderr : stdout);
     if (errors) {
       std::fprintf(stderr, "exaproxy: configuration in %s has %zu error(s)\n", opts.confDir.c_str(),
@@ -250,9 +297,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto config = loaded.config;
-  setupLogging(*config);
   auto log = logger("main");
-  AccessLog::instance().configure(config->accessLog);
+  // A log that cannot be opened stops the start: running without the access log would hide
+  // every request from the operator (the reason names the path and errno).
+  if (std::string failure = setupLogging(*config); !failure.empty()) {
+    logger("main")->critical("startup.failed reason=\"cannot open the log file {}\"", failure);
+    return 1;
+  }
+  log = logger("main");
+  if (!AccessLog::instance().configure(config->accessLog)) {
+    log->critical("startup.failed reason=\"cannot open the access log {}: {}\"", config->accessLog,
+                  std::strerror(errno));
+    return 1;
+  }
+
+  raiseDescriptorLimit(*config);
 
   // Signals are taken synchronously by this thread (sigwait); every other thread inherits the mask.
   sigset_t signals;
@@ -272,7 +331,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!config->user.empty()) {
-    if (::geteuid() == 0 && !dropPrivileges(config->user))
+    if (::geteuid() == 0 && !dropPrivileges(config->user, config->logFile, config->accessLog))
       return 1;
   } else if (::geteuid() == 0) {
     log->warn("privileges.root reason=\"running as root: set [server] user to drop privileges\"");

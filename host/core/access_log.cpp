@@ -146,7 +146,9 @@ bool AccessLog::configure(const std::string& target) {
   } else if (target != "off") {
     next->fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (next->fd < 0) {
-      logger("main")->error("cannot open the access log {}: {}", target, std::strerror(errno));
+      int err = errno;
+      logger("main")->error("cannot open the access log {}: {}", target, std::strerror(err));
+      errno = err; // for the caller's message
       return false;
     }
     next->owned = true;
@@ -177,6 +179,15 @@ void AccessLog::reopen() {
   // A configure() that ran meanwhile wins: its target is newer than our reopen.
   if (target_ == old)
     target_ = next;
+}
+
+std::string AccessLog::chownTo(uid_t uid, gid_t gid) {
+  auto t = current();
+  if (!t->owned || t->fd < 0)
+    return "";
+  if (::fchown(t->fd, uid, gid) == -1)
+    return t->path + ": " + std::strerror(errno);
+  return "";
 }
 
 namespace {

@@ -2,6 +2,8 @@
 // that Squid's log tools (calamaris, sarg, ...) read it unchanged.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -68,6 +70,8 @@ public:
   static size_t threadPendingBytes();
   // Reopens the file after rotation; a no-op for stdout and off. On failure the old file stays.
   void reopen();
+  // fchown of the open file (see chownLogFiles); an error text, empty on success or no file.
+  std::string chownTo(uid_t uid, gid_t gid);
 
   bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
   uint64_t linesWritten() const { return written_.load(std::memory_order_relaxed); }

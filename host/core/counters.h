@@ -15,6 +15,9 @@ namespace exaproxy {
   X(connections_active, gauge, "client connections open")                                          \
   X(connections_idle, gauge, "client connections idle between keep-alive requests")                \
   X(connections_refused, counter, "client connections refused (limits)")                           \
+  X(accept_paused, counter, "times accepting paused at max_connections")                           \
+  X(descriptors_exhausted, counter,                                                                \
+    "accepts refused for lack of file descriptors (EMFILE, ENFILE or the reserve reached)")        \
   X(proxy_protocol_errors, counter,                                                                \
     "connections closed: PROXY header missing, invalid or untrusted")                              \
   X(requests, counter, "requests parsed")                                                          \

@@ -11,10 +11,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <filesystem>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -52,6 +55,14 @@ public:
 
   const std::string& path() const { return path_; }
 
+  // fchown of the open descriptor; an error text, empty on success.
+  std::string chownTo(uid_t uid, gid_t gid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (fd_ >= 0 && ::fchown(fd_, uid, gid) == -1)
+      return path_ + ": " + std::strerror(errno);
+    return "";
+  }
+
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
@@ -81,12 +92,17 @@ class RecentLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
 public:
   std::vector<LogRecord> records() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return {lines_.begin(), lines_.end()};
+    std::vector<LogRecord> all;
+    all.reserve(pinned_.size() + lines_.size());
+    std::merge(pinned_.begin(), pinned_.end(), lines_.begin(), lines_.end(),
+               std::back_inserter(all),
+               [](const LogRecord& a, const LogRecord& b) { return a.unixMs < b.unixMs; });
+    return all;
   }
 
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    bool lifecycle = msg.level >= spdlog::level::info && msg.logger_name == "main";
+    bool lifecycle = msg.level >= spdlog::level::info && pinned(msg);
     if (msg.level < spdlog::level::warn && !lifecycle)
       return;
     LogRecord r;
@@ -96,14 +112,31 @@ protected:
     r.level.assign(level.data(), level.size());
     r.logger.assign(msg.logger_name.data(), msg.logger_name.size());
     r.message.assign(msg.payload.data(), msg.payload.size());
-    if (lines_.size() >= kRecentLogCapacity)
-      lines_.pop_front();
-    lines_.push_back(std::move(r));
+    // Lifecycle lines have their own ring: a flood of warnings cannot push exaproxy.started or a
+    // plugin's refusal out of what the interface shows.
+    auto& ring = lifecycle ? pinned_ : lines_;
+    if (ring.size() >= (lifecycle ? kPinnedLogCapacity : kRecentLogCapacity))
+      ring.pop_front();
+    ring.push_back(std::move(r));
+  }
+
+  // Start, reload and stop (the main logger), and the host's plugin events ("plugin.refused",
+  // "plugin.reload_done"...; not a plugin's own messages, "plugin=<name> ...", nor the per-request
+  // failure lines "plugin.error" / "plugin.timeout").
+  static bool pinned(const spdlog::details::log_msg& msg) {
+    if (msg.logger_name == "main")
+      return true;
+    if (msg.logger_name != "plugin")
+      return false;
+    std::string_view p(msg.payload.data(), msg.payload.size());
+    return p.starts_with("plugin.") && !p.starts_with("plugin.error") &&
+           !p.starts_with("plugin.timeout");
   }
   void flush_() override {}
 
 private:
-  std::deque<LogRecord> lines_; // guarded by base_sink's mutex_
+  std::deque<LogRecord> lines_;  // guarded by base_sink's mutex_
+  std::deque<LogRecord> pinned_; // lifecycle lines, the same
 };
 
 struct State {
@@ -156,7 +189,7 @@ std::optional<spdlog::level::level_enum> parseLevel(std::string_view name) {
 
 } // namespace
 
-void setupLogging(const HostConfig& config) {
+std::string setupLogging(const HostConfig& config) {
   auto& s = state();
   std::string failure;
   std::shared_ptr<spdlog::logger> mainLogger;
@@ -188,6 +221,37 @@ void setupLogging(const HostConfig& config) {
   spdlog::set_default_logger(mainLogger);
   if (!failure.empty())
     mainLogger->error("cannot open the log file, logging to stderr: {}", failure);
+  return failure;
+}
+
+std::string logFileProblem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    if (::access(path.c_str(), W_OK) == -1)
+      return path + ": " + std::strerror(errno);
+    return "";
+  }
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty())
+    dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) == -1)
+    return path + ": cannot be created in " + dir.string() + ": " + std::strerror(errno);
+  return "";
+}
+
+std::string chownLogFiles(uid_t uid, gid_t gid) {
+  std::shared_ptr<ReopenableFileSink> file;
+  {
+    auto& s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    file = s.file;
+  }
+  std::string failures = file ? file->chownTo(uid, gid) : std::string();
+  std::string access = AccessLog::instance().chownTo(uid, gid);
+  if (!access.empty())
+    failures += (failures.empty() ? "" : "; ") + access;
+  return failures;
 }
 
 std::shared_ptr<spdlog::logger> logger(std::string_view module) {

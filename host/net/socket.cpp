@@ -1,5 +1,7 @@
 #include "net/socket.h"
 
+#include "net/fd_budget.h"
+
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -48,6 +50,8 @@ Result<Fd> startConnect(const Endpoint& to, const std::optional<IpAddress>& sour
   Fd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid())
     return sysError("socket");
+  if (overDescriptorCeiling(fd.get())) // the last descriptors are kept for the UI and the logs
+    return makeError(EMFILE, "socket: out of file descriptors (the reserve is kept free)");
   if (source && source->family() == family) {
     int one = 1;
     // Many upstream connections from one source address: let the kernel pick the port at connect.

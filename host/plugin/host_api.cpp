@@ -6,6 +6,7 @@
 
 #include "core/config.h"
 #include "core/ip_address.h"
+#include "core/safe_text.h"
 #include "http/error_pages.h"
 #include "http/header_map.h"
 #include "http/request_parser.h"
@@ -45,8 +46,9 @@ void hostLog(exaproxy_host* host, int32_t level, exaproxy_str message) {
   int l = level < EXAPROXY_LOG_TRACE ? EXAPROXY_LOG_TRACE : level;
   l = l > EXAPROXY_LOG_CRITICAL ? EXAPROXY_LOG_CRITICAL : l;
   try {
+    // A plugin's message may carry a helper's output: one log line, no terminal control.
     host->log->log(static_cast<spdlog::level::level_enum>(l), "plugin={} {}", host->name,
-                   sv(message));
+                   safeText(sv(message)));
   } catch (...) { // formatting or sink failure: never into plugin code
   }
 }
@@ -155,6 +157,7 @@ int32_t reqSetUrl(exaproxy_txn* t, exaproxy_str url) {
   if (!setRequestUrl(*t->req, sv(url)))
     return EXAPROXY_E_INVALID;
   t->rewritten = true;
+  markChange(*t, kChangedUrl);
   return EXAPROXY_OK;
 }
 
@@ -164,6 +167,7 @@ int32_t reqSetHost(exaproxy_txn* t, exaproxy_str host, uint16_t port) {
   if (!setRequestHost(*t->req, sv(host), port))
     return EXAPROXY_E_INVALID;
   t->rewritten = true;
+  markChange(*t, kChangedUrl);
   return EXAPROXY_OK;
 }
 
@@ -173,6 +177,7 @@ int32_t reqSetPath(exaproxy_txn* t, exaproxy_str path) {
   if (!setRequestPath(*t->req, sv(path)))
     return EXAPROXY_E_INVALID;
   t->rewritten = true;
+  markChange(*t, kChangedUrl);
   return EXAPROXY_OK;
 }
 
@@ -234,6 +239,14 @@ int32_t headerAt(exaproxy_txn* t, int32_t which, size_t index, exaproxy_str* nam
   return EXAPROXY_OK;
 }
 
+// A request header changed (`n` fields): the request is rewritten, by this link.
+void noteRequestHeaderEdit(exaproxy_txn* t, int32_t which, std::string_view name, int32_t n) {
+  if (which != EXAPROXY_REQUEST || n <= 0)
+    return;
+  t->rewritten = true;
+  markHeaderChange(*t, name);
+}
+
 int32_t checkHeaderEdit(exaproxy_txn* t, int32_t which, std::string_view name,
                         std::string_view value) {
   if (!headersOf(t, which) || (which == EXAPROXY_REQUEST && t->resp))
@@ -247,7 +260,7 @@ int32_t headerSet(exaproxy_txn* t, int32_t which, exaproxy_str name, exaproxy_st
   if (int32_t rc = checkHeaderEdit(t, which, sv(name), sv(value)); rc != EXAPROXY_OK)
     return rc;
   headersOf(t, which)->set(sv(name), sv(value));
-  t->rewritten = t->rewritten || which == EXAPROXY_REQUEST;
+  noteRequestHeaderEdit(t, which, sv(name), 1);
   return EXAPROXY_OK;
 }
 
@@ -255,7 +268,7 @@ int32_t headerAdd(exaproxy_txn* t, int32_t which, exaproxy_str name, exaproxy_st
   if (int32_t rc = checkHeaderEdit(t, which, sv(name), sv(value)); rc != EXAPROXY_OK)
     return rc;
   headersOf(t, which)->add(sv(name), sv(value));
-  t->rewritten = t->rewritten || which == EXAPROXY_REQUEST;
+  noteRequestHeaderEdit(t, which, sv(name), 1);
   return EXAPROXY_OK;
 }
 
@@ -265,7 +278,7 @@ int32_t headerRemove(exaproxy_txn* t, int32_t which, exaproxy_str name) {
   auto* h = headersOf(t, which);
   auto n = static_cast<int32_t>(h->count(sv(name)));
   h->remove(sv(name));
-  t->rewritten = t->rewritten || (which == EXAPROXY_REQUEST && n > 0);
+  noteRequestHeaderEdit(t, which, sv(name), n);
   return n;
 }
 
@@ -282,6 +295,7 @@ int32_t clientSetAddress(exaproxy_txn* t, exaproxy_str ip) {
   if (!parsed)
     return EXAPROXY_E_INVALID;
   t->identity.address = parsed->toString();
+  markChange(*t, kSetIdentity);
   return EXAPROXY_OK;
 }
 
@@ -294,6 +308,7 @@ int32_t clientSetUser(exaproxy_txn* t, exaproxy_str user) {
   if (u.size() > 256 || u.find_first_of(std::string_view("\r\n\0 \t", 5)) != std::string_view::npos)
     return EXAPROXY_E_INVALID;
   t->identity.user = std::string(u);
+  markChange(*t, kSetIdentity);
   return EXAPROXY_OK;
 }
 
@@ -344,7 +359,7 @@ void verdictSetStatus(exaproxy_verdict* v, int32_t status) {
 }
 void verdictSetReason(exaproxy_verdict* v, exaproxy_str reason) {
   if (v)
-    v->outcome.reason = std::string(sv(reason));
+    v->outcome.reason = safeText(sv(reason)); // shown in logs and on the deny page
 }
 void verdictSetRoute(exaproxy_verdict* v, exaproxy_str host, uint16_t port) {
   if (!v)

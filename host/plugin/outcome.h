@@ -46,7 +46,8 @@ struct Outcome {
   std::string contentType;    // Respond; empty: none sent
   std::filesystem::path file; // Respond: send this file instead of body (host reads it)
   Page page;                  // Respond/Deny: the body is this page (ABI 1.2), text/html
-  bool rewritten = false;     // some plugin changed the request (REWRITE), for the access log
+  bool rewritten = false;     // some plugin changed the request (REWRITE)
+  std::string rewrittenBy;    // the plugins whose change is a rewrite (txn_state.h), for the log
 };
 
 const char* toString(Outcome::Kind kind);

@@ -1,5 +1,6 @@
 #include "plugin/plugin_chain.h"
 
+#include "core/safe_text.h"
 #include "plugin/incident_id.h"
 #include "plugin/txn_state.h"
 
@@ -107,8 +108,9 @@ bool finalOutcome(int32_t action, exaproxy_verdict& v, Outcome& out, std::string
   }
 }
 
-Outcome failurePolicy(const ChainLink& link, bool timeout, const std::string& why) {
+Outcome failurePolicy(const ChainLink& link, bool timeout, const std::string& rawWhy) {
   auto& p = *link.plugin;
+  const std::string why = safeText(rawWhy); // an exception's text is the plugin's, not ours
   bool allow = timeout ? link.policy.allowOnTimeout : link.policy.allowOnError;
   (allow ? p.counters.fail_open : p.counters.fail_closed).fetch_add(1, std::memory_order_relaxed);
   // The details (an exception's text, a plugin's ERROR reason) are for the operator: the log

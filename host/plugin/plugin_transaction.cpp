@@ -166,6 +166,15 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
         v.edits.clear();
         return apply(i, EXAPROXY_ERROR, v, problem);
       }
+      size_t running = txn_.current;
+      txn_.current = i; // the edits are this link's, whenever its verdict arrives
+      for (const auto& e : v.edits) {
+        if (e.kind == RequestEdit::Kind::Url)
+          markChange(txn_, kChangedUrl);
+        else
+          markHeaderChange(txn_, e.name);
+      }
+      txn_.current = running;
     }
     txn_.rewritten = true;
     return false;
@@ -202,12 +211,15 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
 void PluginTransaction::finish(Outcome o) {
   txn_.current = kNone;
   o.rewritten = txn_.rewritten;
+  if (!txn_.changes.empty())
+    o.rewrittenBy = rewrittenBy(txn_);
   if (o.kind == Outcome::Kind::Continue) {
     // A Continue carries no answer (every other field is empty): no full copy per request.
     outcome_.kind = o.kind;
     outcome_.plugin = o.plugin;
     outcome_.pluginName = o.pluginName;
     outcome_.rewritten = o.rewritten;
+    outcome_.rewrittenBy = o.rewrittenBy; // o goes to the callback too
   } else {
     outcome_ = o;
   }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exaproxy::http {
@@ -45,8 +46,26 @@ struct exaproxy_txn {
   exaproxy_pending taken = 0;          // pending_handle() of the running hook, 0 if none
   bool allowPending = false;           // the running hook may answer PENDING
   bool rewritten = false;
-  std::vector<void*> data; // txn_data slot per chain link
+  std::vector<void*> data;      // txn_data slot per chain link
+  std::vector<uint8_t> changes; // kChanged* bits per chain link: what each changed in the request
 };
+
+namespace exaproxy::plugin {
+// What a plugin changed in the request, for the access log's decision field (rewrittenBy()).
+constexpr uint8_t kChangedUrl = 1;             // URL, host or path
+constexpr uint8_t kChangedHeaders = 2;         // a request header other than the identity ones
+constexpr uint8_t kChangedIdentityHeaders = 4; // X-Forwarded-For, Forwarded, X-Real-IP, Via
+constexpr uint8_t kSetIdentity = 8;            // the client's address or user
+
+// Records `bits` for the link whose hook is running (nothing during on_accept).
+void markChange(exaproxy_txn& t, uint8_t bits);
+// Records the change a request header edit of `name` makes.
+void markHeaderChange(exaproxy_txn& t, std::string_view name);
+// The plugins that rewrote the request, comma-separated in chain order: a URL change always
+// counts, a header change unless it only kept the client's identity (forwarding headers, or any
+// header edit by a plugin that set the identity in this transaction). Empty: none.
+std::string rewrittenBy(const exaproxy_txn& t);
+} // namespace exaproxy::plugin
 
 // A verdict's details, filled through the verdict_* functions.
 struct exaproxy_verdict {

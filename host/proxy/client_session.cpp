@@ -38,7 +38,7 @@ ClientSession::~ClientSession() {
   if (state_ == TxState::Tunnelling)
     exaproxy::drop(ctx_.counters().tunnels_active);
   if (counted_)
-    ctx_.shared().releaseClient(tcpPeer_.address);
+    ctx_.shared().releaseClient(peer_.address);
   ctx_.shared().connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -51,7 +51,6 @@ Exchange ClientSession::ex() {
 }
 
 void ClientSession::start() {
-  counted_ = ctx_.shared().admitClient(tcpPeer_.address, cfg_->maxConnectionsPerClient);
   down_.watch =
       net::IoWatch(ctx_.loop(), down_.fd.get(), EPOLLIN, [this](uint32_t e) { onClientEvent(e); });
   if (listener_.proxyProtocol == ProxyProtocol::Off) {
@@ -71,7 +70,10 @@ void ClientSession::start() {
 }
 
 bool ClientSession::welcome() {
-  switch (admitConnection(ctx_, counted_, tcpPeer_, peer_, listenerEndpoint_)) {
+  // max_connections_per_client counts the client: with PROXY protocol, the address the header
+  // carries (peer_ is final now, so the destructor releases this slot).
+  counted_ = ctx_.shared().admitClient(peer_.address, cfg_->maxConnectionsPerClient);
+  switch (admitConnection(ctx_, counted_, peer_, listenerEndpoint_)) {
   case Welcome::Admitted:
     setState(TxState::Idle);
     timer_.arm(cfg_->headerRead);
@@ -152,7 +154,7 @@ void ClientSession::onClientEvent(uint32_t events) {
       Next n =
           readSide(ex(), Side::Client, head ? cfg_->maxRequestHead + kReadChunk : kBufferLimit);
       if (n.kind == Next::Kind::Abort) {
-        if (state_ == TxState::Idle && down_.in.empty())
+        if ((state_ == TxState::Idle && down_.in.empty()) || state_ == TxState::Lingering)
           finish(); // a keep-alive client that reset instead of closing: nothing was in flight
         else
           abort(n.why);
@@ -193,8 +195,8 @@ void ClientSession::onTimeout() {
     finish();
     return;
   }
-  if (state_ == TxState::Idle && down_.in.empty()) {
-    finish(); // idle keep-alive connection: close quietly, as every proxy does
+  if ((state_ == TxState::Idle && down_.in.empty()) || state_ == TxState::Lingering) {
+    finish(); // idle keep-alive connection (close quietly, as every proxy does), or lingering over
     return;
   }
   apply(onDeadline(ex(), state_));
@@ -221,6 +223,7 @@ void ClientSession::advance() {
       break;
     case TxState::Responding:
     case TxState::Closing:
+    case TxState::Lingering:
       progressed = stepLocal();
       break;
     case TxState::Filtering:
@@ -413,9 +416,20 @@ bool ClientSession::stepLocal() {
     }
     setState(TxState::Closing);
   }
-  // Closing: everything is written; shut our side down gently so the last bytes arrive.
-  ::shutdown(down_.fd.get(), SHUT_WR);
-  finish();
+  if (state_ == TxState::Closing) {
+    // All written: shut our side gently. A client still sending (a refused body) would get a
+    // reset that can destroy the answer unread (RFC 9112 §9.6): read and drop, for a while.
+    ::shutdown(down_.fd.get(), SHUT_WR);
+    if (down_.eof || (down_.in.empty() && (!cur_.haveRequest || cur_.reqBody.done()))) {
+      finish();
+      return false;
+    }
+    setState(TxState::Lingering);
+    timer_.arm(kLingeringClose);
+  }
+  down_.in.consume(down_.in.size());
+  if (down_.eof)
+    finish();
   return false;
 }
 

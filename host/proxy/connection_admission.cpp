@@ -1,25 +1,28 @@
 #include "proxy/connection_admission.h"
 
 #include "plugin/plugin_runtime.h"
+#include "proxy/denial_log.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
 
 namespace exaproxy::proxy {
 
-Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& tcpPeer,
-                        const Endpoint& client, const Endpoint& listener) {
+Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& client,
+                        const Endpoint& listener) {
   if (!counted) {
     bump(ctx.counters().connections_refused);
-    proxyLog()->warn("client.refused client={} reason=\"too many connections from this address\"",
-                     tcpPeer.address.toString());
+    logDenial("client.refused: too many connections from this address",
+              "client.refused client={} reason=\"too many connections from this address\"",
+              client.address.toString());
     return Welcome::TooMany;
   }
   if (auto* runtime = ctx.shared().runtime) {
     auto verdict = runtime->chain()->onAccept(plugin::TxInfo{client, listener});
     if (verdict.kind == plugin::Outcome::Kind::Deny) {
       bump(ctx.counters().denied);
-      proxyLog()->info("client.refused client={} plugin={} reason=\"{}\"", client.toString(),
-                       verdict.plugin, verdict.reason);
+      logDenial("client.refused plugin=" + verdict.plugin,
+                "client.refused client={} plugin={} reason=\"{}\"", client.toString(),
+                verdict.plugin, verdict.reason);
       return Welcome::Refused;
     }
   }
@@ -30,8 +33,8 @@ bool proxyPeerTrusted(LoopContext& ctx, const ListenerConfig& listener, const En
   if (listener.proxyTrusted.contains(tcpPeer.address))
     return true;
   bump(ctx.counters().proxy_protocol_errors);
-  proxyLog()->warn("proxy_protocol.refused peer={} reason=\"not in proxy_trusted\"",
-                   tcpPeer.toString());
+  logDenial("proxy_protocol.refused: not in proxy_trusted",
+            "proxy_protocol.refused peer={} reason=\"not in proxy_trusted\"", tcpPeer.toString());
   return false;
 }
 

@@ -20,9 +20,10 @@ enum class Welcome {
   Refused, // an accept hook said no: closed without a word
 };
 
-// `counted`: the connection got a per-client slot. `client` is the address after PROXY protocol.
-Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& tcpPeer,
-                        const Endpoint& client, const Endpoint& listener);
+// `counted`: the connection got a per-client slot (max_connections_per_client, counted by `client`,
+// the address after PROXY protocol).
+Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& client,
+                        const Endpoint& listener);
 
 // Whether the TCP peer may send the PROXY header this listener expects.
 bool proxyPeerTrusted(LoopContext& ctx, const ListenerConfig& listener, const Endpoint& tcpPeer);

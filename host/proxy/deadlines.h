@@ -13,6 +13,10 @@ namespace exaproxy::proxy {
 
 net::Millis deadline(Rearm which, const HostConfig& cfg);
 
+// How long a connection closed after an answer keeps reading (and dropping) what the client still
+// sends, so that our answer is not destroyed by a reset (ClientSession::stepLocal).
+constexpr net::Millis kLingeringClose{2000};
+
 // What the expiry of the timer means in `state`. A quiet close of an idle keep-alive connection
 // is Finish.
 Next onDeadline(const Exchange& ex, TxState state);

@@ -3,6 +3,7 @@
 #include "http/serializer.h"
 #include "http/syntax.h"
 #include "plugin/plugin_runtime.h"
+#include "proxy/denial_log.h"
 #include "proxy/local_response.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
@@ -37,8 +38,10 @@ void FilterStage::run(const Exchange& ex, plugin::PluginTransaction::Callback on
 
 Next FilterStage::decide(const Exchange& ex, const plugin::Outcome& o) {
   using Kind = plugin::Outcome::Kind;
-  if (o.rewritten)
-    ex.tx.note = "rewritten";
+  // Which plugins rewrote the request, in one token (the line keeps its 11 fields): a pass and a
+  // rewrite by the same redirector look different, an identity plugin's bookkeeping is left out.
+  if (!o.rewrittenBy.empty())
+    ex.tx.note = "rewritten:" + o.rewrittenBy;
   switch (o.kind) {
   case Kind::Continue:
     if (ex.tx.selfTarget)
@@ -67,8 +70,9 @@ Next chooseDestination(const Exchange& ex, std::string host, uint16_t port) {
   if (!http::ambiguousIpv4(ex.tx.destHost))
     return Next::to(Next::Kind::Resolve);
   bump(ex.ctx.counters().denied);
-  proxyLog()->warn("destination.denied client={} url={} host={} reason=\"ambiguous IPv4 address\"",
-                   ex.client.toString(), ex.tx.req.url(), ex.tx.destHost);
+  logDenial("destination.denied: ambiguous IPv4 address",
+            "destination.denied client={} url={} host={} reason=\"ambiguous IPv4 address\"",
+            ex.client.toString(), ex.tx.req.url(), ex.tx.destHost);
   return Next::error(403, "The destination " + ex.tx.destHost + " is an ambiguous IPv4 address.",
                      "TCP_DENIED", ex.tx.req.framing != http::Framing::None);
 }
@@ -111,9 +115,10 @@ Next FilterStage::answerFor(const Exchange& ex, const plugin::Outcome& o) {
   case Kind::Deny:
   default: {
     bump(ex.ctx.counters().denied);
-    proxyLog()->info("request.denied client={} url={} plugin={}{}{} reason=\"{}\"",
-                     ex.client.toString(), ex.tx.req.url(), o.plugin,
-                     o.incident.empty() ? "" : " incident=", o.incident, o.reason);
+    logDenial("request.denied plugin=" + o.plugin,
+              "request.denied client={} url={} plugin={}{}{} reason=\"{}\"", ex.client.toString(),
+              ex.tx.req.url(), o.plugin, o.incident.empty() ? "" : " incident=", o.incident,
+              o.reason);
     a.status = o.status ? o.status : 403;
     a.resultCode = "TCP_DENIED";
     a.errorPage = false;

@@ -1,6 +1,7 @@
 #include "proxy/http_exchange.h"
 
 #include "http/serializer.h"
+#include "proxy/denial_log.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
 #include "proxy/relay_io.h"
@@ -24,8 +25,9 @@ std::optional<Next> markRequestSendable(const Exchange& ex) {
   // The upstream already has part of this body: it cannot be told apart from a complete one
   // unless we cut the connection.
   int status = r.error().code == 413 ? 413 : 400;
-  proxyLog()->info("request.body_rejected client={} status={} reason=\"{}\"", ex.client.toString(),
-                   status, r.error().message);
+  logDenial("request.body_rejected: " + r.error().message,
+            "request.body_rejected client={} status={} reason=\"{}\"", ex.client.toString(), status,
+            r.error().message);
   ex.up.close();
   return Next::error(status, r.error().message, "NONE_NONE", true);
 }

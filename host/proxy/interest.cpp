@@ -28,6 +28,8 @@ bool wantClient(TxState state, const View& ex, const Tunnel& tunnel) {
   case TxState::Tunnelling:
     return !ex.up.s.shut && ex.down.in.size() < kBufferLimit &&
            tunnel.toUpstream.pipe.pending() == 0;
+  case TxState::Lingering:
+    return true; // read (and drop) until the client's end of stream or the deadline
   default:
     return false;
   }

@@ -1,7 +1,10 @@
 #include "proxy/loop_context.h"
 
 #include "core/logging.h"
+#include "net/fd_budget.h"
 #include "proxy/client_session.h"
+
+#include <cstring>
 
 namespace exaproxy::proxy {
 
@@ -50,28 +53,49 @@ void LoopContext::addListener(net::Fd socket, const Endpoint& bound, const Liste
   listenerConfigs_.push_back(std::make_unique<ListenerConfig>(config));
   const ListenerConfig* lc = listenerConfigs_.back().get();
   listeners_.push_back(std::make_unique<net::Listener>(
-      loop_, std::move(socket), bound, [this, lc, bound](net::Fd fd, const Endpoint& peer) {
+      loop_, std::move(socket), bound,
+      [this, lc, bound](net::Fd fd, const Endpoint& peer) {
         onAccept(std::move(fd), peer, *lc, bound);
-      }));
+      },
+      [this] { return admitMore(); }, [this](int err) { onDescriptorsExhausted(err); }));
+}
+
+bool LoopContext::admitMore() {
+  if (shared_.connections.load(std::memory_order_relaxed) < config_->maxConnections)
+    return true;
+  pauseListeners();
+  return false;
 }
 
 void LoopContext::onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener,
                            const Endpoint& bound) {
   size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (open > config_->maxConnections) {
+    // Another loop took the last slot between our gate and this accept: never over the limit.
+    shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+    bump(counters_.connections_refused);
+    pauseListeners();
+    return; // the descriptor closes
+  }
   auto session = std::make_unique<ClientSession>(*this, std::move(fd), peer, listener, bound);
   ClientSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   raw->start();
-  if (open >= config_->maxConnections) {
-    // At the limit: stop accepting; the kernel backlog holds newcomers until a slot frees.
-    logger("net")->warn("accept.paused connections={} limit={}", open, config_->maxConnections);
-    pauseListeners();
-  }
+  if (open >= config_->maxConnections)
+    pauseListeners(); // at the limit: the kernel backlog holds newcomers until a slot frees
 }
 
 void LoopContext::pauseListeners() {
   for (auto& l : listeners_)
     l->pause();
+  if (!acceptPaused_) {
+    acceptPaused_ = true;
+    pausedAt_ = loop_.now();
+    bump(counters_.accept_paused);
+    logger("net")->warn("accept.paused connections={} limit={}",
+                        shared_.connections.load(std::memory_order_relaxed),
+                        config_->maxConnections);
+  }
   // Other loops free slots too, and they cannot wake us: look again shortly.
   resumeTimer_.arm(std::chrono::milliseconds(50));
 }
@@ -79,13 +103,36 @@ void LoopContext::pauseListeners() {
 void LoopContext::resumeListeners() {
   if (draining_)
     return;
-  if (shared_.connections.load(std::memory_order_relaxed) >= config_->maxConnections) {
+  size_t open = shared_.connections.load(std::memory_order_relaxed);
+  if (open >= config_->maxConnections) {
     resumeTimer_.arm(std::chrono::milliseconds(50));
     return;
   }
   for (auto& l : listeners_)
     if (l->paused())
       l->resume();
+  if (acceptPaused_) {
+    acceptPaused_ = false;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(loop_.now() - pausedAt_);
+    logger("net")->info("accept.resumed connections={} limit={} paused_ms={}", open,
+                        config_->maxConnections, ms.count());
+  }
+}
+
+// Out of descriptors: counted every time, logged at most every 10 s with the count since the last
+// line (an attack must not turn into a log flood).
+void LoopContext::onDescriptorsExhausted(int err) {
+  bump(counters_.descriptors_exhausted);
+  ++exhaustedUnlogged_;
+  auto now = loop_.now();
+  if (exhaustedLog_ != net::Clock::time_point{} && now - exhaustedLog_ < std::chrono::seconds(10))
+    return;
+  logger("net")->error("accept.descriptors_exhausted reason=\"{}\" connections={} ceiling={} "
+                       "events={} (accepting again in 100 ms; logged at most every 10 s)",
+                       std::strerror(err), shared_.connections.load(std::memory_order_relaxed),
+                       net::descriptorCeiling(), exhaustedUnlogged_);
+  exhaustedLog_ = now;
+  exhaustedUnlogged_ = 0;
 }
 
 void LoopContext::release(ClientSession* session) {

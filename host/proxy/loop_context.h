@@ -78,8 +78,10 @@ public:
 private:
   void onAccept(net::Fd fd, const Endpoint& peer, const ListenerConfig& listener,
                 const Endpoint& bound);
+  bool admitMore(); // the listeners' gate: below max_connections (else they are paused)
   void pauseListeners();
   void resumeListeners();
+  void onDescriptorsExhausted(int err);
 
   net::EventLoop& loop_;
   std::shared_ptr<const HostConfig> config_;
@@ -97,6 +99,10 @@ private:
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   net::Timer resumeTimer_;
   bool draining_ = false;
+  bool acceptPaused_ = false;             // at max_connections (accept.paused logged)
+  net::Clock::time_point pausedAt_{};     // when, for accept.resumed
+  net::Clock::time_point exhaustedLog_{}; // the last descriptors_exhausted line (rate limit)
+  uint64_t exhaustedUnlogged_ = 0;        // events since that line
   std::function<void()> drained_;
 };
 

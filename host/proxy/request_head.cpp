@@ -1,6 +1,7 @@
 #include "proxy/request_head.h"
 
 #include "proxy/admission.h"
+#include "proxy/denial_log.h"
 #include "proxy/filter_stage.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
@@ -18,8 +19,8 @@ Next readRequestHead(const Exchange& ex) {
   if (st == http::ParseState::Error) {
     bump(ex.ctx.counters().parse_errors);
     const auto& e = tx.parser.error();
-    proxyLog()->info("request.rejected client={} status={} reason=\"{}\"", ex.client.toString(),
-                     e.status, e.reason);
+    logDenial("request.rejected: " + e.reason, "request.rejected client={} status={} reason=\"{}\"",
+              ex.client.toString(), e.status, e.reason);
     return Next::error(e.status, e.reason, "NONE_NONE", true);
   }
   ex.down.in.consume(tx.parser.consumed());
@@ -35,8 +36,9 @@ Next admitRequest(const Exchange& ex, bool routeByHost) {
   case Admission::Next::Answer:
     if (!admission.event.empty()) {
       bump(ex.ctx.counters().denied);
-      proxyLog()->info("{} client={} url={} reason=\"{}\"", admission.event, ex.client.toString(),
-                       ex.tx.req.url(), admission.reason);
+      logDenial(std::string(admission.event) + ": " + admission.reason,
+                "{} client={} url={} reason=\"{}\"", admission.event, ex.client.toString(),
+                ex.tx.req.url(), admission.reason);
     }
     return Next::answerWith(std::move(admission.answer));
   case Admission::Next::Filter:

@@ -87,6 +87,7 @@ private:
     std::unique_ptr<net::EventLoop> loop;
     std::unique_ptr<LoopContext> ctx;
     std::unique_ptr<net::Timer> logFlush; // writes the loop's batched access-log lines
+    std::unique_ptr<net::Timer> denials;  // loop 0: the refusals' summary line (denial_log.h)
     std::thread thread;
   };
 

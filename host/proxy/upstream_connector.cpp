@@ -1,5 +1,6 @@
 #include "proxy/upstream_connector.h"
 
+#include "proxy/denial_log.h"
 #include "proxy/destination_policy.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
@@ -44,8 +45,9 @@ Next resolved(const Exchange& ex, const dns::Answer& answer) {
     if (refusal == Refusal::None)
       continue;
     bump(ex.ctx.counters().denied);
-    proxyLog()->info("destination.denied client={} url={} address={} reason=\"{}\"",
-                     ex.client.toString(), tx.req.url(), to.toString(), describe(refusal));
+    logDenial(std::string("destination.denied: ").append(describe(refusal)),
+              "destination.denied client={} url={} address={} reason=\"{}\"", ex.client.toString(),
+              tx.req.url(), to.toString(), describe(refusal));
     return Next::error(403,
                        refusal == Refusal::Listener
                            ? "Forwarding loop: the destination is this proxy."

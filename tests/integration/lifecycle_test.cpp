@@ -7,8 +7,10 @@
 #include <csignal>
 #include <filesystem>
 #include <future>
+#include <pwd.h>
 #include <regex>
 #include <sstream>
+#include <sys/stat.h>
 
 using namespace itest;
 using namespace std::chrono_literals;
@@ -228,6 +230,78 @@ TEST(LifecycleTest, SigusrOneReopensTheAccessLog) {
       << "new file: [" << proxy.accessLog() << "] rotated: [" << readFile(rotated) << "]";
   EXPECT_NE(readFile(rotated).find("/before"), std::string::npos);
   EXPECT_EQ(readFile(rotated).find("/after"), std::string::npos) << "still writing the old file";
+}
+
+// An access log that cannot be opened at start stops the proxy (exit 1), naming path and errno;
+// --check finds it first (it runs as the service user in the systemd unit).
+TEST(LifecycleTest, AnAccessLogThatCannotBeOpenedStopsTheStart) {
+  ConfDir conf("[listener main]\naddress = 127.0.0.1:0\n\n[log]\n"
+               "access_log = /nonexistent-exaproxy-dir/access.log\n");
+  auto check = runExaproxy({"--conf-dir", conf.dir, "--check", "--set", "ui.enabled=no"});
+  EXPECT_EQ(check.exitCode, 1) << check.out << check.err;
+  EXPECT_NE((check.out + check.err).find("access_log: /nonexistent-exaproxy-dir/access.log"),
+            std::string::npos)
+      << check.out << check.err;
+  auto run = runExaproxy({"--conf-dir", conf.dir, "--set", "ui.enabled=no"});
+  EXPECT_EQ(run.exitCode, 1) << run.out << run.err;
+  EXPECT_NE(run.err.find("startup.failed reason=\"cannot open the access log "
+                         "/nonexistent-exaproxy-dir/access.log: No such file or directory"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("listener.ready"), std::string::npos) << "served without its access log";
+  // The same for the diagnostic log file.
+  ConfDir daemon("[listener main]\naddress = 127.0.0.1:0\n\n[log]\naccess_log = off\n"
+                 "file = /nonexistent-exaproxy-dir/exaproxy.log\n");
+  auto d = runExaproxy({"--conf-dir", daemon.dir, "--set", "ui.enabled=no"});
+  EXPECT_EQ(d.exitCode, 1) << d.out << d.err;
+  EXPECT_NE(d.err.find("/nonexistent-exaproxy-dir/exaproxy.log: No such file or directory"),
+            std::string::npos)
+      << d.err;
+}
+
+// Started as root with [server] user: the access log opened before the drop is given to the user,
+// so it can reopen (and create) it after a rotation. A reopen that fails keeps the old file open
+// and says so.
+TEST(LifecycleTest, LogFilesBelongToTheServerUserAndAFailedReopenKeepsTheOldFile) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to drop privileges";
+  passwd* pw = ::getpwnam("nobody");
+  if (!pw)
+    GTEST_SKIP() << "no user nobody";
+  OriginServer origin;
+  ProxyProcess proxy({"", {"server.loops=1", "server.user=nobody"}, {}});
+  ASSERT_EQ(::chmod(proxy.dir().c_str(), 0777), 0); // the ready file is written after the drop
+  ASSERT_EQ(::chmod(proxy.confDir().c_str(), 0755), 0);
+  ASSERT_TRUE(proxy.start());
+  struct stat st {};
+  ASSERT_EQ(::stat(proxy.accessLogPath().c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, pw->pw_uid) << "the access log still belongs to root";
+  // Rotation into a directory the user may write: the user creates the new file itself.
+  std::string rotated = proxy.accessLogPath() + ".1";
+  std::filesystem::rename(proxy.accessLogPath(), rotated);
+  proxy.sendSignal(SIGUSR1);
+  ASSERT_TRUE(
+      waitFor([&] { return proxy.stderrText().find("logs.reopened") != std::string::npos; }, 5s));
+  ASSERT_EQ(runCurl({"-x", proxy.proxyArg(), origin.url("/after")}).status, 404);
+  EXPECT_TRUE(waitFor([&] { return proxy.accessLog().find("/after") != std::string::npos; }, 5s));
+  // Now a directory it may not write: the reopen fails, the old file goes on.
+  std::string second = proxy.accessLogPath() + ".2";
+  std::filesystem::rename(proxy.accessLogPath(), second);
+  ASSERT_EQ(::chmod(proxy.dir().c_str(), 0755), 0);
+  size_t reopens = 0;
+  proxy.sendSignal(SIGUSR1);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::string e = proxy.stderrText();
+        reopens = e.find("cannot reopen the access log");
+        return reopens != std::string::npos;
+      },
+      5s))
+      << proxy.stderrText();
+  ASSERT_EQ(runCurl({"-x", proxy.proxyArg(), origin.url("/still")}).status, 404);
+  EXPECT_TRUE(waitFor([&] { return readFile(second).find("/still") != std::string::npos; }, 5s))
+      << "the old descriptor was dropped: " << readFile(second);
+  ::chmod(proxy.dir().c_str(), 0777);
 }
 
 TEST(LifecycleTest, AccessLogIsSquidNativeFormatAndCalamarisReadsIt) {

@@ -181,8 +181,9 @@ TEST_F(PluginVerdicts, RewriteIsSeenByTheOrigin) {
   EXPECT_EQ(reqs[0].headers.get("X-Rewritten").value_or(""), "e2e");
   EXPECT_EQ(reqs[0].headers.get("X-Chain").value_or(""), "e2e");
   EXPECT_NE(r.out.find("X-Rewritten: e2e"), std::string::npos) << r.out;
-  // The access log names the URL as sent on (after the rewrite).
-  EXPECT_NE(waitDecision(*proxy_, "/echo?rewritten=1").find("rewritten"), std::string::npos)
+  // The access log names the URL as sent on (after the rewrite), and the plugin that rewrote it,
+  // in one token.
+  EXPECT_EQ(waitDecision(*proxy_, "/echo?rewritten=1"), "rewritten:20-scripted")
       << proxy_->accessLog();
 }
 

@@ -151,6 +151,38 @@ TEST(SessionProtocols, ProxyProtocolFromATrustedPeerCarriesTheClient) {
   EXPECT_NE(proxy.accessLog().find(" 127.0.0.9 "), std::string::npos) << proxy.accessLog();
 }
 
+// max_connections_per_client counts the client a PROXY header names, not the load balancer:
+// behind one, every user shares its address, and a cap on that would refuse them all at once.
+TEST(SessionProtocols, PerClientCapCountsTheProxyProtocolIdentity) {
+  OriginServer origin;
+  ProxyProcess proxy({proxyProtocolConfig("127.0.0.1/32"),
+                      {"server.loops=1", "limits.max_connections_per_client=2"},
+                      {}});
+  ASSERT_TRUE(proxy.start());
+  auto header = [](const std::string& ip) {
+    return "PROXY TCP4 " + ip + " 127.0.0.1 40000 3128\r\n";
+  };
+  // Two connections of 127.0.0.9 (held open), then a third of it: over its cap, 503.
+  RawClient a(proxy.endpoint()), b(proxy.endpoint());
+  ASSERT_TRUE(a.send(header("127.0.0.9")));
+  ASSERT_TRUE(b.send(header("127.0.0.9")));
+  ASSERT_TRUE(a.send(absoluteGet(origin, "/")));
+  ASSERT_TRUE(b.send(absoluteGet(origin, "/")));
+  ASSERT_TRUE(a.readResponse(5s));
+  ASSERT_TRUE(b.readResponse(5s));
+  auto third = rawExchange(proxy.endpoint(), header("127.0.0.9") + absoluteGet(origin, "/"));
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 503);
+  // Other clients behind the same balancer (the same TCP peer, 127.0.0.1) are served.
+  for (std::string ip : {"127.0.0.10", "127.0.0.11"}) {
+    auto r = rawExchange(proxy.endpoint(), header(ip) + absoluteGet(origin, "/"));
+    ASSERT_TRUE(r) << ip;
+    EXPECT_EQ(r->status, 200) << ip;
+  }
+  EXPECT_NE(proxy.stderrText().find("client.refused client=127.0.0.9"), std::string::npos)
+      << proxy.stderrText();
+}
+
 // A peer not in proxy_trusted: closed without a byte, even with a valid header and request.
 TEST(SessionProtocols, ProxyProtocolRefusesAnUntrustedPeer) {
   OriginServer origin;

@@ -212,3 +212,55 @@ TEST(SessionUpstream, BadChunkAfterTheHeadClosesWithoutAByte) {
   ASSERT_TRUE(proxy.waitForAccessLogLines(1));
   EXPECT_NE(proxy.accessLog().find("TCP_MISS_ABORTED/200"), std::string::npos) << proxy.accessLog();
 }
+
+// A chunked request body whose framing breaks after its head went upstream (RFC 9112 §7.1): no
+// response byte has reached the client, so it gets a 400 (logged), and the upstream connection,
+// which holds part of a body it cannot tell from a whole one, is cut. The client goes on sending
+// after the 400: the proxy reads and drops those bytes until the client closes (lingering close,
+// §9.6) instead of resetting a connection whose answer the client may not have read yet.
+TEST(SessionUpstream, BadRequestChunkAfterTheHeadWentUpstreamIs400WithALingeringClose) {
+  OriginServer origin;
+  ProxyProcess proxy({"", {"server.loops=1"}, {}});
+  ASSERT_TRUE(proxy.start());
+  RawClient c(proxy.endpoint());
+  ASSERT_TRUE(c.send(absoluteGet(origin, "/upload", {"Transfer-Encoding: chunked"}, "POST")));
+  ASSERT_TRUE(origin.waitForRequests(1, 5s)); // the head is upstream, the body not yet
+  ASSERT_TRUE(c.send("0x5\r\nhello\r\n" + std::string(64 * 1024, 'x')));
+  auto r = c.readResponse(5s);
+  ASSERT_TRUE(r) << c.lastError();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(proxy.stderrText().find("request.body_rejected"), std::string::npos)
+      << proxy.stderrText();
+  // Still read (and dropped) on the proxy's side: more bytes go out without a reset...
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(c.send(std::string(64 * 1024, 'y'))) << "reset while lingering: " << c.lastError();
+  }
+  // ...until the client ends its side: then the proxy closes at once.
+  c.shutdownWrite();
+  auto t0 = Clock::now();
+  EXPECT_TRUE(c.waitClosed(3s));
+  EXPECT_LT(msSince(t0), 1500);
+  ASSERT_TRUE(proxy.waitForAccessLogLines(1));
+  EXPECT_NE(proxy.accessLog().find("NONE_NONE/400"), std::string::npos) << proxy.accessLog();
+}
+
+// A client that never stops sending after its 400 is closed when the lingering time is over.
+TEST(SessionUpstream, LingeringCloseIsBounded) {
+  ProxyProcess proxy({"", {"server.loops=1"}, {}});
+  ASSERT_TRUE(proxy.start());
+  RawClient c(proxy.endpoint());
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: a.test\r\nBad Header: x\r\n\r\n" +
+                     std::string(16 * 1024, 'z')));
+  auto r = c.readResponse(5s);
+  ASSERT_TRUE(r) << c.lastError();
+  EXPECT_EQ(r->status, 400);
+  auto t0 = Clock::now();
+  bool closed = false;
+  while (msSince(t0) < 6000 && !closed) {
+    closed = !c.send(std::string(4096, 'z'), 1s);
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(closed) << "still open after 6 s";
+  EXPECT_GT(msSince(t0), 1000) << "closed without lingering";
+}

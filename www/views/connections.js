@@ -7,7 +7,7 @@ let offset = 0;
 const STATE_TONES = {
   ReadingHead: 'blue', Filtering: 'purple', Resolving: 'purple', Connecting: 'orange',
   Forwarding: 'orange', Relaying: 'green', Tunnelling: 'green', Responding: 'blue',
-  Idle: 'grey', Closing: 'grey',
+  Idle: 'grey', Closing: 'grey', Lingering: 'grey',
 };
 
 export async function render(section) {

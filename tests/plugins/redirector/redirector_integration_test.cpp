@@ -308,6 +308,50 @@ TEST(RedirectorIntegrationTest, HangingHelperTimeoutPolicy) {
   }
 }
 
+// A helper answering garbage (no OK/ERR/BH, no legacy form) is not a pass: on_error decides
+// (deny here: 503, the origin never asked); the allow policy passes it. Its bytes reach the daemon
+// log and the deny page (a CONNECT "blocked" to a URL) with NUL, ESC and DEL escaped.
+TEST(RedirectorIntegrationTest, GarbageAnswerGoesToOnErrorAndIsSanitised) {
+  OriginServer origin;
+  ASSERT_TRUE(origin.ok());
+  auto dns = localDns();
+  ASSERT_TRUE(dns.start()) << dns.error();
+  TempDir dir;
+  std::string helper = dir.write(
+      "garbage.py",
+      "#!/usr/bin/python3\nimport sys\nfor line in sys.stdin:\n"
+      "    if line.split()[3] == 'CONNECT':\n"
+      "        print('OK rewrite-url=\"http://block.test/\\x1b[31mred\\x7f\"', flush=True)\n"
+      "    elif '/garbage' in line:\n"
+      "        print('\\x1b[2J\\x00\\x7fwhatever', flush=True)\n"
+      "    else:\n        print('ERR', flush=True)\n",
+      true);
+  for (std::string policy : {"deny", "allow"}) {
+    ProxyProcess proxy(options(dns, "program = " + helper + "\non_error = " + policy + "\n"));
+    ASSERT_TRUE(proxy.start());
+    origin.clearRecords();
+    auto r = get(proxy, at(origin, "g.test", "/garbage"));
+    EXPECT_EQ(r.status, policy == "deny" ? 503 : 404) << r.describe();
+    EXPECT_EQ(origin.requests().empty(), policy == "deny");
+    EXPECT_EQ(get(proxy, at(origin, "g.test", "/")).status, 200) << "ERR is a pass";
+    if (policy == "allow")
+      continue;
+    RawClient c(proxy.endpoint());
+    ASSERT_TRUE(c.send("CONNECT c.test:443 HTTP/1.1\r\nHost: c.test:443\r\n\r\n"));
+    auto page = c.readResponse(10s);
+    ASSERT_TRUE(page) << c.lastError();
+    EXPECT_EQ(page->status, 403);
+    EXPECT_NE(page->body.find("block.test/\\x1b[31mred\\x7f"), std::string::npos) << page->body;
+    std::string log = proxy.stderrText();
+    EXPECT_NE(log.find("\\x1b[2J\\x00\\x7fwhatever"), std::string::npos) << log;
+    for (char bad : {'\x1b', '\x7f', '\0'}) {
+      EXPECT_EQ(log.find(bad), std::string::npos) << "raw byte " << int(bad) << " in the log";
+      EXPECT_EQ(page->body.find(bad), std::string::npos)
+          << "raw byte " << int(bad) << " on the page";
+    }
+  }
+}
+
 TEST(RedirectorIntegrationTest, RewriteHostFollowsAndConnectRoutes) {
   OriginServer origin;
   ASSERT_TRUE(origin.ok());

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -87,6 +88,21 @@ TEST_F(XffTest, TrustedHopGivesTheIdentityAndAppendsThePeer) {
   EXPECT_NE(proxy->stderrText().find("xff.identity peer=127.0.0.1 identity=198.51.100.7"),
             std::string::npos)
       << proxy->stderrText();
+}
+
+// The access log's decision field (the 11th) names the plugins that rewrote a request: xff's
+// X-Forwarded-For bookkeeping is not a rewrite, whether it changed the identity or only appended.
+TEST_F(XffTest, AppendingIsNotARewriteInTheAccessLog) {
+  startProxy("trusted = 127.0.0.1\n");
+  ASSERT_TRUE(get({"X-Forwarded-For: 198.51.100.7"})); // identity taken, the peer appended
+  ASSERT_TRUE(get({}));                                // only appended
+  ASSERT_TRUE(proxy->waitForAccessLogLines(2)) << proxy->accessLog();
+  for (const auto& line : splitLines(proxy->accessLog())) {
+    std::istringstream in(line);
+    std::vector<std::string> f{std::istream_iterator<std::string>(in), {}};
+    ASSERT_EQ(f.size(), 11u) << line;
+    EXPECT_EQ(f[10], "-") << line;
+  }
 }
 
 TEST_F(XffTest, SeveralLinesWalkedFromTheRight) {
@@ -411,4 +427,34 @@ TEST_F(XffHaproxyTest, SendProxyV2GivesEachClientItsAddress) {
   ASSERT_GE(reqs.size(), 2u);
   EXPECT_EQ(reqs[reqs.size() - 2].headers.joined("X-Forwarded-For"), "127.0.0.2");
   EXPECT_EQ(reqs.back().headers.joined("X-Forwarded-For"), "127.0.0.3");
+}
+
+// allow_clients is checked against the PROXY-protocol identity (proxy_trusted gates who may send
+// the header): haproxy on 127.0.0.2 (`source`), in tcp mode with send-proxy-v2, forwards a client
+// on 127.0.0.3, which `allow_clients = 127.0.0.3/32` admits; a client on 127.0.0.4 behind the same
+// haproxy is refused (403), and neither reaches the origin unless admitted.
+TEST_F(XffHaproxyTest, AllowClientsMatchesTheProxyProtocolIdentity) {
+  std::string config = "[listener main]\naddress = 127.0.0.1:0\nproxy_protocol = v2\n"
+                       "proxy_trusted = 127.0.0.2/32\n\n[acl]\nallow_clients = 127.0.0.3/32\n\n"
+                       "[log]\nlevel = debug\naccess_log = @DIR@/access.log\n";
+  startProxy("trusted = 127.0.0.2\n", config);
+  Haproxy h;
+  std::string cfg = withBackend(kHaproxyTcpProxyV2, proxy->proxyArg());
+  cfg.replace(cfg.find("send-proxy-v2"), 13, "send-proxy-v2 source 127.0.0.2");
+  ASSERT_TRUE(h.start(cfg));
+  auto a = fetchFrom(h, "127.0.0.3");
+  ASSERT_EQ(a.exitCode, 0) << a.describe() << h.log() << proxy->stderrText();
+  EXPECT_EQ(a.status, 200) << a.describe();
+  ASSERT_TRUE(proxy->waitForAccessLogLines(1));
+  EXPECT_EQ(clientField(splitLines(proxy->accessLog()).back()), "127.0.0.3");
+  EXPECT_EQ(origin.requestCount(), 1u);
+
+  auto b = fetchFrom(h, "127.0.0.4");
+  EXPECT_EQ(b.status, 403) << b.describe() << proxy->stderrText();
+  EXPECT_EQ(origin.requestCount(), 1u) << "a client outside allow_clients reached the origin";
+  // Without haproxy, the load balancer's own address is no client either: 127.0.0.1 is neither
+  // a trusted PROXY sender nor (it sends no header) admitted.
+  auto direct = rawExchange(proxy->endpoint(), absoluteGet(origin, "/"), 3s);
+  EXPECT_FALSE(direct && direct->status == 200);
+  EXPECT_EQ(origin.requestCount(), 1u);
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
@@ -86,7 +87,8 @@ TEST(Logging, UnopenableFileFallsBackToStderr) {
   HostConfig cfg;
   cfg.logFile = "/nonexistent-dir/x/exaproxy.log";
   testing::internal::CaptureStderr();
-  setupLogging(cfg); // must not throw
+  EXPECT_NE(setupLogging(cfg).find("/nonexistent-dir/x/exaproxy.log"), std::string::npos)
+      << "the failure is returned, for the start to stop on it";
   logger("main")->info("still logging");
   std::fflush(stderr);
   std::string err = testing::internal::GetCapturedStderr();
@@ -107,4 +109,32 @@ TEST(Logging, LoggerIsThreadSafe) {
     t.join();
   for (const auto& l : got)
     EXPECT_EQ(l, got[0]);
+}
+
+// A flood of warnings (an attack's refusals, a helper complaining) cannot push the lifecycle lines
+// out of the interface's ring: exaproxy.started and a plugin's refusal are still there.
+TEST(Logging, LifecycleLinesSurviveAFloodOfWarnings) {
+  testing::internal::CaptureStderr();
+  setupLogging(HostConfig{});
+  logger("main")->info("exaproxy.started version=test");
+  logger("plugin")->error("plugin.refused plugin=50-x reason=\"test\"");
+  logger("plugin")->warn("plugin=50-x its own message"); // a plugin's line: not lifecycle
+  for (size_t i = 0; i < 3 * kRecentLogCapacity; ++i)
+    logger("proxy")->warn("flood {}", i);
+  testing::internal::GetCapturedStderr();
+  auto records = recentLogRecords();
+  auto has = [&](std::string_view text) {
+    for (const auto& r : records)
+      if (r.message.find(text) != std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(has("exaproxy.started version=test"));
+  EXPECT_TRUE(has("plugin.refused plugin=50-x"));
+  EXPECT_FALSE(has("its own message")) << "pushed out like any warning";
+  EXPECT_TRUE(has("flood " + std::to_string(3 * kRecentLogCapacity - 1)));
+  EXPECT_TRUE(std::none_of(records.begin(), records.end(),
+                           [](const LogRecord& r) { return r.message == "flood 0"; }));
+  for (size_t i = 1; i < records.size(); ++i)
+    EXPECT_LE(records[i - 1].unixMs, records[i].unixMs) << "not in time order";
 }
