@@ -174,7 +174,8 @@ void raiseDescriptorLimit(const HostConfig& config) {
   else if (nofile.raised)
     log->info("limits.nofile soft={} hard={} (raised for max_connections={})", nofile.soft,
               nofile.hard, config.maxConnections);
-  net::setDescriptorCeiling(nofile.soft ? nofile.soft - net::descriptorReserve(nofile.soft) : 0);
+  size_t reserve = net::descriptorReserve(nofile.soft);
+  net::setDescriptorCeiling(nofile.soft > 2 * reserve ? nofile.soft - reserve : 0); // 0: none
 }
 
 // --check: each log file the configuration names must be writable by this process.
