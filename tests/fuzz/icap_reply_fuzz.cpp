@@ -4,7 +4,8 @@
 // Run: icap_reply_fuzz -dict=tests/fuzz/dict/icap_reply.dict tests/fuzz/corpus/icap_reply
 // No `files` directory is configured, so file:// answers are refused without touching the disk.
 // Properties: the message parser consumes no more than it is given and the same whole message
-// however the bytes arrive (all at once or in two reads); framing the reply out of a buffer and
+// however the bytes arrive (all at once or in two reads; only the optional blank line after the
+// last chunk of a body may be taken or not); framing the reply out of a buffer and
 // parsing it again gives the same message; the de-chunked body is no larger than its input;
 // every Decision is well-formed.
 #include <cstddef>
@@ -36,7 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view prefix = in.substr(0, exaproxy::fuzz::splitPoint(in, selector));
   common::FrameStatus pst = parseIcapMessage(prefix, early, earlyConsumed);
   if (pst == common::FrameStatus::Complete) {
-    FUZZ_CHECK(st == common::FrameStatus::Complete && earlyConsumed == consumed);
+    FUZZ_CHECK(st == common::FrameStatus::Complete && earlyConsumed <= consumed);
+    // Only the optional blank line after a body's last chunk may be taken once it has arrived.
+    std::string_view extra = in.substr(earlyConsumed, consumed - earlyConsumed);
+    FUZZ_CHECK(extra.empty() || extra == "\n" || extra == "\r\n");
   }
   if (st != common::FrameStatus::Complete) {
     return 0;
