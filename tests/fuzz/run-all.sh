@@ -19,8 +19,13 @@ cd "$(dirname "$0")/../.."
 build=${FUZZ_BUILD_DIR:-build/fuzz}
 all=(request_parser response_parser chunked proxy_protocol xff squid_reply exaproxy_url_reply
      icap_reply conf local_path acl_domains)
+# Built only where llhttp's C sources are installed (Debian: node-llhttp); skipped otherwise.
+[ ! -x "$build/tests/fuzz/llhttp_diff_fuzz" ] || all+=(llhttp_diff)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+
+# The seeds and dictionary of a target (the differential one shares the request parser's).
+seeds_of() { if [ "$1" = llhttp_diff ]; then echo request_parser; else echo "$1"; fi; }
 
 limits=()
 if [ -n "${FUZZ_RUNS:-}" ]; then
@@ -41,9 +46,10 @@ for t in "${targets[@]}"; do
     continue
   fi
   mkdir -p "$work/corpus"
-  cp -f tests/fuzz/corpus/"$t"/* "$work/corpus/"
+  seeds=$(seeds_of "$t")
+  cp -f tests/fuzz/corpus/"$seeds"/* "$work/corpus/"
   dict=()
-  [ ! -f "tests/fuzz/dict/$t.dict" ] || dict=(-dict="tests/fuzz/dict/$t.dict")
+  [ ! -f "tests/fuzz/dict/$seeds.dict" ] || dict=(-dict="tests/fuzz/dict/$seeds.dict")
   start=$(date +%s)
   rc=0
   "$bin" "${limits[@]}" "${dict[@]}" -timeout=10 -print_final_stats=1 \
