@@ -73,6 +73,7 @@ constexpr Deliberate kDeliberatelyStricter[] = {
     {"unsupported transfer-coding", "only known codings are relayed"},
     {"empty or invalid transfer-coding", "smuggling"},
     {"chunked transfer-coding with parameters", "smuggling"},
+    {"malformed chunked transfer-coding", "smuggling probes such as 'chunkedX' or 'xchunked'"},
     {"chunked transfer-coding applied more than once", "smuggling: RFC 9112 §6.1"},
     {"final transfer-coding is not chunked", "smuggling: a request body must be chunked last"},
     {"invalid character in a header field value", "stricter field-value characters than llhttp"},
