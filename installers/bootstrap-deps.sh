@@ -14,6 +14,7 @@ test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps i
   libbenchmark-dev
   chromium chromium-driver squidguard squid haproxy
   lintian rpm
+  node-llhttp # llhttp's C sources, for the differential fuzz target (tests/fuzz/llhttp_diff_fuzz)
   prometheus) # for promtool only (check metrics); its service is never started
 
 pkgs=("${build_pkgs[@]}")

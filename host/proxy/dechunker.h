@@ -17,8 +17,8 @@ public:
     for (size_t i = 0; i < validated.size();) {
       char c = validated[i];
       switch (state_) {
-      case State::Size:
-        if (c == ';' || c == '\r') {
+      case State::Size: // hex digits, then BWS, ';' extensions or the CRLF
+        if (c == ';' || c == '\r' || c == ' ' || c == '\t') {
           state_ = State::SizeLineEnd;
         } else {
           size_ = size_ * 16 + hexValue(c);

@@ -111,6 +111,8 @@ bool DomainList::addNormalised(std::string_view name, std::string* why) {
     if (++label > 63 && !colon)
       return undo("label longer than 63 characters");
   }
+  if (label == 0) // "a.." : only one trailing dot is dropped, the name would never match
+    return undo("empty label in name");
   if (colon && !isIpLiteral(std::string_view(out, n.size())))
     return undo("not a domain name or an IP address");
   ++pendingCount_;

@@ -108,6 +108,8 @@ Decision ExaproxyUrlProtocol::decide(const RawReply& reply, const RequestInfo& r
     std::string target = r.substr(12);
     while (!target.empty() && target.back() == '/')
       target.pop_back();
+    if (target.empty())
+      return Decision::error("intercept:// without a host");
     Decision d = Decision::make(Decision::Kind::Route);
     if (target.find(':') == std::string::npos || (target.front() == '[' && target.back() == ']')) {
       d.routeHost = target.front() == '[' ? target.substr(1, target.size() - 2) : target;

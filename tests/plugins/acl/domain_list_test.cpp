@@ -72,8 +72,9 @@ TEST(DomainListTest, NormalisesEntries) {
 TEST(DomainListTest, RejectsInvalidNames) {
   DomainList l;
   std::string why;
-  for (const char* bad : {"", ".", "a..b", "bad name.com", "semi;colon.com", "a*.com", "x.*.com",
-                          "1:2:3", "ex\xc3\xa4mple.com"}) {
+  // "a..": found by acl_domains_fuzz (one trailing dot is dropped; "a." was stored, never found).
+  for (const char* bad : {"", ".", "a..b", "a..", "*.evil.com..", "bad name.com", "semi;colon.com",
+                          "a*.com", "x.*.com", "1:2:3", "ex\xc3\xa4mple.com"}) {
     EXPECT_FALSE(l.add(bad, &why)) << "accepted '" << bad << "'";
     EXPECT_FALSE(why.empty());
   }

@@ -120,6 +120,9 @@ TEST(ExaproxyUrlReply, InterceptRoutes) {
   d = url("intercept://[::1]");
   EXPECT_EQ(d.routeHost, "::1");
   EXPECT_EQ(url("intercept://").kind, Decision::Kind::Error);
+  // Found by exaproxy_url_reply_fuzz: only slashes after the scheme left an empty target whose
+  // front() was read (undefined behaviour; an assertion with _GLIBCXX_ASSERTIONS).
+  EXPECT_EQ(url("intercept:///").kind, Decision::Kind::Error);
   EXPECT_EQ(url("intercept://a.test:99999").kind, Decision::Kind::Error);
 }
 

@@ -25,5 +25,15 @@ TEST(DechunkerTest, EverySplitGivesTheSameData) {
   }
 }
 
+// Found by chunked_fuzz: ChunkedDecoder accepts whitespace between the size and ';' (BWS), and
+// the Dechunker read that space as one more hex digit, giving a garbage chunk size.
+TEST(DechunkerTest, WhitespaceBeforeExtensionsEndsTheSize) {
+  const std::string body = "5 ; ext\r\nhello\r\n3\t;a=b\r\nabc\r\n0\r\n\r\n";
+  net::Buffer out;
+  Dechunker d;
+  d.feed(body, out);
+  EXPECT_EQ(out.view(), "helloabc");
+}
+
 } // namespace
 } // namespace exaproxy::proxy
