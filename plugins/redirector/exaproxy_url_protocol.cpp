@@ -111,8 +111,11 @@ Decision ExaproxyUrlProtocol::decide(const RawReply& reply, const RequestInfo& r
     if (target.empty())
       return Decision::error("intercept:// without a host");
     Decision d = Decision::make(Decision::Kind::Route);
-    if (target.find(':') == std::string::npos || (target.front() == '[' && target.back() == ']')) {
-      d.routeHost = target.front() == '[' ? target.substr(1, target.size() - 2) : target;
+    bool bracketed = target.front() == '[' && target.back() == ']' && target.size() > 1;
+    if (target.front() == '[' && !bracketed && target.find("]:") == std::string::npos)
+      return Decision::error("intercept:// to an invalid host: " + target); // "[abc"
+    if (target.find(':') == std::string::npos || bracketed) {
+      d.routeHost = bracketed ? target.substr(1, target.size() - 2) : target;
       d.routePort = 0;
     } else if (!splitAuthority(target, d.routeHost, d.routePort)) {
       return Decision::error("intercept:// to an invalid host: " + target);

@@ -123,6 +123,8 @@ TEST(ExaproxyUrlReply, InterceptRoutes) {
   // Found by exaproxy_url_reply_fuzz: only slashes after the scheme left an empty target whose
   // front() was read (undefined behaviour; an assertion with _GLIBCXX_ASSERTIONS).
   EXPECT_EQ(url("intercept:///").kind, Decision::Kind::Error);
+  EXPECT_EQ(url("intercept://[abc").kind, Decision::Kind::Error) << "not the host \"ab\"";
+  EXPECT_EQ(url("intercept://[").kind, Decision::Kind::Error);
   EXPECT_EQ(url("intercept://a.test:99999").kind, Decision::Kind::Error);
 }
 
