@@ -14,6 +14,7 @@
 #include "plugin/loaded_plugin.h"
 #include "plugin/pending_verdict.h"
 #include "plugin/plugin_chain.h"
+#include "plugin/plugin_loop.h"
 #include "plugin/plugin_transaction.h"
 #include "plugin/txn_state.h"
 #include "plugin/url_edit.h"
@@ -496,6 +497,65 @@ void declareTraits(exaproxy_host* host, uint32_t traits) {
                      std::memory_order_relaxed);
 }
 
+// ---- 1.4: the instance's event loop (plugin_loop.h) -------------------------------------------
+// A plugin callback that throws would unwind into the loop: the binding calls plain C pointers,
+// and plugin.hpp's wrappers catch.
+
+LoopBinding* binding(exaproxy_host* host) { return host ? host->loop.get() : nullptr; }
+
+int32_t loopPost(exaproxy_host* host, exaproxy_loop_fn fn, void* arg) {
+  LoopBinding* b = binding(host);
+  if (!b)
+    return host ? EXAPROXY_E_UNAVAILABLE : EXAPROXY_E_INVALID;
+  try {
+    return b->post(fn, arg);
+  } catch (...) {
+    return EXAPROXY_E_UNAVAILABLE;
+  }
+}
+
+int32_t loopIsCurrent(exaproxy_host* host) {
+  LoopBinding* b = binding(host);
+  return b && b->current() ? 1 : 0;
+}
+
+int64_t watchAdd(exaproxy_host* host, int fd, uint32_t events, exaproxy_watch_fn fn, void* arg) {
+  LoopBinding* b = binding(host);
+  if (!b)
+    return host ? EXAPROXY_E_UNAVAILABLE : EXAPROXY_E_INVALID;
+  try {
+    return b->addWatch(fd, events, fn, arg);
+  } catch (...) {
+    return EXAPROXY_E_UNAVAILABLE;
+  }
+}
+
+int32_t watchSet(exaproxy_host* host, int64_t watch, uint32_t events) {
+  LoopBinding* b = binding(host);
+  return b ? b->setWatch(watch, events) : EXAPROXY_E_UNAVAILABLE;
+}
+
+int32_t watchRemove(exaproxy_host* host, int64_t watch) {
+  LoopBinding* b = binding(host);
+  return b ? b->removeWatch(watch) : EXAPROXY_E_UNAVAILABLE;
+}
+
+int64_t timerStart(exaproxy_host* host, uint64_t delayUs, exaproxy_loop_fn fn, void* arg) {
+  LoopBinding* b = binding(host);
+  if (!b)
+    return host ? EXAPROXY_E_UNAVAILABLE : EXAPROXY_E_INVALID;
+  try {
+    return b->startTimer(delayUs, fn, arg);
+  } catch (...) {
+    return EXAPROXY_E_UNAVAILABLE;
+  }
+}
+
+int32_t timerCancel(exaproxy_host* host, int64_t timer) {
+  LoopBinding* b = binding(host);
+  return b ? b->cancelTimer(timer) : EXAPROXY_E_UNAVAILABLE;
+}
+
 int32_t templateExists(exaproxy_host* host, exaproxy_str name) {
   if (!host || !http::validTemplateName(sv(name)))
     return EXAPROXY_E_INVALID;
@@ -608,6 +668,13 @@ const exaproxy_host_api kApi = {
     verdictSetPage,
     checkMode,
     declareTraits,
+    loopPost,
+    loopIsCurrent,
+    watchAdd,
+    watchSet,
+    watchRemove,
+    timerStart,
+    timerCancel,
 };
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "plugin/abi_check.h"
 #include "plugin/host_api.h"
+#include "plugin/plugin_loop.h"
 #include "plugin/private_image.h"
 
 #include <spdlog/logger.h>
@@ -34,6 +35,9 @@ LoadedPlugin::LoadedPlugin(LibraryPtr library, const exaproxy_plugin* descriptor
 }
 
 LoadedPlugin::~LoadedPlugin() {
+  // Its watches and timers go first (on the loop), so destroy() may close their descriptors.
+  if (host_.loop)
+    host_.loop->close();
   if (!instance_)
     return;
   try {

@@ -30,6 +30,7 @@ class WorkerPool;
 
 namespace exaproxy::plugin {
 class LoadedPlugin;
+class LoopBinding;
 class PrivateImage;
 
 // EXAPROXY_PLUGIN_COUNTERS (core/counters.h): relaxed atomics bumped on loop threads, read by
@@ -72,6 +73,9 @@ struct exaproxy_host {
   bool checkMode = false;
   // EXAPROXY_TRAIT_* bits of declare_traits() (1.3): set on the main thread, read by the UI.
   std::atomic<uint32_t> traits{0};
+  // The instance's watches and timers on the plugins' loop (1.4, plugin_loop.h); null without a
+  // loop (--check, --verify-plugin, unit tests): those entries then answer E_UNAVAILABLE.
+  std::shared_ptr<exaproxy::plugin::LoopBinding> loop;
 };
 
 namespace exaproxy::plugin {

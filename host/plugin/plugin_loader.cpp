@@ -2,6 +2,7 @@
 
 #include "core/logging.h"
 #include "plugin/abi_check.h"
+#include "plugin/plugin_loop.h"
 #include "plugin/private_image.h"
 
 #include <spdlog/logger.h>
@@ -45,6 +46,8 @@ Result<LoadedPluginPtr> loadPlugin(const LoadRequest& r) {
   auto plugin = std::make_shared<LoadedPlugin>(lib, d, r.name, r.file, r.pool);
   plugin->setTemplates(r.templates);
   plugin->host()->checkMode = r.checkMode;
+  if (r.loop && !r.checkMode)
+    plugin->host()->loop = r.loop->bind();
   std::string why;
   if (!plugin->create(r.settings, why)) {
     if (r.problems)

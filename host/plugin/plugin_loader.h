@@ -15,11 +15,15 @@
 
 namespace exaproxy::plugin {
 
+class PluginLoop;
+
 struct LoadRequest {
   std::string name;           // conf.d entry name
   std::filesystem::path file; // the conf.d path (only its bytes are read, once)
   std::vector<ConfigEntry> settings;
   workers::WorkerPool* pool = nullptr;
+  // The plugins' event loop (ABI 1.4); null: none (check mode, --verify-plugin).
+  PluginLoop* loop = nullptr;
   // Reuse an already mapped image (a new instance of a plugin whose config changed).
   LoadedPlugin::LibraryPtr library;
   // Told each step as it passes ("ELF x86-64 shared object: ok"), for --verify-plugin.

@@ -88,6 +88,7 @@ PluginRuntime::Entry PluginRuntime::plan(const PluginEntry& pe, const Entry* old
   req.file = pe.library;
   req.settings = settings;
   req.pool = pool_;
+  req.loop = &loop_;
   req.library = sameBuild ? old->plugin->library() : nullptr;
   req.templates = config.templates;
   auto created = loadPlugin(req);

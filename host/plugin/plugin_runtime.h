@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "plugin/plugin_chain.h"
+#include "plugin/plugin_loop.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -128,6 +129,9 @@ public:
   // plugins (a refused `required = no` plugin is a warning: the proxy would start without it).
   static size_t checkPlugins(const HostConfig& config, std::ostream& out);
 
+  // The loop plugins' own descriptors and timers live on (ABI 1.4): Server attaches loop 0.
+  PluginLoop& pluginLoop() { return loop_; }
+
 private:
   struct Entry {
     PluginEntry config;
@@ -148,6 +152,7 @@ private:
   void publish(bool newChain = true);
 
   workers::WorkerPool* pool_;
+  PluginLoop loop_;            // before entries_: the instances' bindings refer to its core
   std::vector<Entry> entries_; // main thread only (load/reload); plugins() copies under mutex_
   mutable std::mutex mutex_;   // guards chain_ and the copy plugins() reads
   ChainPtr chain_;

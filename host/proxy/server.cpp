@@ -3,6 +3,7 @@
 #include "core/access_log.h"
 #include "core/config_schema.h"
 #include "core/logging.h"
+#include "plugin/plugin_runtime.h"
 #include "proxy/denial_log.h"
 
 #include <condition_variable>
@@ -106,6 +107,9 @@ std::vector<Endpoint> Server::start() {
     // end of every loop iteration was 0.85 write(2) per request under load.
     l.logFlush = std::make_unique<net::Timer>(*loop, [] { AccessLog::instance().flushThread(); });
     if (i == 0) {
+      // Plugins' own descriptors and timers (ABI 1.4) live on loop 0.
+      if (shared_.runtime)
+        shared_.runtime->pluginLoop().attach(*loop);
       l.denials = std::make_unique<net::Timer>(*loop);
       l.denials->setCallback([t = l.denials.get()] {
         DenialSummary::instance().flushIfDue();
@@ -291,6 +295,9 @@ void Server::stop() {
   for (auto& l : loops_)
     if (l.thread.joinable())
       l.thread.join();
+  // Loop 0 has stopped for good: the plugins' watches and timers on it go now, while it exists.
+  if (shared_.runtime && !loops_.empty())
+    shared_.runtime->pluginLoop().detach();
 }
 
 void Server::release() {

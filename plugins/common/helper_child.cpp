@@ -60,7 +60,7 @@ bool HelperChild::readStdout() {
 
 std::vector<std::string> HelperChild::readStderr(bool eof) {
   char buf[4096];
-  while (proc->stderrFd() >= 0) {
+  while (proc->stderrFd() >= 0 && !errEof) {
     ssize_t n = ::read(proc->stderrFd(), buf, sizeof buf);
     if (n > 0) {
       fromErr.append(buf, static_cast<size_t>(n));
@@ -69,7 +69,7 @@ std::vector<std::string> HelperChild::readStderr(bool eof) {
     if (n == -1 && errno == EINTR)
       continue;
     if (n == 0)
-      proc->closeStderr(); // the helper closed stderr; stdout decides whether it lives
+      errEof = true; // the helper closed stderr; stdout decides whether it lives
     break;
   }
   std::vector<std::string> lines;

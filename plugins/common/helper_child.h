@@ -38,7 +38,10 @@ struct HelperChild {
   std::map<uint64_t, HelperJobPtr> inFlight; // by channel ID (0 for one-at-a-time children)
   uint64_t nextChannel = 1;
   std::chrono::steady_clock::time_point started;
-  bool dead = false; // EOF, write error, garbage or killed: reaped and dropped by the pool
+  bool dead = false;   // EOF, write error, garbage or killed: reaped and dropped by the pool
+  bool errEof = false; // stderr reached its end: the pool closes it (after unwatching it)
+  // On the pool's HelperLoop: the interest last given for stdin / stdout / stderr.
+  bool watchIn = false, watchOut = false, watchErr = false;
 
   // Writes what the pipe takes of toWrite. A write error marks the child dead and returns why.
   std::string flush();

@@ -27,7 +27,7 @@ void wakeUp(int fd) {
 } // namespace
 
 HelperPool::HelperPool(HelperPoolSettings settings, const HelperCodec& codec, Log log,
-                       PoolMetricSink metrics)
+                       PoolMetricSink metrics, HelperLoop* loop)
     : settings_(std::move(settings)), codec_(codec),
       programName_(settings_.program.empty() ? std::string("(none)") : settings_.program[0]),
       log_(std::move(log)), metrics_(std::move(metrics)),
@@ -38,10 +38,25 @@ HelperPool::HelperPool(HelperPoolSettings settings, const HelperCodec& codec, Lo
   if (wake_ == -1)
     throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
   canaryState_ = settings_.canary ? "unchecked" : "off";
+  if (loop) {
+    // The first wake-up starts the children on the loop; a loop that cannot run it (an older
+    // host, no loop) leaves the pool to a thread of its own.
+    loop->bind(this);
+    loop_ = loop;
+    if (loop->wake())
+      return;
+    loop->bind(nullptr);
+    loop_ = nullptr;
+  }
   thread_ = std::thread([this] { run(); });
 }
 
 HelperPool::~HelperPool() {
+  if (loop_) {
+    stopOnLoop();
+    ::close(wake_);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -57,19 +72,44 @@ void HelperPool::submit(HelperRequest request, HelperDone done) {
   job->request = std::move(request);
   job->done = std::move(done);
   job->deadline = Clock::now() + settings_.timeout;
+  const bool here = loop_ && loop_->onLoop();
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!stopped_) {
-      // A non-empty inbox already has a wake-up on its way: one eventfd write per batch.
-      bool wake = inbox_.empty();
+      // A non-empty inbox already has a wake-up on its way: one wake-up per batch.
+      wake = inbox_.empty() && !here;
       inbox_.push_back(std::move(job));
-      if (wake)
-        wakeUp(wake_);
-      return;
     }
   }
-  count(PoolMetric::requests);
-  fail(std::move(job), "the " + settings_.name + " is stopping", false);
+  if (job) {
+    count(PoolMetric::requests);
+    fail(std::move(job), "the " + settings_.name + " is stopping", false);
+    return;
+  }
+  if (here) {
+    if (!servicing_)
+      service(); // written to a helper now (from a done(), right after it)
+    return;
+  }
+  if (!wake)
+    return;
+  if (!loop_) {
+    wakeUp(wake_);
+    return;
+  }
+  if (loop_->wake())
+    return;
+  // The loop has stopped: nothing will take what waits for it.
+  std::vector<HelperJobPtr> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    orphans.swap(inbox_);
+  }
+  for (auto& j : orphans) {
+    count(PoolMetric::requests);
+    fail(std::move(j), "the " + settings_.name + "'s event loop has stopped", false);
+  }
 }
 
 std::string HelperPool::canaryState() const {
@@ -87,6 +127,113 @@ bool HelperPool::stopping() const {
   return stopping_;
 }
 
+bool HelperPool::inboxEmpty() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return inbox_.empty();
+}
+
+// ---- loop mode
+// -----------------------------------------------------------------------------------
+
+void HelperPool::onWake() { service(); }
+
+void HelperPool::onTimer() { service(); }
+
+void HelperPool::onReady(int fd, bool readable, bool writable) {
+  for (auto& c : children_) {
+    if (c->dead)
+      continue;
+    if (writable && fd == c->proc->stdinFd())
+      flush(*c);
+    else if (readable && fd == c->proc->stdoutFd())
+      readStdout(*c);
+    else if (readable && fd == c->proc->stderrFd())
+      readStderr(*c, false);
+    else
+      continue;
+    break;
+  }
+  service();
+}
+
+// After every event of the loop: the manager's round, then the watches and the timer it needs.
+void HelperPool::service() {
+  if (servicing_)
+    return;
+  servicing_ = true;
+  step(stopping());
+  for (auto& c : children_)
+    if (!c->dead)
+      syncWatches(*c);
+  loop_->wakeAt(nextWake(Clock::now()));
+  servicing_ = false;
+}
+
+// stdout and stderr are always watched, stdin only while bytes wait for room in its pipe.
+void HelperPool::syncWatches(HelperChild& c) {
+  auto want = [this](int fd, bool& on, bool read, bool write) {
+    bool wanted = fd >= 0 && (read || write);
+    if (on == wanted)
+      return;
+    on = loop_->watch(fd, read, write) && wanted;
+  };
+  want(c.proc->stdinFd(), c.watchIn, false, !c.toWrite.empty());
+  want(c.proc->stdoutFd(), c.watchOut, true, false);
+  want(c.proc->stderrFd(), c.watchErr, true, false);
+}
+
+// Before a child's pipes close.
+void HelperPool::unwatch(HelperChild& c) {
+  if (!loop_)
+    return;
+  auto off = [this](int fd, bool& on) {
+    if (on && fd >= 0)
+      loop_->watch(fd, false, false);
+    on = false;
+  };
+  off(c.proc->stdinFd(), c.watchIn);
+  off(c.proc->stdoutFd(), c.watchOut);
+  off(c.proc->stderrFd(), c.watchErr);
+}
+
+// The destructor in loop mode: the loop runs no more for the pool (the host cleared its watches
+// before the plugin's destroy(), or this is the loop's own thread), so nothing can finish: every
+// request still here fails, then the helpers stop as in thread mode.
+void HelperPool::stopOnLoop() {
+  std::vector<HelperJobPtr> late;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    stopped_ = true;
+    late.swap(inbox_);
+  }
+  loop_->bind(nullptr);
+  for (auto& c : children_)
+    unwatch(*c);
+  const std::string why = "the " + settings_.name + " is stopping";
+  for (auto& j : late) {
+    count(PoolMetric::requests);
+    fail(std::move(j), why, false);
+  }
+  while (!queue_.empty()) {
+    HelperJobPtr job = std::move(queue_.front());
+    queue_.pop_front();
+    fail(std::move(job), why, false);
+  }
+  for (auto& c : children_) {
+    for (auto& [ch, job] : c->inFlight)
+      if (!job->canary)
+        fail(std::move(job), why, false);
+    c->inFlight.clear();
+  }
+  stopChildren();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pids_.clear();
+  }
+  updateGauges();
+}
+
 // ---- the manager thread ------------------------------------------------------------------------
 
 void HelperPool::run() {
@@ -99,26 +246,11 @@ void HelperPool::run() {
 
   maintain(Clock::now());
   while (true) {
-    bool stop;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop = stopping_;
-      arrived_.swap(inbox_); // the inbox gets the emptied vector back, capacity and all
-    }
-    for (auto& j : arrived_)
-      admit(std::move(j)); // outside the lock: admit may run a request's done
-    arrived_.clear();
-    dispatch();
-    buryDead();
-    auto now = Clock::now();
-    checkDeadlines(now);
-    if (!stop)
-      maintain(now);
-    dispatch();
-    updateGauges();
+    bool stop = stopping();
+    step(stop);
     if (stop && idle())
       break;
-    pollOnce(now);
+    pollOnce(Clock::now());
   }
   stopChildren();
   std::vector<HelperJobPtr> late;
@@ -135,8 +267,32 @@ void HelperPool::run() {
   updateGauges();
 }
 
-// Sleeps until a pipe is ready, a request arrives, or the next deadline; then serves the pipes.
-void HelperPool::pollOnce(Clock::time_point now) {
+// One round of the manager's work, whichever drives it: take what arrived, hand queued requests
+// to free children, replace dead ones, expire deadlines, keep spares.
+void HelperPool::step(bool stop) {
+  do {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      arrived_.swap(inbox_); // the inbox gets the emptied vector back, capacity and all
+    }
+    for (auto& j : arrived_)
+      admit(std::move(j)); // outside the lock: admit may run a request's done
+    arrived_.clear();
+    dispatch();
+    buryDead();
+    auto now = Clock::now();
+    checkDeadlines(now);
+    if (!stop)
+      maintain(now);
+    dispatch();
+    // A done() run meanwhile may have submitted again (loop mode: into the inbox).
+  } while (loop_ && !inboxEmpty());
+  updateGauges();
+}
+
+// When the manager must look again even if no pipe speaks: the nearest deadline, the canary's
+// next try, the end of a respawn back-off; at least once a second (spare children).
+HelperPool::Clock::time_point HelperPool::nextWake(Clock::time_point now) const {
   auto wakeAt = now + std::chrono::seconds(1);
   for (const auto& j : queue_)
     wakeAt = std::min(wakeAt, j->deadline);
@@ -147,6 +303,12 @@ void HelperPool::pollOnce(Clock::time_point now) {
     wakeAt = std::min(wakeAt, nextCanary_);
   if (!queue_.empty() && spawnNotBefore_ > now)
     wakeAt = std::min(wakeAt, spawnNotBefore_);
+  return wakeAt;
+}
+
+// Sleeps until a pipe is ready, a request arrives, or the next deadline; then serves the pipes.
+void HelperPool::pollOnce(Clock::time_point now) {
+  auto wakeAt = nextWake(now);
   auto& fds = pollFds_; // reused: the manager allocates nothing per wake-up
   auto& owners = pollOwners_;
   fds.assign(1, pollfd{wake_, POLLIN, 0});
@@ -319,6 +481,13 @@ void HelperPool::readStdout(HelperChild& c) {
 void HelperPool::readStderr(HelperChild& c, bool eof) {
   for (const auto& line : c.readStderr(eof))
     logChild(LogLevel::Warn, c, "stderr: " + line);
+  if (c.errEof && c.proc->stderrFd() >= 0) {
+    if (loop_ && c.watchErr) {
+      loop_->watch(c.proc->stderrFd(), false, false); // before the fd goes
+      c.watchErr = false;
+    }
+    c.proc->closeStderr();
+  }
 }
 
 void HelperPool::onAnswer(HelperChild& c, std::string answer) {

@@ -1,8 +1,13 @@
-// HelperPool: the helper processes of one plugin instance and the one thread that drives them
-// (the "manager"), for any line or message protocol a HelperCodec frames. Event loops never touch
-// a helper: submit() queues a request and wakes the manager, which poll()s every child's
-// non-blocking pipes, writes requests, reads and frames answers, and calls each request's `done`
-// exactly once, on the manager thread.
+// HelperPool: the helper processes of one plugin instance and what drives them (the "manager"),
+// for any line or message protocol a HelperCodec frames. The manager is either
+//  * an event loop given as a HelperLoop (the host's, ABI 1.4: host_helper_loop.h): the
+//    children's non-blocking pipes are watched on that loop, and a submit() made on it is
+//    written to a helper at once: no thread hop, no context switch per request; or
+//  * a thread of the pool's own (no loop given, or the loop cannot serve: an older host), which
+//    poll()s the pipes; submit() queues the request and wakes it.
+// Either way the manager writes requests, reads and frames answers, and calls each request's
+// `done` exactly once, on the manager's thread ("the manager thread" below: the loop's, in loop
+// mode).
 //
 // What a plugin brings: the settings, a codec (helper_codec.h), each request already encoded
 // (HelperRequest), and a `done` that reads the answer (HelperReply). Squid's helpers of every
@@ -23,11 +28,16 @@
 //  * canary (helper_pool_settings.h): every new child answers it first; while it fails every
 //    request is Failed and the canary is asked again every `interval`;
 //  * destruction stops taking requests, lets the queued and in-flight ones finish (each within
-//    its deadline), then closes the helpers' stdin, waits up to a second, and kills the rest.
+//    its deadline), then closes the helpers' stdin, waits up to a second, and kills the rest. In
+//    loop mode the loop's thread must not die of SIGPIPE (the host ignores it), and the loop no
+//    longer runs for the pool then (a plugin's destroy(): the host has
+//    removed its watches): what is queued or in flight fails at once ("stopping"). Destroy a
+//    loop-mode pool on its loop, or once the loop no longer serves it.
 #pragma once
 
 #include "helper_child.h"
 #include "helper_codec.h"
+#include "helper_loop.h"
 #include "helper_pool_metrics.h"
 #include "helper_pool_settings.h"
 #include "helper_request.h"
@@ -47,18 +57,19 @@ namespace exaproxy::common {
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
-class HelperPool {
+class HelperPool : private HelperLoop::Client {
 public:
   using Clock = std::chrono::steady_clock;
   using Log = std::function<void(LogLevel, const std::string&)>;
 
-  // Starts the manager thread (which starts `startup` children). `codec` must outlive the pool.
-  // `log` and `metrics` are called from the manager thread (and from submit() once the pool has
-  // stopped). Throws std::invalid_argument for concurrency > 0 with a codec without channel IDs,
-  // std::runtime_error when the wake-up eventfd cannot be made.
+  // Starts the manager (which starts `startup` children): on `loop` when one is given and it can
+  // serve (wake() works), else on a thread of its own. `codec` (and `loop`) must outlive the
+  // pool. `log` and `metrics` are called from the manager thread (and from submit() once the
+  // pool has stopped). Throws std::invalid_argument for concurrency > 0 with a codec without
+  // channel IDs, std::runtime_error when the wake-up eventfd cannot be made.
   HelperPool(HelperPoolSettings settings, const HelperCodec& codec, Log log,
-             PoolMetricSink metrics = {});
-  ~HelperPool();
+             PoolMetricSink metrics = {}, HelperLoop* loop = nullptr);
+  ~HelperPool() override;
   HelperPool(const HelperPool&) = delete;
   HelperPool& operator=(const HelperPool&) = delete;
 
@@ -71,10 +82,22 @@ public:
   std::vector<pid_t> childPids() const;
 
   const HelperPoolSettings& settings() const { return settings_; }
+  // True when the pool runs on the HelperLoop it was given (not on a thread of its own).
+  bool onLoop() const { return loop_ != nullptr; }
 
 private:
   void run();
+  void step(bool stop);
+  Clock::time_point nextWake(Clock::time_point now) const;
   void pollOnce(Clock::time_point now);
+  // Loop mode (HelperLoop::Client): the loop's events, and one round of work after each.
+  void onWake() override;
+  void onReady(int fd, bool readable, bool writable) override;
+  void onTimer() override;
+  void service();
+  void syncWatches(HelperChild& c);
+  void unwatch(HelperChild& c);
+  void stopOnLoop();
   void admit(HelperJobPtr job);
   void dispatch();
   HelperChild* pickChild(const HelperJob& job);
@@ -100,6 +123,7 @@ private:
   size_t liveChildren() const;
   bool idle() const;
   bool stopping() const;
+  bool inboxEmpty() const;
   void logChild(LogLevel level, const HelperChild& c, const std::string& what);
 
   const HelperPoolSettings settings_;
@@ -133,6 +157,8 @@ private:
   std::vector<pollfd> pollFds_;
   std::vector<std::pair<HelperChild*, int>> pollOwners_; // (child, 0/1/2 = in/out/err)
 
+  HelperLoop* loop_ = nullptr; // loop mode; null: the thread below
+  bool servicing_ = false;     // loop mode: inside service() (a done() may submit again)
   std::thread thread_;
 };
 

@@ -67,6 +67,7 @@ void HelperPool::buryDead() {
       continue;
     }
     readStderr(c, true);
+    unwatch(c); // before its pipes close
     c.proc->killAndReap();
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -168,8 +169,10 @@ std::string HelperPool::canaryRefusal() const {
 
 void HelperPool::stopChildren() {
   // EOF first: squidGuard and Squid's helpers exit at the end of their input.
-  for (auto& c : children_)
+  for (auto& c : children_) {
+    unwatch(*c);
     c->proc->closeStdin();
+  }
   auto until = Clock::now() + std::chrono::seconds(1);
   while (Clock::now() < until) {
     bool all = true;

@@ -6,14 +6,19 @@
 // `files` checked on disk, but no pool is made: no helper process, no thread.
 //
 // Threads. onRequest (loop) copies what the helper needs, answers PENDING and hands the request
-// to the pool. The pool's manager thread completes every decision with complete(), rewrites
-// included: a new URL (Host following it) and header edits travel inside the verdict (ABI 1.2
-// verdict_set_url / verdict_edit_header) and the host applies them on the request's loop. No
-// worker thread waits for a helper, and nothing of the transaction is kept after the hook.
+// to the pool. On a 1.4 host the pool drives its helpers' pipes on the host's event loop
+// (host_helper_loop.h): a request submitted on that loop is written to a helper at once, and the
+// answer is read there; on an older host the pool runs a manager thread of its own. Whichever
+// reads the answer completes the decision with complete(), rewrites included: a new URL (Host
+// following it) and header edits travel inside the verdict (ABI 1.2 verdict_set_url /
+// verdict_edit_header) and the host applies them on the request's loop. No worker thread waits for
+// a helper, and nothing of the transaction is kept after the hook.
 #include "decision.h"
 #include "redirector_config.h"
 #include "redirector_metrics.h"
 #include "redirector_pool.h"
+
+#include "host_helper_loop.h"
 
 #include <exaproxy/plugin.hpp>
 #include <exaproxy/url.hpp>
@@ -103,10 +108,13 @@ public:
     captureHeaders_ = config.protocol == ProtocolKind::ExaproxyIcap;
     if (host.checkMode())
       return; // validation only: no helper process, no manager thread
+    loop_ = std::make_unique<common::HostHelperLoop>(host.api(), host.raw());
     pool_ = std::make_unique<RedirectorPool>(
         std::move(config),
         [this](LogLevel level, const std::string& msg) { this->host().log(levelFor(level), msg); },
-        *metrics_);
+        *metrics_, loop_.get());
+    host.log(sdk::Level::Info, pool_->onLoop() ? "helpers served on the host's event loop"
+                                               : "helpers served by a thread of their own");
   }
 
   ~Redirector() override { pool_.reset(); } // drains and stops the helpers first (if any)
@@ -142,7 +150,8 @@ public:
   std::string status() const override { return pool_ ? pool_->statusJson() : "{}"; }
 
 private:
-  // Manager thread (or inline in submit() once the pool is stopping).
+  // The pool's manager: the host's loop or the pool's thread (or inline in submit() once the
+  // pool is stopping).
   void onDecision(const sdk::Pending& pending, const Decision& d) {
     if (d.editsRequest())
       completeRewrite(pending, d);
@@ -171,6 +180,7 @@ private:
 
   std::array<int32_t, static_cast<size_t>(Metric::Count)> ids_{};
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<common::HostHelperLoop> loop_; // outlives the pool
   std::unique_ptr<RedirectorPool> pool_;
   bool captureHeaders_ = false;
 };

@@ -59,7 +59,7 @@ bool rewritten(const Decision& d) {
 
 } // namespace
 
-RedirectorPool::RedirectorPool(Config config, Log log, Metrics& metrics)
+RedirectorPool::RedirectorPool(Config config, Log log, Metrics& metrics, common::HelperLoop* loop)
     : config_(std::move(config)), protocol_(makeProtocol(config_)), canary_(canaryRequest(config_)),
       log_(std::move(log)), metrics_(metrics) {
   auto sink = [this](common::PoolMetric m, int64_t value) {
@@ -69,7 +69,7 @@ RedirectorPool::RedirectorPool(Config config, Log log, Metrics& metrics)
     else
       metrics_.add(mine, value);
   };
-  pool_ = std::make_unique<common::HelperPool>(settings(), *protocol_, log_, sink);
+  pool_ = std::make_unique<common::HelperPool>(settings(), *protocol_, log_, sink, loop);
 }
 
 common::HelperPoolSettings RedirectorPool::settings() const {

@@ -27,9 +27,10 @@ public:
   using Done = std::function<void(Decision)>;
   using Log = common::HelperPool::Log;
 
-  // Starts the helpers (the pool's manager thread). `log` and `metrics` must outlive the pool;
-  // both are used from the manager thread.
-  RedirectorPool(Config config, Log log, Metrics& metrics);
+  // Starts the helpers, on `loop` when given (the host's event loop, ABI 1.4) or on the pool's
+  // own manager thread. `log`, `metrics` and `loop` must outlive the pool; `log` and `metrics`
+  // are used from the manager thread (the loop's, in loop mode).
+  RedirectorPool(Config config, Log log, Metrics& metrics, common::HelperLoop* loop = nullptr);
   // Stops taking requests, lets the queued and in-flight ones finish, then stops the helpers.
   ~RedirectorPool() = default;
   RedirectorPool(const RedirectorPool&) = delete;
@@ -43,6 +44,8 @@ public:
   std::string statusJson() const;
   // Any thread: the pids of the running children (tests kill them).
   std::vector<pid_t> childPids() const { return pool_->childPids(); }
+  // Whether the helpers' pipes are served on the host's loop (else on a thread of the pool).
+  bool onLoop() const { return pool_->onLoop(); }
 
   const Config& config() const { return config_; }
 

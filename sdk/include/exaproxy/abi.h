@@ -118,6 +118,17 @@ enum {
                                             before any plugin that routes it */
 };
 
+/* What a descriptor watch waits for and reports (watch_add, watch_set; ABI 1.4). Bits. */
+enum {
+  EXAPROXY_WATCH_READ = 1u << 0, /* readable: data, the peer's end (EOF), or an error */
+  EXAPROXY_WATCH_WRITE = 1u << 1 /* writable, or an error (a write then says which) */
+};
+
+/* Callbacks on the instance's event loop (ABI 1.4). THREAD: that loop. They must not block and
+ * must not unwind (no exception, no longjmp). */
+typedef void (*exaproxy_loop_fn)(void* arg);
+typedef void (*exaproxy_watch_fn)(void* arg, int fd, uint32_t events);
+
 /* Return codes of host functions that can fail. */
 enum {
   EXAPROXY_OK = 0,
@@ -327,6 +338,44 @@ typedef struct exaproxy_host_api {
    * start and on SIGHUP); the verdicts a plugin returns are never limited by them. Unknown bits
    * are ignored. */
   void (*declare_traits)(exaproxy_host* host, uint32_t traits);
+
+  /* ---- 1.4: the instance's event loop ----
+   * One of the host's event-loop threads is this instance's for its whole life. There it may
+   * watch its own descriptors (a helper's pipes, a socket to a service) and run timers, instead
+   * of running a thread of its own, so that its I/O costs no thread hop and no context switch.
+   * Callbacks run on that loop, between transactions' events, and must not block any more than
+   * a hook may. Ids are > 0 and never reused by the instance. Before destroy() the host removes
+   * every watch and timer the instance still has and drops the functions it posted and that have
+   * not run yet (they never run: free nothing in them), so destroy() may close the descriptors.
+   * In check mode, and on a host without loops (--verify-plugin), every entry answers
+   * EXAPROXY_E_UNAVAILABLE: keep a fallback (a thread) or refuse. */
+  /* THREAD: any. Runs fn(arg) on the instance's loop, soon, in call order. Before the loops
+   * start (create() at start-up) it is kept and runs once they do. EXAPROXY_OK, or
+   * EXAPROXY_E_UNAVAILABLE (fn will never run), EXAPROXY_E_INVALID for a NULL fn. */
+  int32_t (*loop_post)(exaproxy_host* host, exaproxy_loop_fn fn, void* arg);
+  /* THREAD: any. 1 when called on the instance's loop, else 0. */
+  int32_t (*loop_is_current)(exaproxy_host* host);
+  /* THREAD: the instance's loop (EXAPROXY_E_UNAVAILABLE elsewhere). Watches fd, level-triggered:
+   * fn(arg, fd, ready) runs while fd is ready for any of `events` (EXAPROXY_WATCH_* bits; 0 keeps
+   * the watch registered but quiet). An error or hang-up is reported as whichever of READ and
+   * WRITE is watched. The fd stays the plugin's: the host never reads, writes or closes it. Remove
+   * the watch BEFORE closing the fd. Returns the watch id (> 0), or EXAPROXY_E_INVALID (a bad or
+   * already watched fd, unknown bits, NULL fn). */
+  int64_t (*watch_add)(exaproxy_host* host, int fd, uint32_t events, exaproxy_watch_fn fn,
+                       void* arg);
+  /* THREAD: the instance's loop. Changes what a watch waits for (no system call when
+   * unchanged). EXAPROXY_OK, EXAPROXY_E_NOT_FOUND, EXAPROXY_E_INVALID (unknown bits). */
+  int32_t (*watch_set)(exaproxy_host* host, int64_t watch, uint32_t events);
+  /* THREAD: the instance's loop; also from the watch's own callback. After it returns, fn is not
+   * called again for this watch. EXAPROXY_OK or EXAPROXY_E_NOT_FOUND. */
+  int32_t (*watch_remove)(exaproxy_host* host, int64_t watch);
+  /* THREAD: the instance's loop. A one-shot timer: fn(arg) runs on the loop once delay_us (in
+   * microseconds, rounded up to the loop's millisecond clock) has passed. Returns its id (> 0),
+   * EXAPROXY_E_INVALID for a NULL fn. */
+  int64_t (*timer_start)(exaproxy_host* host, uint64_t delay_us, exaproxy_loop_fn fn, void* arg);
+  /* THREAD: the instance's loop. A timer not yet run never runs. EXAPROXY_OK, or
+   * EXAPROXY_E_NOT_FOUND (it ran already, or no such timer). */
+  int32_t (*timer_cancel)(exaproxy_host* host, int64_t timer);
 } exaproxy_host_api;
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */

@@ -18,11 +18,15 @@
  *        exaproxy_host_api.declare_traits and EXAPROXY_TRAIT_ROUTES / _EDITS_REQUEST: what a
  *        plugin may do to the chain, so that --check reports an order that half-applies a
  *        policy (a request editor after a router).
+ *   1.4  the instance's event loop: exaproxy_host_api.loop_post, loop_is_current, watch_add,
+ *        watch_set, watch_remove, timer_start, timer_cancel; EXAPROXY_WATCH_READ / _WRITE,
+ *        exaproxy_loop_fn, exaproxy_watch_fn. A plugin drives its own descriptors (a helper's
+ *        pipes) on a host loop instead of a thread of its own.
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H
 
 #define EXAPROXY_ABI_MAJOR 1
-#define EXAPROXY_ABI_MINOR 3
+#define EXAPROXY_ABI_MINOR 4
 
 #endif /* EXAPROXY_ABI_VERSION_H */

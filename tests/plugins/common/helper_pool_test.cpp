@@ -2,15 +2,18 @@
 // line codec, as the auth and external-ACL plugins will: a /bin/sh basic-auth helper answering
 // OK/ERR, and python3 external-ACL-style helpers with channel IDs (the bytes they read are echoed
 // back, so the tests see what the pool wrote). Each test asserts the answers' bytes and the pool's
-// states (its metrics), not only that something came back.
+// states (its metrics), not only that something came back. Every test runs twice: with the pool's
+// own manager thread, and on an event loop (HelperLoop, as on the host's loop with ABI 1.4).
 #include "helper_pool.h"
 #include "squid_line_codec.h"
 #include "squid_reply.h"
+#include "test_helper_loop.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -64,19 +67,30 @@ for line in sys.stdin:
         out(cid + " OK")
 )PY";
 
-class HelperPoolSquidLineTest : public ::testing::Test {
+class HelperPoolSquidLineTest : public ::testing::TestWithParam<bool> {
 protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("common-pool-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    dir_ = fs::temp_directory_path() / ("common-pool-" + std::to_string(::getpid()) + "-" + name);
+    if (GetParam())
+      loop_ = std::make_unique<TestHelperLoop>();
     fs::create_directories(dir_);
     std::ofstream(dir_ / "auth.sh") << kBasicAuth;
     std::ofstream(dir_ / "acl.py") << kAcl;
   }
   void TearDown() override {
-    pool_.reset();
+    stopPool();
     fs::remove_all(dir_);
+  }
+
+  bool loopMode() const { return GetParam(); }
+  // A loop-mode pool is destroyed once its loop no longer serves it (as the host does before a
+  // plugin's destroy()).
+  void stopPool() {
+    if (loop_)
+      loop_->stop();
+    pool_.reset();
   }
 
   HelperPoolSettings auth() const {
@@ -111,7 +125,9 @@ protected:
           } else {
             metrics_[m] += v;
           }
-        });
+        },
+        loop_.get());
+    EXPECT_EQ(pool_->onLoop(), loopMode());
   }
 
   std::future<HelperReply> ask(const std::string& line) {
@@ -159,10 +175,11 @@ protected:
   std::string log_;
   std::map<PoolMetric, int64_t> metrics_;
   std::map<PoolMetric, int64_t> peaks_;
+  std::unique_ptr<TestHelperLoop> loop_; // loop mode
   std::unique_ptr<HelperPool> pool_;
 };
 
-TEST_F(HelperPoolSquidLineTest, BasicAuthHelperAnswersOkAndErr) {
+TEST_P(HelperPoolSquidLineTest, BasicAuthHelperAnswersOkAndErr) {
   start(auth());
   HelperReply ok = askWait("alice secret");
   ASSERT_EQ(ok.status, HelperReply::Status::Answered) << ok.reason;
@@ -189,7 +206,7 @@ TEST_F(HelperPoolSquidLineTest, BasicAuthHelperAnswersOkAndErr) {
   EXPECT_EQ(pool_->canaryState(), "off");
 }
 
-TEST_F(HelperPoolSquidLineTest, ChannelIdsAreWrittenByThePoolAndTakenOffTheAnswers) {
+TEST_P(HelperPoolSquidLineTest, ChannelIdsAreWrittenByThePoolAndTakenOffTheAnswers) {
   start(acl("echo"));
   HelperReply first = askWait("alice staff");
   HelperReply second = askWait("bob guests");
@@ -201,7 +218,7 @@ TEST_F(HelperPoolSquidLineTest, ChannelIdsAreWrittenByThePoolAndTakenOffTheAnswe
   EXPECT_EQ(metric(PoolMetric::unexpected_replies), 0);
 }
 
-TEST_F(HelperPoolSquidLineTest, OutOfOrderAnswersFindTheirRequests) {
+TEST_P(HelperPoolSquidLineTest, OutOfOrderAnswersFindTheirRequests) {
   start(acl("reverse"));
   auto a = ask("a");
   auto b = ask("b");
@@ -212,7 +229,7 @@ TEST_F(HelperPoolSquidLineTest, OutOfOrderAnswersFindTheirRequests) {
   EXPECT_TRUE(waitFor([&] { return metric(PoolMetric::in_flight) == 0; }));
 }
 
-TEST_F(HelperPoolSquidLineTest, BrokenAnswerIsAskedAgain) {
+TEST_P(HelperPoolSquidLineTest, BrokenAnswerIsAskedAgain) {
   start(acl("bh-first")); // one child: the retry goes back to it
   HelperReply r = askWait("alice");
   ASSERT_EQ(r.status, HelperReply::Status::Answered) << r.reason;
@@ -223,7 +240,7 @@ TEST_F(HelperPoolSquidLineTest, BrokenAnswerIsAskedAgain) {
   EXPECT_NE(log().find("helper said BH: warming up (for alice)"), std::string::npos) << log();
 }
 
-TEST_F(HelperPoolSquidLineTest, AlwaysBrokenFailsAfterThreeTries) {
+TEST_P(HelperPoolSquidLineTest, AlwaysBrokenFailsAfterThreeTries) {
   start(acl("bh"));
   HelperReply r = askWait("alice");
   EXPECT_EQ(r.status, HelperReply::Status::Failed);
@@ -232,7 +249,7 @@ TEST_F(HelperPoolSquidLineTest, AlwaysBrokenFailsAfterThreeTries) {
   EXPECT_EQ(metric(PoolMetric::errors), 1);
 }
 
-TEST_F(HelperPoolSquidLineTest, UnansweredRequestTimesOutOthersGoOn) {
+TEST_P(HelperPoolSquidLineTest, UnansweredRequestTimesOutOthersGoOn) {
   HelperPoolSettings s = acl("hang");
   s.timeout = 400ms;
   start(s);
@@ -247,7 +264,7 @@ TEST_F(HelperPoolSquidLineTest, UnansweredRequestTimesOutOthersGoOn) {
   EXPECT_EQ(metric(PoolMetric::respawns), 0); // a concurrent child keeps its other requests
 }
 
-TEST_F(HelperPoolSquidLineTest, FullQueueFailsAndTooLongIsNotSent) {
+TEST_P(HelperPoolSquidLineTest, FullQueueFailsAndTooLongIsNotSent) {
   HelperPoolSettings s = acl("slow", 1);
   s.queueSize = 1;
   start(s);
@@ -267,7 +284,7 @@ TEST_F(HelperPoolSquidLineTest, FullQueueFailsAndTooLongIsNotSent) {
   EXPECT_EQ(metric(PoolMetric::helper_requests), 2);
 }
 
-TEST_F(HelperPoolSquidLineTest, DefaultQueueHoldsFiftyClientsOnFiveBusyChildren) {
+TEST_P(HelperPoolSquidLineTest, DefaultQueueHoldsFiftyClientsOnFiveBusyChildren) {
   // A site's steady state (issue #15): five one-at-a-time children busy, 45 more clients asking.
   // With Squid's 2 x children as a hard bound, 35 of them were refused.
   HelperPoolSettings s = acl("slow", 0);
@@ -294,7 +311,7 @@ TEST_F(HelperPoolSquidLineTest, DefaultQueueHoldsFiftyClientsOnFiveBusyChildren)
   EXPECT_EQ(metric(PoolMetric::spawns), 5);
 }
 
-TEST_F(HelperPoolSquidLineTest, CanaryFailingFailsRequestsUntilItHolds) {
+TEST_P(HelperPoolSquidLineTest, CanaryFailingFailsRequestsUntilItHolds) {
   HelperPoolSettings s = auth();
   // A password no account has: a helper that accepts it lets everybody in.
   s.canary = HelperCanary{"nobody secret\n",
@@ -317,19 +334,72 @@ TEST_F(HelperPoolSquidLineTest, CanaryFailingFailsRequestsUntilItHolds) {
   EXPECT_TRUE(waitFor([&] { return metric(PoolMetric::canary_failing) == 1; }));
 }
 
-TEST_F(HelperPoolSquidLineTest, StopAnswersWhatWasAskedThenRefuses) {
+TEST_P(HelperPoolSquidLineTest, StopAnswersWhatWasAskedThenRefuses) {
   start(acl("slow", 1));
   std::vector<std::future<HelperReply>> replies;
   for (int i = 0; i < 3; ++i)
     replies.push_back(ask("r" + std::to_string(i)));
+  // The first is written to the helper (the others wait for it) before the pool stops.
+  ASSERT_TRUE(waitFor([&] { return metric(PoolMetric::in_flight) == 1; }));
   auto pids = pool_->childPids();
-  pool_.reset();
+  ASSERT_EQ(pids.size(), 1u);
+  stopPool();
   for (auto& f : replies) {
     ASSERT_EQ(f.wait_for(0s), std::future_status::ready);
-    EXPECT_EQ(f.get().answer, "OK");
+    HelperReply r = f.get();
+    if (loopMode()) { // nothing runs the pool any more: what waited fails, none hangs
+      EXPECT_EQ(r.status, HelperReply::Status::Failed);
+      EXPECT_EQ(r.reason, "the external ACL is stopping");
+    } else {
+      EXPECT_EQ(r.answer, "OK");
+    }
   }
   for (pid_t p : pids)
     EXPECT_NE(::kill(p, 0), 0) << "helper " << p << " still running";
+}
+
+// The host's hot path: requests submitted on the loop itself are written to a helper at once,
+// and every answer (done) comes back on the loop thread; the pool's pipes are the loop's.
+class HelperPoolOnALoopTest : public HelperPoolSquidLineTest {};
+
+TEST_P(HelperPoolOnALoopTest, EverythingRunsOnTheLoopThread) {
+  HelperPoolSettings s = auth();
+  s.children = 3;
+  start(s);
+  ASSERT_TRUE(waitFor([&] { return loop_->watched() == 2; })) << "stdout and stderr of one child";
+  constexpr int kAsks = 30;
+  std::promise<void> all;
+  std::atomic<int> answered{0}, onLoop{0}, right{0};
+  loop_->post([&] {
+    for (int i = 0; i < kAsks; ++i) {
+      std::string user = "u" + std::to_string(i);
+      pool_->submit(HelperRequest{user + (i % 2 ? " secret\n" : " guess\n"), user},
+                    [&, user, i](HelperReply r) {
+                      onLoop += std::this_thread::get_id() == loop_->threadId() ? 1 : 0;
+                      right += r.answer == (i % 2 ? "OK user=" + user
+                                                  : std::string("ERR message=\"bad password\""));
+                      if (++answered == kAsks)
+                        all.set_value();
+                    });
+    }
+  });
+  ASSERT_EQ(all.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(onLoop.load(), kAsks);
+  EXPECT_EQ(right.load(), kAsks);
+  EXPECT_EQ(metric(PoolMetric::replies), kAsks);
+  EXPECT_EQ(metric(PoolMetric::errors), 0);
+  EXPECT_LE(pool_->childPids().size(), 3u);
+  // A helper that dies is unwatched before its pipes close, and replaced.
+  auto pids = pool_->childPids();
+  for (pid_t p : pids)
+    ::kill(p, SIGKILL);
+  // Their end of stdout, seen on the loop, buries them (a request sent to two dying helpers
+  // fails: "died twice while answering", in either mode).
+  ASSERT_TRUE(
+      waitFor([&] { return metric(PoolMetric::respawns) == static_cast<int64_t>(pids.size()); }));
+  HelperReply again = askWait("carol secret");
+  EXPECT_EQ(again.answer, "OK user=carol") << again.reason << "\n" << log();
+  EXPECT_TRUE(waitFor([&] { return loop_->watched() == 2 * pool_->childPids().size(); }));
 }
 
 TEST(HelperPoolSettingsTest, ConcurrencyNeedsAChannelCodec) {
@@ -341,6 +411,12 @@ TEST(HelperPoolSettingsTest, ConcurrencyNeedsAChannelCodec) {
   s.concurrency = 2;
   EXPECT_THROW(HelperPool(s, codec, [](LogLevel, const std::string&) {}), std::invalid_argument);
 }
+
+INSTANTIATE_TEST_SUITE_P(Manager, HelperPoolSquidLineTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return std::string(param.param ? "OnALoop" : "OwnThread");
+                         });
+INSTANTIATE_TEST_SUITE_P(Manager, HelperPoolOnALoopTest, ::testing::Values(true));
 
 } // namespace
 } // namespace exaproxy::common

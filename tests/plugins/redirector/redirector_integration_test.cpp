@@ -280,6 +280,9 @@ TEST(RedirectorIntegrationTest, HelperKilledMidRequestStillAnswers) {
   EXPECT_TRUE(fileExists(marker));
   EXPECT_NE(proxy.stderrText().find("killed by signal 9"), std::string::npos);
   EXPECT_EQ(get(proxy, at(origin, "kill.test", "/")).status, 200);
+  // ABI 1.4: the helpers' pipes are the host loop's, not a thread's of the plugin.
+  EXPECT_NE(proxy.stderrText().find("helpers served on the host's event loop"), std::string::npos)
+      << proxy.stderrText();
 }
 
 TEST(RedirectorIntegrationTest, HangingHelperTimeoutPolicy) {
