@@ -222,6 +222,10 @@ int EventLoop::nextTimeoutMs() const {
 }
 
 void EventLoop::post(std::function<void()> fn) {
+  if (thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    soon_.push_back(std::move(fn)); // run() takes it before it waits again
+    return;
+  }
   bool wake;
   {
     std::lock_guard lock(mailboxMutex_);
@@ -259,6 +263,17 @@ void EventLoop::drainMailbox() {
   for (auto& fn : work_)
     fn();
   work_.clear(); // what the messages captured goes now
+}
+
+// What the loop posted to itself during this iteration; what those post in turn waits for the
+// next one (the wait before it does not sleep).
+void EventLoop::runSoon() {
+  if (soon_.empty())
+    return;
+  soonWork_.swap(soon_);
+  for (auto& fn : soonWork_)
+    fn();
+  soonWork_.clear();
 }
 
 void EventLoop::buryDead() {
@@ -319,6 +334,7 @@ void EventLoop::coalesceWait() {
 }
 
 void EventLoop::run() {
+  thread_.store(std::this_thread::get_id());
   running_ = true;
   stopRequested_ = false;
   constexpr int kMaxEvents = 256;
@@ -328,7 +344,7 @@ void EventLoop::run() {
   while (!stopRequested_) {
     if (coalesce)
       coalesceWait();
-    int n = epoll_wait(epfd_, events, kMaxEvents, nextTimeoutMs());
+    int n = epoll_wait(epfd_, events, kMaxEvents, soon_.empty() ? nextTimeoutMs() : 0);
     now_ = Clock::now();
     if (n == -1) {
       if (errno == EINTR)
@@ -347,6 +363,7 @@ void EventLoop::run() {
         slot->cb(events[i].events); // may remove its own watch: the slot then waits in garbage_
     }
     runTimers();
+    runSoon();
     if (iterationHook_)
       iterationHook_();
     garbage_.clear();
@@ -354,6 +371,14 @@ void EventLoop::run() {
     retiredCallbacks_.clear();
   }
   running_ = false;
+  thread_.store(std::thread::id{});
+  // Left for runPosted(): nothing posted is lost when the loop stops.
+  if (!soon_.empty()) {
+    std::lock_guard lock(mailboxMutex_);
+    mailbox_.insert(mailbox_.begin(), std::make_move_iterator(soon_.begin()),
+                    std::make_move_iterator(soon_.end()));
+    soon_.clear();
+  }
 }
 
 } // namespace exaproxy::net

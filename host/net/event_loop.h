@@ -8,11 +8,13 @@
 
 #include <sys/epoll.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -90,7 +92,10 @@ public:
   void run();
   // Any thread: makes run() return after the current iteration.
   void stop();
-  // Any thread: runs fn on the loop thread soon (FIFO). Wakes the loop through an eventfd.
+  // Any thread: runs fn on the loop thread soon (FIFO per posting thread), never inside the call.
+  // From another thread it goes through the mailbox and wakes the loop through an eventfd; from
+  // the loop's own thread while it runs (a plugin completing a verdict from a watch callback) it
+  // runs at the end of the current iteration, with no system call.
   void post(std::function<void()> fn);
   // After run() returned, on the thread that owns the loop now: runs what was posted since (e.g.
   // completions of worker jobs that finished during shutdown), so nothing posted is left unrun.
@@ -141,6 +146,7 @@ private:
   void runTimers();
   int nextTimeoutMs() const;
   void drainMailbox();
+  void runSoon();
   bool shouldCoalesce(int fetched, Clock::duration since);
   void coalesceWait();
 
@@ -169,6 +175,9 @@ private:
   std::vector<IoWatch::Callback> retiredCallbacks_;
   std::function<void()> iterationHook_;
 
+  std::atomic<std::thread::id> thread_{};       // the thread inside run(), else none
+  std::vector<std::function<void()>> soon_;     // loop thread: posted by itself
+  std::vector<std::function<void()>> soonWork_; // loop thread: the ones being run
   std::mutex mailboxMutex_;
   std::vector<std::function<void()>> mailbox_;
   std::vector<std::function<void()>> work_; // loop thread: the messages being run

@@ -144,8 +144,10 @@ TEST(ResourceLimits, AcceptPausesAtTheLimitNeverOverItAndSaysWhenItResumes) {
   auto open = metric(m.out, "exaproxy_connections_active");
   ASSERT_TRUE(open) << m.out.substr(0, 2000);
   EXPECT_EQ(*open, 3) << "over max_connections";
-  clients.front()->close();
-  clients.erase(clients.begin());
+  // Which three were accepted is the kernel's choice (each loop's SO_REUSEPORT socket has its
+  // own backlog, and the first client may wait in a loop that paused before it accepted any):
+  // every client leaves, so the accepted ones free their slots.
+  clients.clear();
   EXPECT_TRUE(
       waitFor([&] { return proxy.stderrText().find("accept.resumed") != std::string::npos; }, 5s))
       << proxy.stderrText();

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -82,6 +83,51 @@ TEST_F(EventLoopTest, PostFromAnotherThreadWakesTheLoop) {
   run();
   poster.join();
   EXPECT_EQ(ranOn, std::this_thread::get_id());
+}
+
+// The loop posting to itself (a plugin completing a verdict from a watch callback): never inline,
+// in order, within the iteration (before a timer due later), with no mailbox round trip.
+TEST_F(EventLoopTest, APostFromTheLoopRunsAfterTheCallbackInOrder) {
+  std::vector<std::string> order;
+  auto start = Clock::now();
+  Clock::duration ranAfter{};
+  Timer first(loop_, [&] {
+    loop_.post([&] {
+      order.push_back("a");
+      loop_.post([&] {
+        order.push_back("c"); // posted by a posted function: the next round
+        ranAfter = Clock::now() - start;
+      });
+    });
+    loop_.post([&] { order.push_back("b"); });
+    EXPECT_TRUE(order.empty()) << "ran inside post()";
+    order.push_back("callback");
+  });
+  Timer end(loop_, [&] { loop_.stop(); });
+  first.arm(Millis(1));
+  end.arm(Millis(200));
+  run();
+  EXPECT_EQ(order, (std::vector<std::string>{"callback", "a", "b", "c"}));
+  EXPECT_LT(ranAfter, Millis(150)) << "a self-post waited for the next timer";
+}
+
+// Posted by the loop to itself after its stop: run by runPosted(), never lost.
+TEST_F(EventLoopTest, ASelfPostLeftAtStopRunsInRunPosted) {
+  int ran = 0;
+  Timer t(loop_, [&] {
+    loop_.stop();
+    loop_.post([&] {
+      ++ran;
+      loop_.post([&] {
+        ++ran;
+        loop_.post([&] { ++ran; });
+      });
+    });
+  });
+  t.arm(Millis(1));
+  run();
+  loop_.runPosted();
+  EXPECT_EQ(ran, 3);
 }
 
 TEST_F(EventLoopTest, StopFromAnotherThread) {
