@@ -93,8 +93,8 @@ static void update(struct side* s, struct side* other) {
 /* Moves what side `from` has in its pipe to the other side; -1 on an error. */
 static int drain(struct side* from, struct side* to) {
   while (from->pending > 0) {
-    ssize_t m = splice(from->pipe[0], NULL, to->fd, NULL, from->pending,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    ssize_t m =
+        splice(from->pipe[0], NULL, to->fd, NULL, from->pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (m > 0) {
       from->pending -= (size_t)m;
       continue;
