@@ -54,6 +54,12 @@ void IoWatch::setEvents(uint32_t events) {
     loop_->modifyWatch(slot_, events);
 }
 
+bool IoWatch::trySetEvents(uint32_t events) {
+  if (!slot_)
+    return false;
+  return slot_->events == events || loop_->tryModifyWatch(slot_, events);
+}
+
 void IoWatch::setCallback(Callback cb) {
   if (!slot_)
     return;
@@ -123,6 +129,16 @@ IoWatch::Slot* EventLoop::addWatch(int fd, uint32_t events, IoWatch::Callback cb
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == -1)
     throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD)");
   return slot.release();
+}
+
+bool EventLoop::tryModifyWatch(IoWatch::Slot* slot, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = slot;
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, slot->fd, &ev) == -1)
+    return false;
+  slot->events = events;
+  return true;
 }
 
 void EventLoop::modifyWatch(IoWatch::Slot* slot, uint32_t events) {

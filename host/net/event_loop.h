@@ -44,6 +44,10 @@ public:
   void setCallback(Callback cb);
   // Changes the interest set; a no-op when it is unchanged (no syscall).
   void setEvents(uint32_t events);
+  // The same for a descriptor owned by code the host does not trust to keep it open (a plugin's):
+  // false, and nothing changed, when the kernel refuses (the fd was closed under the watch),
+  // where setEvents() treats that as the host's own bug and aborts.
+  bool trySetEvents(uint32_t events);
   uint32_t events() const;
   bool active() const { return slot_ != nullptr; }
   int fd() const;
@@ -136,6 +140,7 @@ private:
 
   IoWatch::Slot* addWatch(int fd, uint32_t events, IoWatch::Callback cb);
   void modifyWatch(IoWatch::Slot* slot, uint32_t events);
+  bool tryModifyWatch(IoWatch::Slot* slot, uint32_t events);
   void removeWatch(IoWatch::Slot* slot);
 
   void timerArm(Timer* t, Clock::time_point deadline);

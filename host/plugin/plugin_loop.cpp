@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <system_error>
 
 namespace exaproxy::plugin {
 
@@ -146,13 +147,16 @@ int64_t LoopBinding::addWatch(int fd, uint32_t events, exaproxy_watch_fn fn, voi
   w->fn = fn;
   w->arg = arg;
   Watch* raw = w.get();
-  w->io = std::make_unique<net::IoWatch>(*core_->loop, fd, toEpoll(events), [raw](uint32_t ready) {
-    uint32_t bits = fromEpoll(ready, raw->interest);
-    if (bits)
-      raw->fn(raw->arg, raw->fd, bits); // may remove this watch: nothing of it is used after
-  });
-  if (!w->io->active())
-    return EXAPROXY_E_INVALID; // epoll refused it (a regular file...)
+  try {
+    w->io =
+        std::make_unique<net::IoWatch>(*core_->loop, fd, toEpoll(events), [raw](uint32_t ready) {
+          uint32_t bits = fromEpoll(ready, raw->interest);
+          if (bits)                           // may remove this watch: nothing of it
+            raw->fn(raw->arg, raw->fd, bits); // is used after
+        });
+  } catch (const std::system_error&) {
+    return EXAPROXY_E_INVALID; // epoll refused it (a regular file, a descriptor it holds...)
+  }
   int64_t id = nextId_++;
   watchedFds_[fd] = id;
   watches_[id] = std::move(w);
@@ -167,8 +171,10 @@ int32_t LoopBinding::setWatch(int64_t id, uint32_t events) {
     return EXAPROXY_E_NOT_FOUND;
   if (events & ~kWatchBits)
     return EXAPROXY_E_INVALID;
+  // A plugin that closed the fd under its watch gets an error, not a host abort.
+  if (!it->second->io->trySetEvents(toEpoll(events)))
+    return EXAPROXY_E_INVALID;
   it->second->interest = events;
-  it->second->io->setEvents(toEpoll(events));
   return EXAPROXY_OK;
 }
 

@@ -108,6 +108,11 @@ if [ ! -s "$tmp/ready" ]; then
   exit 1
 fi
 proxy=$(head -n 1 "$tmp/ready")
+# The origin (python's http.server) may still be starting on a loaded machine.
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null --noproxy '*' "http://127.0.0.1:$origin_port/" && break
+  sleep 0.1
+done
 grep -q "plugin.refused" "$tmp/err.log" && bad "a plugin was refused: $(grep plugin.refused "$tmp/err.log")"
 grep -q "plugin.reload_done loaded=10-xff,20-acl,30-headers,50-redirector" "$tmp/err.log" &&
   ok "the four plugins loaded" || bad "plugins: $(grep plugin.reload_done "$tmp/err.log")"

@@ -364,7 +364,8 @@ typedef struct exaproxy_host_api {
   int64_t (*watch_add)(exaproxy_host* host, int fd, uint32_t events, exaproxy_watch_fn fn,
                        void* arg);
   /* THREAD: the instance's loop. Changes what a watch waits for (no system call when
-   * unchanged). EXAPROXY_OK, EXAPROXY_E_NOT_FOUND, EXAPROXY_E_INVALID (unknown bits). */
+   * unchanged). EXAPROXY_OK, EXAPROXY_E_NOT_FOUND, EXAPROXY_E_INVALID (unknown bits, or the fd
+   * was closed under the watch: nothing changed; remove the watch). */
   int32_t (*watch_set)(exaproxy_host* host, int64_t watch, uint32_t events);
   /* THREAD: the instance's loop; also from the watch's own callback. After it returns, fn is not
    * called again for this watch. EXAPROXY_OK or EXAPROXY_E_NOT_FOUND. */

@@ -212,6 +212,24 @@ TEST_F(Abi14Test, TheWritersEndAndAFullPipeAreReported) {
   EXPECT_EQ(reader.events.load(), uint32_t{EXAPROXY_WATCH_READ});
 }
 
+// A plugin that closes its fd under a watch (against the contract) gets an error from
+// watch_set, not a host abort; the watch can still be removed.
+TEST_F(Abi14Test, AWatchWhoseFdWasClosedIsRefusedNotFatal) {
+  startLoop();
+  Seen seen;
+  seen.host = &host_;
+  onLoop([&] {
+    seen.id = api().watch_add(&host_, pipe_[0], EXAPROXY_WATCH_READ, recordWatch, &seen);
+  });
+  ASSERT_GT(seen.id, 0);
+  ::close(pipe_[0]);
+  pipe_[0] = -1;
+  onLoop([&] {
+    EXPECT_EQ(api().watch_set(&host_, seen.id, EXAPROXY_WATCH_WRITE), EXAPROXY_E_INVALID);
+    EXPECT_EQ(api().watch_remove(&host_, seen.id), EXAPROXY_OK);
+  });
+}
+
 struct TimerSeen {
   std::atomic<int> fired{0};
   std::chrono::steady_clock::time_point at;
