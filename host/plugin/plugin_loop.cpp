@@ -228,11 +228,10 @@ int32_t LoopBinding::cancelTimer(int64_t id) {
 }
 
 void LoopBinding::clear(bool loopRunning) {
-  {
-    std::lock_guard lock(clearedMutex_);
-    if (cleared_)
-      return; // a close() posted before detach() ran its clear late (runPosted): nothing left
-  }
+  // Held throughout: detach() on loop 0's thread and a close() on another may both clear.
+  std::lock_guard lock(clearedMutex_);
+  if (cleared_)
+    return; // a close() posted before detach() ran its clear late (runPosted): nothing left
   loopRunning = loopRunning && core_->loop != nullptr;
   watchedFds_.clear();
   watches_.clear();
@@ -242,7 +241,6 @@ void LoopBinding::clear(bool loopRunning) {
       core_->loop->deferDestroy(std::move(t->timer));
   }
   timers_.clear();
-  std::lock_guard lock(clearedMutex_);
   cleared_ = true;
   clearedCv_.notify_all();
 }
@@ -268,6 +266,8 @@ void LoopBinding::close() {
     clear(false); // never attached, or stopped: no loop thread touches them
     return;
   }
+  // Loop 0 clears it, or detaches (which clears every binding) when its thread ends: a close()
+  // waiting on another loop during shutdown is released either way.
   std::unique_lock lock(clearedMutex_);
   clearedCv_.wait(lock, [this] { return cleared_; });
 }

@@ -6,12 +6,13 @@
 //   PluginRuntime owns a PluginLoop; every instance it creates gets a LoopBinding (bind()).
 //   Server::start(): runtime->pluginLoop().attach(loop0) before loop 0 runs; what was posted
 //   earlier (create() at start-up) runs once it does.
-//   Server::stop(): after loop 0's thread ended, detach(): every binding's watches and timers go,
-//   later calls answer EXAPROXY_E_UNAVAILABLE.
+//   Loop 0's thread, when run() returns (and Server::stop() again, idempotent): detach(): every
+//   binding's watches and timers go, later calls answer EXAPROXY_E_UNAVAILABLE.
 //   ~LoadedPlugin: binding->close() before the plugin's destroy(), on any thread.
 //
 // Threads: post() and current() from any thread; the watch and timer functions on the loop only
-// (they answer EXAPROXY_E_UNAVAILABLE elsewhere); attach/detach on the main thread.
+// (they answer EXAPROXY_E_UNAVAILABLE elsewhere); attach on the main thread, detach as
+// said beside it.
 #pragma once
 
 #include "exaproxy/abi.h"
@@ -59,8 +60,9 @@ public:
 
   // Main thread: `loop` (not yet running, or running) carries the plugins' watches from now on.
   void attach(net::EventLoop& loop);
-  // Main thread, once the loop's thread has ended: removes every binding's watches and timers
-  // (this thread owns the loop now) and refuses everything after. Idempotent.
+  // Once the loop's run() has returned, on the thread that owns the loop then (loop 0's own, as
+  // its last act; Server::stop() on main again): removes every binding's watches and timers and
+  // refuses everything after. Idempotent.
   void detach();
   // A new instance's binding.
   std::shared_ptr<LoopBinding> bind();

@@ -121,10 +121,17 @@ std::vector<Endpoint> Server::start() {
       if (!flush->armed() && AccessLog::threadPendingBytes() > 0)
         flush->arm(kAccessLogFlush);
     });
-    l.thread = std::thread([loop, i] {
+    plugin::PluginLoop* plugins =
+        i == 0 && shared_.runtime ? &shared_.runtime->pluginLoop() : nullptr;
+    l.thread = std::thread([loop, i, plugins] {
       pthread_setname_np(pthread_self(), ("exaproxy-loop" + std::to_string(i)).c_str());
       AccessLog::instance().setThreadBatching(true);
       loop->run();
+      // Loop 0 has ended: its thread still owns it, so the plugins' watches go here and now. A
+      // close() on another loop that waits for loop 0 (the last transaction of an old instance,
+      // during shutdown) is released before Server::stop() joins that loop.
+      if (plugins)
+        plugins->detach();
       AccessLog::instance().setThreadBatching(false); // flushes what is left
     });
     loops_.push_back(std::move(l));
