@@ -138,7 +138,8 @@ exaproxy_str reqMethod(exaproxy_txn* t) { return t && t->req ? str(t->req->metho
 exaproxy_str reqUrl(exaproxy_txn* t) {
   if (!t || !t->req)
     return str({});
-  t->urlCache = t->req->url();
+  t->urlCache.clear(); // keeps its capacity: a plugin asking again costs no allocation
+  t->req->appendUrl(t->urlCache);
   return str(t->urlCache);
 }
 

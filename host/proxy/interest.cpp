@@ -20,6 +20,13 @@ bool wantClient(TxState state, const View& ex, const Tunnel& tunnel) {
   case TxState::Idle:
   case TxState::ReadingHead:
     return ex.down.in.size() < ex.cfg.maxRequestHead + kReadChunk;
+  case TxState::Filtering:
+  case TxState::Resolving:
+  case TxState::Connecting:
+    // Waiting for a verdict, an address or a connect: keep reading what fits beside the head (a
+    // pipelined request, the start of a body), so that a request whose verdict is pending costs
+    // no epoll_ctl to stop reading and another to start again.
+    return ex.down.in.size() < ex.cfg.maxRequestHead;
   case TxState::Forwarding:
   case TxState::Relaying:
     // Reading on (into the room left) while the response flows costs nothing and saves two
