@@ -303,11 +303,16 @@ int32_t clientSetAddress(exaproxy_txn* t, exaproxy_str ip) {
 
 exaproxy_str clientUser(exaproxy_txn* t) { return t ? str(t->identity.user) : str({}); }
 
+bool validUser(std::string_view u) {
+  return u.size() <= 256 &&
+         u.find_first_of(std::string_view("\r\n\0 \t", 5)) == std::string_view::npos;
+}
+
 int32_t clientSetUser(exaproxy_txn* t, exaproxy_str user) {
   if (!t)
     return EXAPROXY_E_INVALID;
   auto u = sv(user);
-  if (u.size() > 256 || u.find_first_of(std::string_view("\r\n\0 \t", 5)) != std::string_view::npos)
+  if (!validUser(u))
     return EXAPROXY_E_INVALID;
   t->identity.user = std::string(u);
   markChange(*t, kSetIdentity);
@@ -616,6 +621,66 @@ int32_t verdictSetPage(exaproxy_verdict* v, int32_t status, exaproxy_str templat
   return EXAPROXY_OK;
 }
 
+// ---- 1.5: connections, notes, the user from any thread ------------------------------------------
+
+uint64_t connId(exaproxy_txn* t) { return t ? t->connection : 0; }
+
+int32_t noteSet(exaproxy_txn* t, exaproxy_str key, exaproxy_str value, uint32_t flags) {
+  if (!t)
+    return EXAPROXY_E_INVALID;
+  try {
+    return setNote(t->notes, sv(key), sv(value), flags) ? EXAPROXY_OK : EXAPROXY_E_INVALID;
+  } catch (...) {
+    return EXAPROXY_E_INVALID;
+  }
+}
+
+int32_t noteGet(exaproxy_txn* t, exaproxy_str key, exaproxy_str* value) {
+  const Note* n = t ? findNote(t->notes, sv(key)) : nullptr;
+  if (!n)
+    return EXAPROXY_E_NOT_FOUND;
+  if (value)
+    *value = str(n->value);
+  return EXAPROXY_OK;
+}
+
+size_t noteCount(exaproxy_txn* t) { return t ? t->notes.size() : 0; }
+
+int32_t noteAt(exaproxy_txn* t, size_t index, exaproxy_str* key, exaproxy_str* value,
+               uint32_t* flags) {
+  if (!t || index >= t->notes.size())
+    return EXAPROXY_E_NOT_FOUND;
+  const Note& n = t->notes[index];
+  if (key)
+    *key = str(n.key);
+  if (value)
+    *value = str(n.value);
+  if (flags)
+    *flags = n.flags;
+  return EXAPROXY_OK;
+}
+
+int32_t verdictSetNote(exaproxy_verdict* v, exaproxy_str key, exaproxy_str value, uint32_t flags) {
+  if (!v)
+    return EXAPROXY_E_INVALID;
+  try {
+    return setNote(v->notes, sv(key), sv(value), flags) ? EXAPROXY_OK : EXAPROXY_E_INVALID;
+  } catch (...) {
+    return EXAPROXY_E_INVALID;
+  }
+}
+
+int32_t verdictSetUser(exaproxy_verdict* v, exaproxy_str user) {
+  if (!v || !validUser(sv(user)))
+    return EXAPROXY_E_INVALID;
+  try {
+    v->user = std::string(sv(user));
+  } catch (...) {
+    return EXAPROXY_E_INVALID;
+  }
+  return EXAPROXY_OK;
+}
+
 const exaproxy_host_api kApi = {
     sizeof(exaproxy_host_api),
     EXAPROXY_ABI_MAJOR,
@@ -676,6 +741,13 @@ const exaproxy_host_api kApi = {
     watchRemove,
     timerStart,
     timerCancel,
+    connId,
+    noteSet,
+    noteGet,
+    noteCount,
+    noteAt,
+    verdictSetNote,
+    verdictSetUser,
 };
 
 } // namespace

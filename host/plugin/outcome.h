@@ -54,8 +54,9 @@ const char* toString(Outcome::Kind kind);
 
 // Where a transaction came from; plugins see it through client_address / listener_address.
 struct TxInfo {
-  Endpoint client;   // the TCP peer, or the PROXY protocol source
-  Endpoint listener; // the local address it came in on
+  Endpoint client;         // the TCP peer, or the PROXY protocol source
+  Endpoint listener;       // the local address it came in on
+  uint64_t connection = 0; // the client connection's id (conn_id, ABI 1.5)
 };
 
 // The client as later plugins and the access log see it (plugins may change it).

@@ -139,6 +139,7 @@ Outcome failurePolicy(const ChainLink& link, bool timeout, const std::string& ra
 Outcome Chain::onAccept(const TxInfo& info) const {
   exaproxy_txn txn;
   txn.chain = this;
+  txn.connection = info.connection;
   txn.identity.address = info.client.address.toString();
   txn.listenerEndpoint = info.listener;
   for (size_t i = 0; i < links_.size(); ++i) {
@@ -167,6 +168,19 @@ Outcome Chain::onAccept(const TxInfo& info) const {
       return o;
   }
   return Outcome{};
+}
+
+void Chain::onConnectionClose(uint64_t connection) const {
+  for (const auto& link : links_) {
+    const auto& d = link.plugin->descriptor();
+    if (!EXAPROXY_HAS_FIELD(&d, exaproxy_plugin, on_connection_close) || !d.on_connection_close)
+      continue;
+    try {
+      d.on_connection_close(link.plugin->instance(), connection);
+    } catch (...) { // undefined behaviour by the ABI's rules; contained when the unwinder lets us
+      link.plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 }
 
 } // namespace exaproxy::plugin

@@ -37,6 +37,9 @@ public:
   // Loop thread: runs every on_accept hook in order (synchronous only). Continue, or Deny (the
   // session closes the connection; with status 403 the lead may answer a page first).
   Outcome onAccept(const TxInfo& info) const;
+  // Loop thread: tells every plugin with an on_connection_close hook (ABI 1.5) that the client
+  // connection `connection` closed. The session calls it once, after its last on_done.
+  void onConnectionClose(uint64_t connection) const;
 
 private:
   std::vector<ChainLink> links_;

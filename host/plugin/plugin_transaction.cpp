@@ -72,6 +72,7 @@ PluginTransaction::PluginTransaction(ChainPtr chain, net::EventLoop& loop,
   txn_.owner = this;
   txn_.loop = &loop;
   txn_.pool = pool;
+  txn_.connection = info.connection;
   txn_.identity.address = info.client.address.toString();
   txn_.listenerEndpoint = info.listener;
   // txn_.data is sized by the first txn_set_data() (txn_data() reads a missing slot as null).
@@ -155,6 +156,8 @@ void PluginTransaction::step() {
 bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
                               const std::string& why) {
   const auto& link = chain_->links()[i];
+  if (action >= EXAPROXY_CONTINUE && action <= EXAPROXY_DENY)
+    applyCarried(txn_, i, v);
   switch (action) {
   case EXAPROXY_CONTINUE:
     return false;
@@ -280,6 +283,9 @@ Outcome PluginTransaction::runResponse(http::ResponseHead& resp) {
     int32_t action = detail::callHook(*link.plugin, hook, &txn_, &v, why);
     txn_.current = kNone;
     detail::countVerdict(*link.plugin, action);
+    if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE || action == EXAPROXY_RESPOND ||
+        action == EXAPROXY_REDIRECT || action == EXAPROXY_DENY)
+      applyCarried(txn_, i, v);
     if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE)
       continue;
     if (action == EXAPROXY_RESPOND || action == EXAPROXY_REDIRECT || action == EXAPROXY_DENY) {

@@ -92,6 +92,8 @@ public:
   // The client as the access log should show it (plugins may have changed it).
   const Identity& identity() const { return txn_.identity; }
   void setIdentity(Identity identity) { txn_.identity = std::move(identity); }
+  // The notes plugins left (ABI 1.5); those with EXAPROXY_NOTE_LOG go to the access log.
+  const Notes& notes() const { return txn_.notes; }
   // The final Outcome of runRequest (Continue until then), for the access log.
   const Outcome& requestOutcome() const { return outcome_; }
   bool waiting() const { return waiting_ != kNone; }

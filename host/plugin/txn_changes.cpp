@@ -45,4 +45,16 @@ std::string rewrittenBy(const exaproxy_txn& t) {
   return out;
 }
 
+void applyCarried(exaproxy_txn& t, size_t link, const exaproxy_verdict& v) {
+  for (const auto& n : v.notes)
+    setNote(t.notes, n.key, n.value, n.flags); // checked when carried; only the count can refuse
+  if (v.user) {
+    t.identity.user = *v.user;
+    size_t running = t.current;
+    t.current = link; // the identity is this link's, whenever its verdict arrives
+    markChange(t, kSetIdentity);
+    t.current = running;
+  }
+}
+
 } // namespace exaproxy::plugin

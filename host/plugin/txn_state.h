@@ -5,10 +5,12 @@
 #include "core/ip_address.h"
 #include "exaproxy/abi.h"
 #include "plugin/outcome.h"
+#include "plugin/txn_notes.h"
 #include "plugin/url_edit.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,7 @@ class PluginTransaction;
 // accept hook); used only on the loop thread.
 struct exaproxy_txn {
   uint64_t id = 0;
+  uint64_t connection = 0; // conn_id(): the client connection's id (ABI 1.5)
   const exaproxy::plugin::Chain* chain = nullptr;
   exaproxy::plugin::PluginTransaction* owner = nullptr; // null during on_accept
   exaproxy::net::EventLoop* loop = nullptr;
@@ -46,8 +49,9 @@ struct exaproxy_txn {
   exaproxy_pending taken = 0;          // pending_handle() of the running hook, 0 if none
   bool allowPending = false;           // the running hook may answer PENDING
   bool rewritten = false;
-  std::vector<void*> data;      // txn_data slot per chain link
-  std::vector<uint8_t> changes; // kChanged* bits per chain link: what each changed in the request
+  std::vector<void*> data;       // txn_data slot per chain link
+  std::vector<uint8_t> changes;  // kChanged* bits per chain link: what each changed in the request
+  exaproxy::plugin::Notes notes; // note_set / verdict_set_note (ABI 1.5)
 };
 
 namespace exaproxy::plugin {
@@ -73,4 +77,13 @@ struct exaproxy_verdict {
   // Request edits (verdict_set_url / verdict_edit_header, ABI 1.2), in call order; applied on the
   // loop when the verdict is delivered as REWRITE.
   std::vector<exaproxy::plugin::RequestEdit> edits;
+  // Notes and the user a verdict carries (ABI 1.5), applied on the loop with the verdict.
+  exaproxy::plugin::Notes notes;
+  std::optional<std::string> user;
 };
+
+namespace exaproxy::plugin {
+// What a verdict of chain link `link` carries besides its action (ABI 1.5): its notes are set on
+// the transaction and its user becomes the client's (recorded as that link's identity change).
+void applyCarried(exaproxy_txn& t, size_t link, const exaproxy_verdict& v);
+} // namespace exaproxy::plugin

@@ -23,6 +23,7 @@ ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
     : ctx_(ctx), cfg_(ctx.config()), peer_(peer), tcpPeer_(peer), listener_(listener),
       listenerEndpoint_(listenerEndpoint), timer_(ctx.loop(), [this] { onTimeout(); }) {
   down_.fd = std::move(fd);
+  connId_ = ctx_.shared().lastConnectionId.fetch_add(1, std::memory_order_relaxed) + 1;
   connStart_ = ctx_.loop().now();
   bump(ctx_.counters().connections_accepted);
   bump(ctx_.counters().connections_active);
@@ -32,6 +33,7 @@ ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
 }
 
 ClientSession::~ClientSession() {
+  filters_.endConnection(ctx_, connId_, counted_); // after the on_done of the last transaction
   exaproxy::drop(ctx_.counters().connections_active);
   if (state_ == TxState::Idle)
     exaproxy::drop(ctx_.counters().connections_idle);
@@ -47,7 +49,7 @@ Exchange ClientSession::ex() {
     tx_.reset(
         detail::takeTx<Transaction>(http::Limits{cfg_->maxRequestHead, cfg_->maxUri}).release());
   return Exchange{ctx_, *cfg_, peer_, tcpPeer_, listenerEndpoint_, *tx_,
-                  cur_, down_, up_,   totals_,  closeAfter_};
+                  cur_, down_, up_,   totals_,  closeAfter_,       connId_};
 }
 
 void ClientSession::start() {
@@ -73,7 +75,7 @@ bool ClientSession::welcome() {
   // max_connections_per_client counts the client: with PROXY protocol, the address the header
   // carries (peer_ is final now, so the destructor releases this slot).
   counted_ = ctx_.shared().admitClient(peer_.address, cfg_->maxConnectionsPerClient);
-  switch (admitConnection(ctx_, counted_, peer_, listenerEndpoint_)) {
+  switch (admitConnection(ctx_, counted_, peer_, listenerEndpoint_, connId_)) {
   case Welcome::Admitted:
     setState(TxState::Idle);
     timer_.arm(cfg_->headerRead);
@@ -305,10 +307,7 @@ bool ClientSession::apply(Next n) {
 }
 
 void ClientSession::updateInterest() {
-  auto want = interestFor(state_, *cfg_, down_, up_, cur_, tunnel_);
-  down_.watch.setEvents(want.client);
-  if (up_.valid())
-    up_.s.watch.setEvents(want.upstream);
+  applyInterest(interestFor(state_, *cfg_, down_, up_, cur_, tunnel_), down_, up_);
 }
 
 // ---------------------------------------------------------------------------------------------

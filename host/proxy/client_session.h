@@ -90,7 +90,8 @@ private:
   net::Timer timer_;
   TxState state_ = TxState::Idle;
   bool closed_ = false;
-  bool counted_ = false; // holds a per-client slot in ProxyShared
+  bool counted_ = false; // holds a per-client slot in ProxyShared (and the accept hooks ran)
+  uint64_t connId_ = 0;  // the plugins' conn_id
   net::Clock::time_point connStart_;
 
   net::Stream down_; // the client

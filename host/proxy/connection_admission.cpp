@@ -8,7 +8,7 @@
 namespace exaproxy::proxy {
 
 Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& client,
-                        const Endpoint& listener) {
+                        const Endpoint& listener, uint64_t connection) {
   if (!counted) {
     bump(ctx.counters().connections_refused);
     logDenial("client.refused: too many connections from this address",
@@ -17,7 +17,7 @@ Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& client,
     return Welcome::TooMany;
   }
   if (auto* runtime = ctx.shared().runtime) {
-    auto verdict = runtime->chain()->onAccept(plugin::TxInfo{client, listener});
+    auto verdict = runtime->chain()->onAccept(plugin::TxInfo{client, listener, connection});
     if (verdict.kind == plugin::Outcome::Kind::Deny) {
       bump(ctx.counters().denied);
       logDenial("client.refused plugin=" + verdict.plugin,

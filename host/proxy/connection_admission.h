@@ -21,9 +21,9 @@ enum class Welcome {
 };
 
 // `counted`: the connection got a per-client slot (max_connections_per_client, counted by `client`,
-// the address after PROXY protocol).
+// the address after PROXY protocol). `connection`: its id, as the accept hooks see it (conn_id).
 Welcome admitConnection(LoopContext& ctx, bool counted, const Endpoint& client,
-                        const Endpoint& listener);
+                        const Endpoint& listener, uint64_t connection);
 
 // Whether the TCP peer may send the PROXY header this listener expects.
 bool proxyPeerTrusted(LoopContext& ctx, const ListenerConfig& listener, const Endpoint& tcpPeer);

@@ -51,7 +51,8 @@ struct Exchange {
   net::Stream& down; // the client
   Upstream& up;
   SessionTotals& totals;
-  bool& closeAfter; // close the client connection once this response is written
+  bool& closeAfter;        // close the client connection once this response is written
+  uint64_t connection = 0; // the client connection's id (plugins' conn_id)
 };
 
 } // namespace exaproxy::proxy

@@ -28,9 +28,9 @@ void FilterStage::run(const Exchange& ex, plugin::PluginTransaction::Callback on
   if (!runtime) {
     onVerdict(plugin::Outcome{});
   } else {
-    tx_ = std::make_unique<plugin::PluginTransaction>(runtime->chain(), ex.ctx.loop(),
-                                                      ex.ctx.shared().workers,
-                                                      plugin::TxInfo{ex.client, ex.listener});
+    tx_ = std::make_unique<plugin::PluginTransaction>(
+        runtime->chain(), ex.ctx.loop(), ex.ctx.shared().workers,
+        plugin::TxInfo{ex.client, ex.listener, ex.connection});
     tx_->runRequest(ex.tx.req, std::move(onVerdict));
   }
   running_ = false;
@@ -147,6 +147,13 @@ std::optional<Next> FilterStage::onResponse(const Exchange& ex) {
 void FilterStage::release(net::EventLoop& loop) {
   if (tx_)
     loop.deferDestroy(std::move(tx_));
+}
+
+void FilterStage::endConnection(LoopContext& ctx, uint64_t connection, bool admitted) {
+  tx_.reset();
+  auto* runtime = ctx.shared().runtime;
+  if (admitted && runtime && !ctx.tearingDown())
+    runtime->chain()->onConnectionClose(connection);
 }
 
 std::string FilterStage::pluginPage(const Exchange& ex, const plugin::Outcome& o, int status,

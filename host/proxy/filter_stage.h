@@ -34,6 +34,10 @@ public:
   plugin::PluginTransaction* transaction() { return tx_.get(); }
   // The request is done: the walk is destroyed after this dispatch (it may be on the stack).
   void release(net::EventLoop& loop);
+  // The client connection is gone (from the session's destructor): the walk still held is
+  // destroyed (its on_done runs), then, when the accept hooks ran (`admitted`) and the loop is
+  // not being torn down, the plugins' on_connection_close hooks.
+  void endConnection(LoopContext& ctx, uint64_t connection, bool admitted);
 
 private:
   std::string pluginPage(const Exchange& ex, const plugin::Outcome& o, int status,

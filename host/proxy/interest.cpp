@@ -71,4 +71,10 @@ Interest interestFor(TxState state, const HostConfig& cfg, const net::Stream& do
   return i;
 }
 
+void applyInterest(const Interest& want, net::Stream& down, Upstream& up) {
+  down.watch.setEvents(want.client);
+  if (up.valid())
+    up.s.watch.setEvents(want.upstream);
+}
+
 } // namespace exaproxy::proxy

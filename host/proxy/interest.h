@@ -21,4 +21,7 @@ struct Interest {
 Interest interestFor(TxState state, const HostConfig& cfg, const net::Stream& down,
                      const Upstream& up, const TxProgress& cur, const Tunnel& tunnel);
 
+// Sets each socket's watch to what `want` says (the upstream's only while there is one).
+void applyInterest(const Interest& want, net::Stream& down, Upstream& up);
+
 } // namespace exaproxy::proxy

@@ -46,6 +46,7 @@ LoopContext::LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig>
 
 LoopContext::~LoopContext() {
   // Sessions first: they hold resolver handles and pool references.
+  tearingDown_ = true;
   sessions_.clear();
 }
 

@@ -71,6 +71,9 @@ public:
   const LocalHost& localHost() const { return *localHost_; }
   const http::ErrorPages& errorPages() const { return *errorPages_; }
   bool draining() const { return draining_; }
+  // The loop is being torn down: sessions destroyed now do not tell the plugins their
+  // connection closed (the instances go right after; their transactions may outlive them).
+  bool tearingDown() const { return tearingDown_; }
 
   // Called by a session when it ends (from one of its own callbacks): destroyed after dispatch.
   void release(ClientSession* session);
@@ -99,6 +102,7 @@ private:
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   net::Timer resumeTimer_;
   bool draining_ = false;
+  bool tearingDown_ = false;
   bool acceptPaused_ = false;             // at max_connections (accept.paused logged)
   net::Clock::time_point pausedAt_{};     // when, for accept.resumed
   net::Clock::time_point exhaustedLog_{}; // the last descriptors_exhausted line (rate limit)

@@ -14,6 +14,7 @@ class WorkerPool;
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -24,8 +25,9 @@ struct ProxyShared {
   std::vector<Endpoint> listenEndpoints; // what the listeners are bound to
   std::atomic<size_t> connections{0};    // client connections open, all loops
   std::atomic<bool> draining{false};
-  plugin::PluginRuntime* runtime = nullptr; // the plugin chain snapshots come from here
-  workers::WorkerPool* workers = nullptr;   // blocking work (plugins, file reads)
+  std::atomic<uint64_t> lastConnectionId{0}; // conn_id of plugins (ABI 1.5): ids start at 1
+  plugin::PluginRuntime* runtime = nullptr;  // the plugin chain snapshots come from here
+  workers::WorkerPool* workers = nullptr;    // blocking work (plugins, file reads)
 
   // Per client address connection counts ([limits] max_connections_per_client).
   bool admitClient(const IpAddress& a, size_t limit) {

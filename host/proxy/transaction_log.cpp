@@ -78,6 +78,7 @@ void logAccess(const Exchange& ex, plugin::PluginTransaction* plugins) {
   // The record holds views: these strings live until write() returned.
   std::string peerText;
   std::string upstreamText;
+  std::string noteText;
   std::string& url = detail::urlScratch();
   if (cur.haveRequest)
     ex.tx.req.appendUrl(url);
@@ -95,6 +96,11 @@ void logAccess(const Exchange& ex, plugin::PluginTransaction* plugins) {
   if (plugins)
     r.user = plugins->identity().user;
   r.note = ex.tx.note;
+  if (plugins && !plugins->notes().empty()) { // the notes plugins want logged follow the decision
+    noteText = ex.tx.note;
+    plugin::appendLoggedNotes(noteText, plugins->notes());
+    r.note = noteText;
+  }
   r.resultCode = cur.resultCode.empty() ? std::string_view("NONE_NONE") : cur.resultCode;
   r.status = cur.status;
   r.bytesSent = cur.bytesToClient;

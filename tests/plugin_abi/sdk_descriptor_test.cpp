@@ -57,7 +57,8 @@ TEST(SdkDescriptor, TargetMinorDeclaresThatMinorAndItsSize) {
   EXPECT_EQ(p.abi_major, 1);
   EXPECT_EQ(p.abi_minor, 0);
   EXPECT_EQ(p.size, offsetof(exaproxy_plugin, description)) << "the 1.0 descriptor";
-  EXPECT_EQ(EXAPROXY_PLUGIN_SIZE_AS_OF(1), sizeof(exaproxy_plugin));
+  EXPECT_EQ(EXAPROXY_PLUGIN_SIZE_AS_OF(1), offsetof(exaproxy_plugin, on_connection_close))
+      << "1.1 to 1.4 end before the 1.5 hook";
   EXPECT_EQ(EXAPROXY_PLUGIN_SIZE_AS_OF(EXAPROXY_ABI_MINOR), sizeof(exaproxy_plugin));
 }
 

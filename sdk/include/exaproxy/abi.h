@@ -124,6 +124,16 @@ enum {
   EXAPROXY_WATCH_WRITE = 1u << 1 /* writable, or an error (a write then says which) */
 };
 
+/* Flags of a transaction note (note_set, verdict_set_note; ABI 1.5). Bits; append-only. */
+enum {
+  EXAPROXY_NOTE_LOG = 1u << 0 /* also written in the access log's last field, as key=value */
+};
+
+/* Bounds of notes (ABI 1.5): longer keys or values, or more notes, are refused. */
+#define EXAPROXY_NOTE_KEY_MAX 64
+#define EXAPROXY_NOTE_VALUE_MAX 1024
+#define EXAPROXY_NOTES_MAX 64
+
 /* Callbacks on the instance's event loop (ABI 1.4). THREAD: that loop. They must not block and
  * must not unwind (no exception, no longjmp). */
 typedef void (*exaproxy_loop_fn)(void* arg);
@@ -377,6 +387,41 @@ typedef struct exaproxy_host_api {
   /* THREAD: the instance's loop. A timer not yet run never runs. EXAPROXY_OK, or
    * EXAPROXY_E_NOT_FOUND (it ran already, or no such timer). */
   int32_t (*timer_cancel)(exaproxy_host* host, int64_t timer);
+
+  /* ---- 1.5: connections, notes, the user from any thread ----
+   * Client connections have ids, so that a plugin can keep state for one connection across its
+   * requests (an NTLM or Negotiate handshake is bound to its connection) and drop it when the
+   * connection closes (exaproxy_plugin.on_connection_close). Notes are key=value strings a
+   * plugin attaches to a transaction: later plugins read them (an external ACL's group or tag
+   * reaching an ACL), and those set with EXAPROXY_NOTE_LOG are written in the access log. */
+  /* THREAD: the transaction's loop. The client connection's id: nonzero, unique in the process,
+   * the same for every transaction of one connection (and for its on_accept). */
+  uint64_t (*conn_id)(exaproxy_txn* txn);
+  /* THREAD: the transaction's loop, during a hook. Sets note `key` (replacing its value and flags
+   * if it is set; a new key is added after the others). Key: 1 to EXAPROXY_NOTE_KEY_MAX bytes of
+   * [A-Za-z0-9_.-]; value: at most EXAPROXY_NOTE_VALUE_MAX bytes, no control byte. At most
+   * EXAPROXY_NOTES_MAX notes. EXAPROXY_OK or EXAPROXY_E_INVALID. */
+  int32_t (*note_set)(exaproxy_txn* txn, exaproxy_str key, exaproxy_str value, uint32_t flags);
+  /* THREAD: the transaction's loop. *value_out (OWNERSHIP: host, borrowed until the next note_set
+   * of this transaction) gets note `key` (exact, case-sensitive). EXAPROXY_OK or
+   * EXAPROXY_E_NOT_FOUND. */
+  int32_t (*note_get)(exaproxy_txn* txn, exaproxy_str key, exaproxy_str* value_out);
+  /* THREAD: the transaction's loop. How many notes the transaction has, and note `index` in the
+   * order they were first set (EXAPROXY_E_NOT_FOUND past the end); outputs borrowed as above.
+   * flags_out may be NULL. */
+  size_t (*note_count)(exaproxy_txn* txn);
+  int32_t (*note_at)(exaproxy_txn* txn, size_t index, exaproxy_str* key_out,
+                     exaproxy_str* value_out, uint32_t* flags_out);
+  /* THREAD: as the verdict's other setters (any thread for one from verdict_new). A note the
+   * verdict carries: set (as note_set) when the host applies the verdict on the loop, whatever
+   * its action but EXAPROXY_ERROR, so that a PENDING verdict completed from another thread can
+   * leave notes. Same rules as note_set; EXAPROXY_OK or EXAPROXY_E_INVALID. */
+  int32_t (*verdict_set_note)(exaproxy_verdict* v, exaproxy_str key, exaproxy_str value,
+                              uint32_t flags);
+  /* THREAD: as above. The user the verdict establishes (as client_set_user when applied: the
+   * user later plugins, helpers and the access log see). No CR/LF/NUL/space, at most 256 bytes;
+   * EXAPROXY_OK or EXAPROXY_E_INVALID. */
+  int32_t (*verdict_set_user)(exaproxy_verdict* v, exaproxy_str user);
 } exaproxy_host_api;
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */
@@ -421,6 +466,12 @@ typedef struct exaproxy_plugin {
 
   /* ---- 1.1 ---- */
   const char* description; /* one line for the UI; may be NULL */
+
+  /* ---- 1.5 ---- */
+  /* THREAD: the connection's loop. A client connection that reached the plugins (its accept hooks
+   * ran) has closed: forget what was kept for conn_id. Called once per connection and instance
+   * serving then, after the on_done of the connection's last transaction. Optional. */
+  void (*on_connection_close)(void* instance, uint64_t conn_id);
 } exaproxy_plugin;
 
 /* The entry symbol. THREAD: main. Called once after loading; returns static data. */
@@ -444,10 +495,12 @@ EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void);
 #if EXAPROXY_TARGET_ABI_MINOR > EXAPROXY_ABI_MINOR || EXAPROXY_TARGET_ABI_MINOR < 0
 #error "EXAPROXY_TARGET_ABI_MINOR must be a minor of these headers (0 to EXAPROXY_ABI_MINOR)"
 #endif
-/* sizeof(exaproxy_plugin) as of ABI 1.<minor>: 1.0 ended before `description` (1.1). */
+/* sizeof(exaproxy_plugin) as of ABI 1.<minor>: 1.0 ended before `description` (1.1), 1.1 to 1.4
+ * before `on_connection_close` (1.5). */
 #define EXAPROXY_PLUGIN_SIZE_AS_OF(minor)                                                          \
-  ((minor) >= 1 ? (uint32_t)sizeof(exaproxy_plugin)                                                \
-                : (uint32_t)offsetof(exaproxy_plugin, description))
+  ((minor) >= 5   ? (uint32_t)sizeof(exaproxy_plugin)                                              \
+   : (minor) >= 1 ? (uint32_t)offsetof(exaproxy_plugin, on_connection_close)                       \
+                  : (uint32_t)offsetof(exaproxy_plugin, description))
 #define EXAPROXY_PLUGIN_SIZE EXAPROXY_PLUGIN_SIZE_AS_OF(EXAPROXY_TARGET_ABI_MINOR)
 
 #ifdef __cplusplus

@@ -22,11 +22,14 @@
  *        watch_set, watch_remove, timer_start, timer_cancel; EXAPROXY_WATCH_READ / _WRITE,
  *        exaproxy_loop_fn, exaproxy_watch_fn. A plugin drives its own descriptors (a helper's
  *        pipes) on a host loop instead of a thread of its own.
+ *   1.5  connections and notes (issue #16, authentication): exaproxy_host_api.conn_id,
+ *        note_set, note_get, note_count, note_at, verdict_set_note, verdict_set_user;
+ *        exaproxy_plugin.on_connection_close; EXAPROXY_NOTE_LOG and the note bounds.
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H
 
 #define EXAPROXY_ABI_MAJOR 1
-#define EXAPROXY_ABI_MINOR 4
+#define EXAPROXY_ABI_MINOR 5
 
 #endif /* EXAPROXY_ABI_VERSION_H */

@@ -150,6 +150,20 @@ public:
     return *this;
   }
 
+  // ABI 1.5: a note (key=value) and the user this verdict leaves on the transaction, set by the
+  // host when it applies the verdict (any action but error()), so that Pending::complete() from
+  // another thread can leave them too. `log`: the note is also written in the access log. A
+  // refused note or user (abi.h's rules) or a host older than 1.5 makes the verdict an ERROR.
+  Verdict& note(std::string key, std::string value, bool log = false) {
+    notes_.push_back(Note{std::move(key), std::move(value), log});
+    return *this;
+  }
+  Verdict& user(std::string name) {
+    user_ = std::move(name);
+    hasUser_ = true;
+    return *this;
+  }
+
   // ABI 1.2: request edits carried by a rewrite() verdict and applied by the host on the
   // transaction's loop when the verdict is delivered, so that Pending::complete() can rewrite the
   // request from any thread. In call order; ignored with other actions. A URL that does not fit
@@ -202,9 +216,11 @@ public:
       a->verdict_set_file(v, str(file_), str(contentType_));
     else if (action_ == Action::Respond && page_.empty())
       a->verdict_set_body(v, str(body_), str(contentType_));
-    if (edits_.empty() && page_.empty())
+    if (edits_.empty() && page_.empty() && notes_.empty() && !hasUser_)
       return static_cast<int32_t>(action_);
     std::string problem = fillAbi12(a, v);
+    if (problem.empty())
+      problem = fillAbi15(a, v);
     if (problem.empty())
       return static_cast<int32_t>(action_);
     a->verdict_set_reason(v, str(problem));
@@ -249,6 +265,26 @@ private:
     return "";
   }
 
+  // The 1.5 details; "" when done, else why the verdict cannot be delivered as built.
+  std::string fillAbi15(const exaproxy_host_api* a, exaproxy_verdict* v) const {
+    if (notes_.empty() && !hasUser_)
+      return "";
+    if (!EXAPROXY_HAS_FIELD(a, exaproxy_host_api, verdict_set_user))
+      return "this host (ABI older than 1.5) cannot carry notes or a user in a verdict";
+    for (const auto& n : notes_)
+      if (a->verdict_set_note(v, str(n.key), str(n.value), n.log ? EXAPROXY_NOTE_LOG : 0) !=
+          EXAPROXY_OK)
+        return "verdict_set_note refused note '" + n.key + "'";
+    if (hasUser_ && a->verdict_set_user(v, str(user_)) != EXAPROXY_OK)
+      return "verdict_set_user refused the user name";
+    return "";
+  }
+
+  struct Note {
+    std::string key, value;
+    bool log;
+  };
+
   explicit Verdict(Action a) : action_(a) {}
   Action action_;
   int status_ = 0;
@@ -258,6 +294,9 @@ private:
   std::vector<Edit> edits_;
   std::string page_;
   PageVars pageVars_;
+  std::vector<Note> notes_;
+  std::string user_;
+  bool hasUser_ = false;
 };
 
 // A PENDING transaction's handle: copy it anywhere, complete it from any thread, exactly once.
@@ -346,6 +385,39 @@ public:
   // 0 on a host older than ABI 1.1.
   uint64_t id() const {
     return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, txn_id) ? a()->txn_id(txn_) : 0;
+  }
+
+  // ABI 1.5 (on an older host: connectionId() is 0, note() finds nothing, setNote() fails).
+  // The client connection's id, the same for every request of one connection.
+  uint64_t connectionId() const {
+    return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, conn_id) ? a()->conn_id(txn_) : 0;
+  }
+  // A note an earlier plugin (or this one) left; nullopt when unset. The view is valid until the
+  // next setNote() of this transaction.
+  std::optional<std::string_view> note(std::string_view key) const {
+    exaproxy_str out{};
+    if (!EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, note_get) ||
+        a()->note_get(txn_, str(key), &out) != EXAPROXY_OK)
+      return std::nullopt;
+    return view(out);
+  }
+  // Sets a note (abi.h's rules); `log`: also written in the access log.
+  bool setNote(std::string_view key, std::string_view value, bool log = false) {
+    return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, note_set) &&
+           a()->note_set(txn_, str(key), str(value), log ? EXAPROXY_NOTE_LOG : 0) == EXAPROXY_OK;
+  }
+  // Every note, in the order first set.
+  std::vector<std::pair<std::string_view, std::string_view>> notes() const {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    if (!EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, note_at))
+      return out;
+    size_t n = a()->note_count(txn_);
+    for (size_t i = 0; i < n; ++i) {
+      exaproxy_str k{}, v{};
+      if (a()->note_at(txn_, i, &k, &v, nullptr) == EXAPROXY_OK)
+        out.emplace_back(view(k), view(v));
+    }
+    return out;
   }
 
   // The handle for answering later: call, then return Verdict::pending().
@@ -533,6 +605,10 @@ public:
   virtual Verdict onConnect(Txn& tx) { return onRequest(tx); }
   virtual Verdict onResponse(Txn&) { return Verdict::next(); }
   virtual void onDone(Txn&, const Summary&) {}
+  // ABI 1.5, the connection's loop thread: client connection `connectionId` (Txn::connectionId)
+  // closed, after its last onDone: forget what was kept for it. Registered only when overridden
+  // (and read only by hosts of 1.5 and later).
+  virtual void onConnectionClose(uint64_t /*connectionId*/) {}
   // Main thread, while hooks run: re-read host().settings(). Throw ConfigError to refuse. A class
   // that overrides it is reconfigured in place on SIGHUP; one that does not is replaced by a new
   // instance when its settings change.
@@ -655,6 +731,11 @@ inline void done(void* instance, exaproxy_txn* txn, const exaproxy_summary* s) n
   dropData(inst, txn);
 }
 
+inline void connectionClosed(void* instance, uint64_t connectionId) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  inst->host.guard([&] { inst->plugin->onConnectionClose(connectionId); });
+}
+
 inline size_t status(void* instance, char* buf, size_t len) noexcept {
   auto* inst = static_cast<Instance*>(instance);
   std::string s;
@@ -680,6 +761,7 @@ EXAPROXY_SDK_OVERRIDES(onRequest)
 EXAPROXY_SDK_OVERRIDES(onConnect)
 EXAPROXY_SDK_OVERRIDES(onResponse)
 EXAPROXY_SDK_OVERRIDES(onDone)
+EXAPROXY_SDK_OVERRIDES(onConnectionClose)
 EXAPROXY_SDK_OVERRIDES(reconfigure)
 #undef EXAPROXY_SDK_OVERRIDES
 
@@ -724,6 +806,8 @@ constexpr exaproxy_plugin describe(const char* name, const char* version, const 
   d.on_done = withDone ? &done : nullptr;
   d.status = &status;
   d.description = description; // read only by hosts of 1.1 and later (size)
+  // Read only by hosts of 1.5 and later, and only when the plugin targets 1.5 (size).
+  d.on_connection_close = overrides_onConnectionClose<T>::value ? &connectionClosed : nullptr;
   return d;
 }
 
