@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <vector>
 
-using exaproxy::acl::DomainList;
+using exaproxy::common::DomainList;
 
 namespace {
 

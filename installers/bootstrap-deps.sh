@@ -9,11 +9,12 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config ninja-build
   libpoco-dev libc-ares-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev)
+  libgtest-dev libgmock-dev libssl-dev)
 test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3
   libbenchmark-dev
   chromium chromium-driver squidguard squid haproxy
   lintian rpm
+  apache2-utils # htpasswd, for the auth plugin's tests (basic_ncsa_auth password files)
   node-llhttp # llhttp's C sources, for the differential fuzz target (tests/fuzz/llhttp_diff_fuzz)
   prometheus) # for promtool only (check metrics); its service is never started
 

@@ -31,6 +31,9 @@ namespace exaproxy::acl {
 
 // One configuration entry as the host hands it over (index: for config_error()).
 using Setting = sdk::Setting;
+// Networks and domain lists are shared with other plugins (plugins/common).
+using common::CidrSet;
+using common::DomainList;
 
 // A configuration problem at a setting (index SIZE_MAX: none); describe() "file:line: message".
 using common::ConfigProblem;

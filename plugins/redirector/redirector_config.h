@@ -4,6 +4,7 @@
 
 #include "helper_pool_settings.h"
 #include "helper_protocol.h"
+#include "setting_values.h"
 
 #include <exaproxy/plugin.hpp>
 
@@ -51,8 +52,8 @@ Config parseConfig(const std::vector<sdk::Setting>& settings);
 // Throws sdk::ConfigError naming the setting.
 void checkOnDisk(const Config& config);
 
-// Splits a command line into argv: whitespace separates, '...' and "..." quote, \ escapes.
-bool splitCommandLine(const std::string& line, std::vector<std::string>& argv);
+// Splits a command line into argv (plugins/common/setting_values.h).
+using common::splitCommandLine;
 
 // The dialect's codec for a configuration.
 HelperProtocolPtr makeProtocol(const Config& config);

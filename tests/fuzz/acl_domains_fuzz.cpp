@@ -17,7 +17,7 @@
 #include "domain_list.h"
 #include "fuzz_util.h"
 
-using exaproxy::acl::DomainList;
+using exaproxy::common::DomainList;
 
 namespace {
 

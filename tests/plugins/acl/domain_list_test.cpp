@@ -8,7 +8,7 @@
 #include <fstream>
 #include <unistd.h>
 
-using exaproxy::acl::DomainList;
+using exaproxy::common::DomainList;
 
 namespace {
 

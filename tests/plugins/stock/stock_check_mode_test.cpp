@@ -30,6 +30,8 @@ std::vector<Case> cases() {
        "[acl_lists]\nblocked = @DIR@/good.txt\n[acl_rule r]\nlists = blocked\naction = deny\n",
        "[acl_lists]\nblocked = @DIR@/bad.txt\n[acl_rule r]\nlists = blocked\naction = deny\n",
        "bad.txt:2: "},
+      {"auth", "[auth]\nbasic_program = /bin/cat\nbasic_startup = 2\n",
+       "[auth]\nbasic_program = @DIR@/no-such-helper\nbasic_startup = 2\n", "50-auth.conf:2: "},
       {"headers", "[headers yt]\nhost = youtube.com\nyoutube_restrict = strict\n",
        "[headers yt]\nhost = youtube.com\ncolour = blue\n", "50-headers.conf:3: "},
       {"local", "[local docs]\nhost = docs.test\ndirectory = @DIR@\n",

@@ -16,6 +16,8 @@ namespace fs = std::filesystem;
 fs::path stockPlugin(const std::string& name) {
   if (name == "acl")
     return STOCK_ACL_PLUGIN;
+  if (name == "auth")
+    return STOCK_AUTH_PLUGIN;
   if (name == "headers")
     return STOCK_HEADERS_PLUGIN;
   if (name == "local")

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace exaproxy::acl {
+namespace exaproxy::common {
 
 namespace {
 
@@ -87,4 +87,4 @@ bool CidrSet::contains(std::string_view address) const {
   return ip && contains(*ip);
 }
 
-} // namespace exaproxy::acl
+} // namespace exaproxy::common

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace exaproxy::acl {
+namespace exaproxy::common {
 
 // An address in 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d).
 struct IpBytes {
@@ -38,4 +38,4 @@ private:
   std::vector<Net> nets_;
 };
 
-} // namespace exaproxy::acl
+} // namespace exaproxy::common

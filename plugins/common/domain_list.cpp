@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace exaproxy::acl {
+namespace exaproxy::common {
 
 namespace {
 
@@ -299,4 +299,4 @@ size_t DomainList::memoryBytes() const {
   return arena_.capacity() + slots_.capacity() * sizeof(Slot);
 }
 
-} // namespace exaproxy::acl
+} // namespace exaproxy::common

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace exaproxy::acl {
+namespace exaproxy::common {
 
 class DomainList {
 public:
@@ -64,4 +64,4 @@ private:
   size_t count_ = 0;
 };
 
-} // namespace exaproxy::acl
+} // namespace exaproxy::common

@@ -1,0 +1,53 @@
+// The auth plugin's settings (every key of its .conf section, README.md documents each), parsed
+// once per instance into an immutable Config.
+#pragma once
+
+#include "cidr_set.h"
+#include "domain_list.h"
+#include "helper_pool_settings.h"
+
+#include <exaproxy/plugin.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace exaproxy::auth {
+
+enum class Scheme { Basic };
+
+struct BasicConfig {
+  std::vector<std::string> program; // argv: basic_ncsa_auth, basic_ldap_auth, ...
+  size_t children = 5;
+  size_t startup = 1;
+  size_t idle = 1;
+  size_t concurrency = 0;
+  size_t queueSize = common::kDefaultHelperQueueSize;
+  std::chrono::milliseconds timeout{5000};           // a helper's answer deadline
+  std::string realm = "ExaProxy";                    // shown by the browser's login prompt
+  std::chrono::milliseconds credentialsTtl{3600000}; // a helper's OK is reused this long
+  bool caseSensitive = false; // off (Squid's default): the user name is lowercased first
+  size_t programSetting = SIZE_MAX;
+};
+
+struct Config {
+  std::vector<Scheme> schemes{Scheme::Basic}; // offered in this order
+  BasicConfig basic;
+  // Who is never asked: these client networks, and requests to these domains (and below).
+  std::shared_ptr<const common::CidrSet> openClients;
+  std::shared_ptr<const common::DomainList> openDestinations;
+  size_t cacheSize = 100000; // most credentials remembered at once
+};
+
+// Parses the plugin's settings. Throws sdk::ConfigError naming the first bad setting.
+Config parseConfig(const std::vector<sdk::Setting>& settings);
+
+// What the configuration names on disk (the helper program), checked without running it.
+void checkOnDisk(const Config& config);
+
+// The pool settings of the Basic helpers.
+common::HelperPoolSettings basicPoolSettings(const BasicConfig& basic);
+
+} // namespace exaproxy::auth

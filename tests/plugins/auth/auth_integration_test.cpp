@@ -1,0 +1,183 @@
+// The auth plugin through the real binary, with curl and Squid's own Basic helper
+// (/usr/lib/squid/basic_ncsa_auth reading an htpasswd file made by htpasswd): no or wrong
+// credentials are answered 407 with the realm, right ones reach the origin without
+// Proxy-Authorization and put the user in the access log; the credentials cache asks the helper
+// once per credentials_ttl; a helper that answers BH fails closed (503) unless the operator chose
+// on_error = allow; open clients and destinations are never asked. The helper runs behind a tee
+// that records each request line, so the tests count what it was asked.
+#include "itest.h"
+
+#include <algorithm>
+#include <sstream>
+#include <thread>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef AUTH_PLUGIN
+#error "AUTH_PLUGIN must name auth.so"
+#endif
+
+using namespace itest;
+
+namespace {
+
+const char* kNcsa = "/usr/lib/squid/basic_ncsa_auth";
+const char* kHtpasswd = "/usr/bin/htpasswd";
+
+class AuthIntegrationTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (::access(kNcsa, X_OK) != 0 || ::access(kHtpasswd, X_OK) != 0)
+      GTEST_SKIP() << "needs squid's basic_ncsa_auth and htpasswd (installers/bootstrap-deps.sh)";
+    ASSERT_TRUE(origin_.ok());
+    dir_ = makeTempDir("itest-auth-");
+    passwd_ = dir_ + "/passwd";
+    bool first = true;
+    for (auto [user, pass] : {std::pair{"alice", "wonder land"}, std::pair{"bob", "builder"}}) {
+      // Apache's MD5 ($apr1$), which basic_ncsa_auth reads.
+      std::vector<std::string> argv{kHtpasswd, "-b", "-m"};
+      if (first)
+        argv.push_back("-c");
+      argv.insert(argv.end(), {passwd_, user, pass});
+      first = false;
+      pid_t pid = spawnProcess(argv, dir_ + "/htpasswd.out", dir_ + "/htpasswd.err");
+      ASSERT_GT(pid, 0);
+      auto st = waitPidFor(pid, Millis(10000));
+      ASSERT_TRUE(st && exitCodeOf(*st) == 0) << readFile(dir_ + "/htpasswd.err");
+    }
+    seen_ = dir_ + "/seen";
+    helper_ = dir_ + "/counting-helper";
+    // tee records each request line, then basic_ncsa_auth answers it.
+    ASSERT_TRUE(writeFile(helper_, "#!/bin/sh\ntee -a '" + seen_ + "' | exec " + kNcsa + " '" +
+                                       passwd_ + "'\n"));
+    ::chmod(helper_.c_str(), 0755);
+  }
+  void TearDown() override {
+    proxy_.reset();
+    if (!dir_.empty())
+      removeTree(dir_);
+  }
+
+  void start(const std::vector<std::string>& settings, const std::string& policy = "") {
+    std::string conf = std::string("[plugin]\npath = ") + AUTH_PLUGIN + "\n" + policy +
+                       "\n[auth]\nbasic_program = " + helper_ + "\n";
+    for (const auto& s : settings)
+      conf += s + "\n";
+    ProxyOptions o;
+    o.extraFiles = {{"40-auth.conf", conf}};
+    proxy_ = std::make_unique<ProxyProcess>(o);
+    ASSERT_TRUE(proxy_->start());
+  }
+  CurlResult get(const std::string& path, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"-x", proxy_->proxyArg(), "-D", "/dev/stderr"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(origin_.url(path));
+    return runCurl(args);
+  }
+  size_t asked() const {
+    std::string text = readFile(seen_);
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  // The user field (8th) of the access-log line whose URL contains needle.
+  std::string loggedUser(const std::string& needle) {
+    std::string user;
+    waitFor(
+        [&] {
+          for (const auto& line : splitLines(proxy_->accessLog())) {
+            std::istringstream in(line);
+            std::vector<std::string> f;
+            for (std::string w; in >> w;)
+              f.push_back(w);
+            if (f.size() >= 8 && f[6].find(needle) != std::string::npos)
+              user = f[7];
+          }
+          return !user.empty();
+        },
+        Millis(5000));
+    return user;
+  }
+
+  OriginServer origin_;
+  std::string dir_, passwd_, seen_, helper_;
+  std::unique_ptr<ProxyProcess> proxy_;
+};
+
+TEST_F(AuthIntegrationTest, NoOrWrongCredentialsGet407RightOnesReachTheOrigin) {
+  start({"basic_realm = Corp proxy"});
+  auto none = get("/echo?none");
+  EXPECT_EQ(none.status, 407) << none.describe();
+  EXPECT_NE(none.err.find("Proxy-Authenticate: Basic realm=\"Corp proxy\""), std::string::npos)
+      << none.err;
+  auto wrong = get("/echo?wrong", {"-U", "alice:wrong"});
+  EXPECT_EQ(wrong.status, 407) << wrong.describe();
+  auto unknown = get("/echo?unknown", {"-U", "mallory:x"});
+  EXPECT_EQ(unknown.status, 407) << unknown.describe();
+  EXPECT_EQ(origin_.requestCount(), 0u);
+
+  auto right = get("/echo?right", {"-U", "alice:wonder land"});
+  ASSERT_EQ(right.status, 200) << right.describe();
+  auto reqs = origin_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_FALSE(reqs[0].headers.get("Proxy-Authorization").has_value());
+  EXPECT_EQ(loggedUser("right"), "alice") << proxy_->accessLog();
+  EXPECT_EQ(loggedUser("wrong"), "-") << "a refused login logs no user";
+  // The password went to the helper %-encoded, as Squid sends it.
+  EXPECT_NE(readFile(seen_).find("alice wonder%20land\n"), std::string::npos) << readFile(seen_);
+}
+
+TEST_F(AuthIntegrationTest, TheHelperIsAskedOncePerCredentialsTtl) {
+  start({"basic_credentials_ttl = 2s"});
+  for (int i = 0; i < 3; ++i) {
+    auto r = get("/echo?n=" + std::to_string(i), {"-U", "bob:builder"});
+    ASSERT_EQ(r.status, 200) << r.describe();
+  }
+  EXPECT_EQ(asked(), 1u) << readFile(seen_);
+  // Another password for the same user is not the remembered login.
+  EXPECT_EQ(get("/echo?other", {"-U", "bob:guess"}).status, 407);
+  EXPECT_EQ(asked(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  ASSERT_EQ(get("/echo?later", {"-U", "bob:builder"}).status, 200);
+  EXPECT_EQ(asked(), 3u) << "asked again once the ttl passed";
+}
+
+TEST_F(AuthIntegrationTest, UserNamesAreCaseInsensitiveUnlessConfigured) {
+  start({});
+  auto r = get("/echo?upper", {"-U", "ALICE:wonder land"});
+  EXPECT_EQ(r.status, 200) << r.describe();
+  EXPECT_EQ(loggedUser("upper"), "alice");
+  proxy_.reset();
+  start({"basic_casesensitive = on"});
+  EXPECT_EQ(get("/echo?exact", {"-U", "ALICE:wonder land"}).status, 407);
+}
+
+TEST_F(AuthIntegrationTest, ABrokenHelperFailsClosedUnlessTheOperatorAllowsIt) {
+  ASSERT_TRUE(writeFile(helper_, "#!/bin/sh\nwhile read line; do echo 'BH message=\"directory "
+                                 "down\"'; done\n"));
+  start({});
+  auto r = get("/echo?bh", {"-U", "alice:wonder land"});
+  EXPECT_EQ(r.status, 503) << r.describe();
+  EXPECT_EQ(origin_.requestCount(), 0u);
+  EXPECT_TRUE(
+      waitFor([&] { return proxy_->stderrText().find("directory down") != std::string::npos; },
+              Millis(5000)))
+      << proxy_->stderrText();
+  proxy_.reset();
+  start({}, "on_error = allow");
+  EXPECT_EQ(get("/echo?bh-allowed", {"-U", "alice:wonder land"}).status, 200)
+      << "the operator chose fail-open for this plugin";
+}
+
+TEST_F(AuthIntegrationTest, OpenClientsAndDestinationsAreNeverAsked) {
+  start({"open_destinations = 127.0.0.1"});
+  EXPECT_EQ(get("/echo?open-dest").status, 200);
+  proxy_.reset();
+  start({"open_clients = 127.0.0.0/8"});
+  EXPECT_EQ(get("/echo?open-client").status, 200);
+  proxy_.reset();
+  start({"open_clients = 10.0.0.0/8", "open_destinations = elsewhere.example.test"});
+  EXPECT_EQ(get("/echo?closed").status, 407);
+  EXPECT_EQ(asked(), 0u);
+}
+
+} // namespace
