@@ -17,6 +17,7 @@
 #include "basic_credentials.h"
 #include "credentials_cache.h"
 
+#include "helper_log.h"
 #include "helper_pool.h"
 #include "host_helper_loop.h"
 #include "squid_line_codec.h"
@@ -32,20 +33,6 @@ namespace sdk = exaproxy::sdk;
 namespace exaproxy::auth {
 
 namespace {
-
-sdk::Level levelFor(common::LogLevel l) {
-  switch (l) {
-  case common::LogLevel::Debug:
-    return sdk::Level::Debug;
-  case common::LogLevel::Info:
-    return sdk::Level::Info;
-  case common::LogLevel::Warn:
-    return sdk::Level::Warn;
-  case common::LogLevel::Error:
-    return sdk::Level::Error;
-  }
-  return sdk::Level::Info;
-}
 
 std::string lowercase(std::string s) {
   for (char& c : s)
@@ -72,7 +59,7 @@ public:
     pool_ = std::make_unique<common::HelperPool>(
         basicPoolSettings(config_.basic), codec_,
         [this](common::LogLevel level, const std::string& msg) {
-          this->host().log(levelFor(level), msg);
+          this->host().log(common::sdkLevel(level), msg);
         },
         common::PoolMetricSink{}, loop_.get());
   }

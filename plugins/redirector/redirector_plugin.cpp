@@ -18,6 +18,7 @@
 #include "redirector_metrics.h"
 #include "redirector_pool.h"
 
+#include "helper_log.h"
 #include "host_helper_loop.h"
 
 #include <exaproxy/plugin.hpp>
@@ -56,20 +57,6 @@ sdk::Verdict verdictFor(const Decision& d) {
   default:
     return sdk::Verdict::next();
   }
-}
-
-sdk::Level levelFor(LogLevel l) {
-  switch (l) {
-  case LogLevel::Debug:
-    return sdk::Level::Debug;
-  case LogLevel::Info:
-    return sdk::Level::Info;
-  case LogLevel::Warn:
-    return sdk::Level::Warn;
-  case LogLevel::Error:
-    return sdk::Level::Error;
-  }
-  return sdk::Level::Info;
 }
 
 void splitListener(std::string_view s, RequestInfo& info) {
@@ -111,7 +98,9 @@ public:
     loop_ = std::make_unique<common::HostHelperLoop>(host.api(), host.raw());
     pool_ = std::make_unique<RedirectorPool>(
         std::move(config),
-        [this](LogLevel level, const std::string& msg) { this->host().log(levelFor(level), msg); },
+        [this](LogLevel level, const std::string& msg) {
+          this->host().log(common::sdkLevel(level), msg);
+        },
         *metrics_, loop_.get());
     host.log(sdk::Level::Info, pool_->onLoop() ? "helpers served on the host's event loop"
                                                : "helpers served by a thread of their own");

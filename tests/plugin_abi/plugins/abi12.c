@@ -16,11 +16,12 @@
  * "template_rc" what template_exists answered in create(). */
 #include <exaproxy/abi.h>
 
+#include "settings_text.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAXS 256
 #define MAXE 16
 
 typedef struct {
@@ -45,36 +46,6 @@ typedef struct {
   abi12* self;
   exaproxy_pending handle;
 } job;
-
-static exaproxy_str S(const char* s) {
-  exaproxy_str r = {s, strlen(s)};
-  return r;
-}
-
-static void copy(char* dst, const char* src, size_t len) {
-  size_t n = len < MAXS - 1 ? len : MAXS - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
-static int keyis(exaproxy_str k, const char* name) {
-  return k.len == strlen(name) && memcmp(k.ptr, name, k.len) == 0;
-}
-
-/* "Name: value" -> name, value (the value after ": "). */
-static void split(const char* text, char sep, char* name, char* value) {
-  const char* at = strchr(text, sep);
-  if (!at) {
-    copy(name, text, strlen(text));
-    value[0] = '\0';
-    return;
-  }
-  copy(name, text, (size_t)(at - text));
-  ++at;
-  while (*at == ' ')
-    ++at;
-  copy(value, at, strlen(at));
-}
 
 static int32_t parse_action(const char* a) {
   if (!strcmp(a, "deny"))

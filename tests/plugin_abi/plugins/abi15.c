@@ -18,11 +18,12 @@
  * "rc" keeps the last nonzero result of a 1.5 call (0: all accepted). */
 #include <exaproxy/abi.h>
 
+#include "settings_text.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXS 256
 #define MAXN 8
 
 typedef struct {
@@ -47,36 +48,6 @@ typedef struct {
   abi15* self;
   exaproxy_pending handle;
 } job;
-
-static exaproxy_str S(const char* s) {
-  exaproxy_str r = {s, strlen(s)};
-  return r;
-}
-
-static void copy(char* dst, const char* src, size_t len) {
-  size_t n = len < MAXS - 1 ? len : MAXS - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
-static int keyis(exaproxy_str k, const char* name) {
-  return k.len == strlen(name) && memcmp(k.ptr, name, k.len) == 0;
-}
-
-/* "name<sep>value" -> name, value (spaces after the separator skipped). */
-static void split(const char* text, char sep, char* name, char* value) {
-  const char* at = strchr(text, sep);
-  if (!at) {
-    copy(name, text, strlen(text));
-    value[0] = '\0';
-    return;
-  }
-  copy(name, text, (size_t)(at - text));
-  ++at;
-  while (*at == ' ')
-    ++at;
-  copy(value, at, strlen(at));
-}
 
 static void check(abi15* s, int32_t rc) {
   if (rc != EXAPROXY_OK)
