@@ -8,6 +8,8 @@
 --                                 as "GET URL" with its own Host (filtering-chain workload)
 --   BENCH_DELAY_MS=D              pace: wait a random 0.5D..1.5D ms before each request on a
 --                                 connection (fixed moderate load; latency excludes the wait)
+--   BENCH_PROXY_AUTHORIZATION=V   send "Proxy-Authorization: V" with every request (the auth
+--                                 plugin's cost: the same load with and without credentials)
 -- done() prints one machine-readable line starting with RESULT.
 local function env(k, d) local v = os.getenv(k); if v == nil or v == "" then return d end; return v end
 local origin   = env("BENCH_ORIGIN", "")
@@ -18,10 +20,12 @@ local domain   = env("BENCH_DOMAIN", "bench.test")
 local oport    = env("BENCH_ORIGIN_PORT", "80")
 local delay_ms = tonumber(env("BENCH_DELAY_MS", "0"))
 local urls     = env("BENCH_URLS", "")
+local proxy_auth = env("BENCH_PROXY_AUTHORIZATION", "")
 
 local function headers_for(host)
   local h = { ["Host"] = host, ["User-Agent"] = "exabench-wrk" }
   if close then h["Connection"] = "close" end
+  if proxy_auth ~= "" then h["Proxy-Authorization"] = proxy_auth end
   return h
 end
 

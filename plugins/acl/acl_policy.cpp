@@ -83,6 +83,26 @@ bool TimeWindow::matches(int weekday, int minuteOfDay) const {
   return false;
 }
 
+namespace {
+
+// Whether one of `wanted` is among the names of `have` (separated by commas or spaces).
+bool inGroups(const std::vector<std::string>& wanted, std::string_view have) {
+  while (!have.empty()) {
+    size_t start = have.find_first_not_of(", ");
+    if (start == std::string_view::npos)
+      return false;
+    have.remove_prefix(start);
+    size_t end = have.find_first_of(", ");
+    std::string_view name = have.substr(0, end);
+    if (std::find(wanted.begin(), wanted.end(), name) != wanted.end())
+      return true;
+    have.remove_prefix(end == std::string_view::npos ? have.size() : end);
+  }
+  return false;
+}
+
+} // namespace
+
 bool Rule::matches(const RequestInfo& r) const {
   if (connect && *connect != r.connect)
     return false;
@@ -97,6 +117,8 @@ bool Rule::matches(const RequestInfo& r) const {
   if (clients && !clients->contains(r.client))
     return false;
   if (!users.empty() && std::find(users.begin(), users.end(), r.user) == users.end())
+    return false;
+  if (!groups.empty() && !inGroups(groups, r.groups))
     return false;
   if (domains || !lists.empty()) {
     bool listed = domains && domains->contains(r.host);

@@ -42,6 +42,8 @@ using common::ConfigProblem;
 struct RequestInfo {
   std::string_view client; // identity address (after xff / PROXY protocol)
   std::string_view user;   // empty: anonymous
+  std::string_view groups; // the note "group" (an auth or external-ACL helper's group=): names
+                           // separated by commas or spaces; empty: none
   std::string_view method;
   std::string_view url; // "http://host[:port]/path?query", or "host:port" for CONNECT
   std::string_view host;
@@ -92,6 +94,7 @@ struct Rule {
   // Conditions: an absent one always holds; a list holds when any of its items does.
   std::optional<CidrSet> clients;
   std::vector<std::string> users;
+  std::vector<std::string> groups; // any of them in RequestInfo::groups
   std::vector<const NamedList*> lists;
   std::optional<DomainList> domains;
   std::unique_ptr<UrlRegex> urlRegex;

@@ -129,6 +129,7 @@ private:
 
   static void clients(RuleBuild& b, const Setting& s);
   static void users(RuleBuild& b, const Setting& s);
+  static void groups(RuleBuild& b, const Setting& s);
   static void lists(RuleBuild& b, const Setting& s);
   static void domains(RuleBuild& b, const Setting& s);
   static void urlRegex(RuleBuild& b, const Setting& s);
@@ -155,13 +156,14 @@ private:
 };
 
 const PolicyLoader::RuleKey PolicyLoader::kRuleKeys[] = {
-    {"clients", &PolicyLoader::clients},    {"users", &PolicyLoader::users},
-    {"lists", &PolicyLoader::lists},        {"domains", &PolicyLoader::domains},
-    {"url_regex", &PolicyLoader::urlRegex}, {"methods", &PolicyLoader::methods},
-    {"ports", &PolicyLoader::ports},        {"connect", &PolicyLoader::connect},
-    {"days", &PolicyLoader::days},          {"time", &PolicyLoader::times},
-    {"action", &PolicyLoader::action},      {"reason", &PolicyLoader::reason},
-    {"location", &PolicyLoader::location},  {"status", &PolicyLoader::status},
+    {"clients", &PolicyLoader::clients}, {"users", &PolicyLoader::users},
+    {"groups", &PolicyLoader::groups},   {"lists", &PolicyLoader::lists},
+    {"domains", &PolicyLoader::domains}, {"url_regex", &PolicyLoader::urlRegex},
+    {"methods", &PolicyLoader::methods}, {"ports", &PolicyLoader::ports},
+    {"connect", &PolicyLoader::connect}, {"days", &PolicyLoader::days},
+    {"time", &PolicyLoader::times},      {"action", &PolicyLoader::action},
+    {"reason", &PolicyLoader::reason},   {"location", &PolicyLoader::location},
+    {"status", &PolicyLoader::status},
 };
 
 // 1. Sorts the entries by section, keeping the order in which rules first appear.
@@ -275,7 +277,7 @@ std::unique_ptr<Rule> PolicyLoader::buildRule(const RuleSection& section) {
     if (row != std::end(kRuleKeys))
       row->parse(build, *s);
     else
-      fail(*s, "unknown key (known: clients users lists domains url_regex methods ports "
+      fail(*s, "unknown key (known: clients users groups lists domains url_regex methods ports "
                "connect days time action reason location status)");
   }
   checkRule(section, *rule, build.haveAction);
@@ -320,6 +322,12 @@ void PolicyLoader::users(RuleBuild& b, const Setting& s) {
   b.rule.users = splitListCopy(s.value);
   if (b.rule.users.empty())
     b.fail(s, "expected one or more user names");
+}
+
+void PolicyLoader::groups(RuleBuild& b, const Setting& s) {
+  b.rule.groups = splitListCopy(s.value);
+  if (b.rule.groups.empty())
+    b.fail(s, "expected one or more group names");
 }
 
 void PolicyLoader::lists(RuleBuild& b, const Setting& s) {

@@ -364,3 +364,23 @@ TEST(AclPolicyTest, StatusJson) {
                              "\"lists\":[],\"rules\":[{\"name\":\"\\\"quoted\\\"\",\"action\":"
                              "\"deny\",\"hits\":1}]}");
 }
+
+// groups: the request's `group` note (an auth or external-ACL helper's group=), names separated
+// by commas or spaces; a request without it matches no groups rule.
+TEST(AclPolicyTest, GroupsMatchTheGroupNote) {
+  auto p = loadOk("[acl_rule pupils-no-games]\ngroups = pupils interns\ndomains = games.test\n"
+                  "action = deny\nreason = not for pupils\n");
+  RequestInfo r = get("games.test");
+  EXPECT_EQ(p->decide(r).action, Action::Allow) << "no group note";
+  r.groups = "staff";
+  EXPECT_EQ(p->decide(r).action, Action::Allow);
+  for (const char* g : {"pupils", "staff,pupils", "staff, interns", " pupils "}) {
+    r.groups = g;
+    EXPECT_EQ(p->decide(r).action, Action::Deny) << g;
+  }
+  r.groups = "pupilsx,xpupils";
+  EXPECT_EQ(p->decide(r).action, Action::Allow) << "whole names only";
+  auto errors = loadErrors("[acl_rule r]\ngroups =\naction = deny\n");
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors[0].describe().find("group names"), std::string::npos) << errors[0].describe();
+}

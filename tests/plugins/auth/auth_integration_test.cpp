@@ -3,7 +3,8 @@
 // credentials are answered 407 with the realm, right ones reach the origin without
 // Proxy-Authorization and put the user in the access log; the credentials cache asks the helper
 // once per credentials_ttl; a helper that answers BH fails closed (503) unless the operator chose
-// on_error = allow; open clients and destinations are never asked. The helper runs behind a tee
+// on_error = allow; open clients and destinations are never asked; the helper's group= reaches
+// acl's groups rules. The helper runs behind a tee
 // that records each request line, so the tests count what it was asked.
 #include "itest.h"
 
@@ -14,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef AUTH_PLUGIN
-#error "AUTH_PLUGIN must name auth.so"
+#if !defined(AUTH_PLUGIN) || !defined(ACL_PLUGIN)
+#error "AUTH_PLUGIN and ACL_PLUGIN must name auth.so and acl.so"
 #endif
 
 using namespace itest;
@@ -59,13 +60,15 @@ protected:
       removeTree(dir_);
   }
 
-  void start(const std::vector<std::string>& settings, const std::string& policy = "") {
+  void start(const std::vector<std::string>& settings, const std::string& policy = "",
+             const std::vector<std::pair<std::string, std::string>>& more = {}) {
     std::string conf = std::string("[plugin]\npath = ") + AUTH_PLUGIN + "\n" + policy +
                        "\n[auth]\nbasic_program = " + helper_ + "\n";
     for (const auto& s : settings)
       conf += s + "\n";
     ProxyOptions o;
-    o.extraFiles = {{"40-auth.conf", conf}};
+    o.extraFiles = {{"15-auth.conf", conf}};
+    o.extraFiles.insert(o.extraFiles.end(), more.begin(), more.end());
     proxy_ = std::make_unique<ProxyProcess>(o);
     ASSERT_TRUE(proxy_->start());
   }
@@ -178,6 +181,26 @@ TEST_F(AuthIntegrationTest, OpenClientsAndDestinationsAreNeverAsked) {
   start({"open_clients = 10.0.0.0/8", "open_destinations = elsewhere.example.test"});
   EXPECT_EQ(get("/echo?closed").status, 407);
   EXPECT_EQ(asked(), 0u);
+}
+
+// The helper's group= reaches acl's `groups` rules (the note "group", ABI 1.5): pupils are
+// denied the listed destination, staff are not.
+TEST_F(AuthIntegrationTest, TheHelpersGroupReachesAclRules) {
+  ASSERT_TRUE(writeFile(helper_, "#!/bin/sh\nwhile read user pass; do\n"
+                                 "  case $user in alice) echo 'OK group=pupils';;\n"
+                                 "    bob) echo 'OK group=\"staff,admins\"';; *) echo ERR;; esac\n"
+                                 "done\n"));
+  start({}, "",
+        {{"20-acl.conf", std::string("[plugin]\npath = ") + ACL_PLUGIN +
+                             "\n\n[acl_rule pupils]\ngroups = pupils\ndomains = 127.0.0.1\n"
+                             "action = deny\nreason = not for pupils\n"}});
+  auto pupil = get("/echo?pupil", {"-U", "alice:any"});
+  EXPECT_EQ(pupil.status, 403) << pupil.describe();
+  EXPECT_NE(pupil.out.find("not for pupils"), std::string::npos) << pupil.out;
+  auto staff = get("/echo?staff", {"-U", "bob:any"});
+  EXPECT_EQ(staff.status, 200) << staff.describe();
+  EXPECT_EQ(loggedUser("staff"), "bob");
+  EXPECT_EQ(get("/echo?nobody", {"-U", "carol:any"}).status, 407);
 }
 
 } // namespace
