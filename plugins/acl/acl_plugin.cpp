@@ -42,6 +42,7 @@ public:
     r.client = tx.clientAddress();
     r.user = tx.user();
     r.groups = tx.note("group").value_or(std::string_view()); // ABI 1.5 notes (auth, external ACL)
+    r.note = [&tx](std::string_view key) { return tx.note(key); };
     r.method = tx.method();
     // url_regex sees the canonical URL (exaproxy/url.hpp), as Squid's does: an escaped "%61ds"
     // matches "ads". Built only for a URL with an escape or a trailing-dot host.

@@ -120,6 +120,11 @@ bool Rule::matches(const RequestInfo& r) const {
     return false;
   if (!groups.empty() && !inGroups(groups, r.groups))
     return false;
+  if (!externals.empty() && std::none_of(externals.begin(), externals.end(), [&r](const auto& e) {
+        auto v = r.note ? r.note(e.first) : std::nullopt;
+        return (v && *v == "OK") == e.second;
+      }))
+    return false;
   if (domains || !lists.empty()) {
     bool listed = domains && domains->contains(r.host);
     for (size_t i = 0; !listed && i < lists.size(); ++i)

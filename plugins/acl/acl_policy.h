@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <regex.h>
@@ -44,6 +45,8 @@ struct RequestInfo {
   std::string_view user;   // empty: anonymous
   std::string_view groups; // the note "group" (an auth or external-ACL helper's group=): names
                            // separated by commas or spaces; empty: none
+  // The transaction's notes by key (ABI 1.5), for `external` rules; null: none.
+  std::function<std::optional<std::string_view>(std::string_view key)> note;
   std::string_view method;
   std::string_view url; // "http://host[:port]/path?query", or "host:port" for CONNECT
   std::string_view host;
@@ -95,6 +98,8 @@ struct Rule {
   std::optional<CidrSet> clients;
   std::vector<std::string> users;
   std::vector<std::string> groups; // any of them in RequestInfo::groups
+  // external = name !other: the external_acl plugin named `name` answered OK (`!`: did not).
+  std::vector<std::pair<std::string, bool>> externals; // note key "external.<name>", wants OK
   std::vector<const NamedList*> lists;
   std::optional<DomainList> domains;
   std::unique_ptr<UrlRegex> urlRegex;

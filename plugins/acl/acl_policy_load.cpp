@@ -130,6 +130,7 @@ private:
   static void clients(RuleBuild& b, const Setting& s);
   static void users(RuleBuild& b, const Setting& s);
   static void groups(RuleBuild& b, const Setting& s);
+  static void externals(RuleBuild& b, const Setting& s);
   static void lists(RuleBuild& b, const Setting& s);
   static void domains(RuleBuild& b, const Setting& s);
   static void urlRegex(RuleBuild& b, const Setting& s);
@@ -156,14 +157,14 @@ private:
 };
 
 const PolicyLoader::RuleKey PolicyLoader::kRuleKeys[] = {
-    {"clients", &PolicyLoader::clients}, {"users", &PolicyLoader::users},
-    {"groups", &PolicyLoader::groups},   {"lists", &PolicyLoader::lists},
-    {"domains", &PolicyLoader::domains}, {"url_regex", &PolicyLoader::urlRegex},
-    {"methods", &PolicyLoader::methods}, {"ports", &PolicyLoader::ports},
-    {"connect", &PolicyLoader::connect}, {"days", &PolicyLoader::days},
-    {"time", &PolicyLoader::times},      {"action", &PolicyLoader::action},
-    {"reason", &PolicyLoader::reason},   {"location", &PolicyLoader::location},
-    {"status", &PolicyLoader::status},
+    {"clients", &PolicyLoader::clients},    {"users", &PolicyLoader::users},
+    {"groups", &PolicyLoader::groups},      {"external", &PolicyLoader::externals},
+    {"lists", &PolicyLoader::lists},        {"domains", &PolicyLoader::domains},
+    {"url_regex", &PolicyLoader::urlRegex}, {"methods", &PolicyLoader::methods},
+    {"ports", &PolicyLoader::ports},        {"connect", &PolicyLoader::connect},
+    {"days", &PolicyLoader::days},          {"time", &PolicyLoader::times},
+    {"action", &PolicyLoader::action},      {"reason", &PolicyLoader::reason},
+    {"location", &PolicyLoader::location},  {"status", &PolicyLoader::status},
 };
 
 // 1. Sorts the entries by section, keeping the order in which rules first appear.
@@ -277,8 +278,10 @@ std::unique_ptr<Rule> PolicyLoader::buildRule(const RuleSection& section) {
     if (row != std::end(kRuleKeys))
       row->parse(build, *s);
     else
-      fail(*s, "unknown key (known: clients users groups lists domains url_regex methods ports "
-               "connect days time action reason location status)");
+      fail(
+          *s,
+          "unknown key (known: clients users groups external lists domains url_regex methods ports "
+          "connect days time action reason location status)");
   }
   checkRule(section, *rule, build.haveAction);
   return rule;
@@ -328,6 +331,17 @@ void PolicyLoader::groups(RuleBuild& b, const Setting& s) {
   b.rule.groups = splitListCopy(s.value);
   if (b.rule.groups.empty())
     b.fail(s, "expected one or more group names");
+}
+
+void PolicyLoader::externals(RuleBuild& b, const Setting& s) {
+  for (const auto& item : items(b, s, "expected one or more external ACL names")) {
+    bool negated = item.front() == '!';
+    std::string name = negated ? item.substr(1) : item;
+    if (name.empty())
+      b.fail(s, "'!' needs a name after it");
+    else
+      b.rule.externals.emplace_back("external." + name, !negated);
+  }
 }
 
 void PolicyLoader::lists(RuleBuild& b, const Setting& s) {

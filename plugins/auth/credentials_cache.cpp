@@ -10,7 +10,7 @@
 namespace exaproxy::auth {
 
 CredentialsCache::CredentialsCache(std::chrono::milliseconds ttl, size_t capacity)
-    : ttl_(ttl), capacity_(capacity) {
+    : ttl_(ttl), logins_(capacity) {
   size_t got = 0;
   while (got < secret_.size()) {
     ssize_t n = ::getrandom(secret_.data() + got, secret_.size() - got, 0);
@@ -42,41 +42,6 @@ size_t CredentialsCache::DigestHash::operator()(const Digest& d) const noexcept 
   size_t h;
   std::memcpy(&h, d.data(), sizeof h); // an HMAC's bytes are uniform already
   return h;
-}
-
-std::optional<CredentialsCache::Login> CredentialsCache::find(const Digest& key,
-                                                              Clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  auto it = index_.find(key);
-  if (it == index_.end())
-    return std::nullopt;
-  if (it->second->expires <= now) {
-    order_.erase(it->second);
-    index_.erase(it);
-    return std::nullopt;
-  }
-  return it->second->login;
-}
-
-void CredentialsCache::remember(const Digest& key, Login login, Clock::time_point now) {
-  if (ttl_.count() <= 0 || capacity_ == 0)
-    return;
-  std::lock_guard lock(mutex_);
-  if (auto it = index_.find(key); it != index_.end()) {
-    order_.erase(it->second);
-    index_.erase(it);
-  }
-  while (order_.size() >= capacity_) {
-    index_.erase(order_.front().key);
-    order_.pop_front();
-  }
-  order_.push_back(Entry{key, std::move(login), now + ttl_});
-  index_.emplace(key, std::prev(order_.end()));
-}
-
-size_t CredentialsCache::size() const {
-  std::lock_guard lock(mutex_);
-  return order_.size();
 }
 
 } // namespace exaproxy::auth

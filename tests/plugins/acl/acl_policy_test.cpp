@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cstdio>
 #include <fstream>
 #include <unistd.h>
@@ -383,4 +385,30 @@ TEST(AclPolicyTest, GroupsMatchTheGroupNote) {
   auto errors = loadErrors("[acl_rule r]\ngroups =\naction = deny\n");
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors[0].describe().find("group names"), std::string::npos) << errors[0].describe();
+}
+
+// external: the note "external.<name>" an external_acl plugin left; "!name" when it is not OK
+// (ERR, or no such note).
+TEST(AclPolicyTest, ExternalRulesReadTheExternalAclsNote) {
+  auto p = loadOk("[acl_rule staff-only]\nexternal = !staff\ndomains = admin.test\n"
+                  "action = deny\n[acl_rule vip]\nexternal = vip gold\naction = redirect\n"
+                  "location = http://vip.test/\n");
+  std::map<std::string, std::string> notes;
+  RequestInfo r = get("admin.test");
+  r.note = [&notes](std::string_view key) -> std::optional<std::string_view> {
+    auto it = notes.find(std::string(key));
+    if (it == notes.end())
+      return std::nullopt;
+    return std::string_view(it->second);
+  };
+  EXPECT_EQ(p->decide(r).action, Action::Deny) << "no note: not OK";
+  notes["external.staff"] = "ERR";
+  EXPECT_EQ(p->decide(r).action, Action::Deny);
+  notes["external.staff"] = "OK";
+  EXPECT_EQ(p->decide(r).action, Action::Allow);
+  notes["external.gold"] = "OK";
+  EXPECT_EQ(p->decide(r).action, Action::Redirect) << "any of the names";
+  auto errors = loadErrors("[acl_rule r]\nexternal = !\naction = deny\n");
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors[0].describe().find("needs a name"), std::string::npos) << errors[0].describe();
 }

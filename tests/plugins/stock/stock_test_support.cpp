@@ -18,6 +18,8 @@ fs::path stockPlugin(const std::string& name) {
     return STOCK_ACL_PLUGIN;
   if (name == "auth")
     return STOCK_AUTH_PLUGIN;
+  if (name == "external_acl")
+    return STOCK_EXTERNAL_ACL_PLUGIN;
   if (name == "headers")
     return STOCK_HEADERS_PLUGIN;
   if (name == "local")

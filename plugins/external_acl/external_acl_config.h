@@ -1,0 +1,42 @@
+// The external_acl plugin's settings (README.md documents each key), parsed once per instance.
+#pragma once
+
+#include "acl_format.h"
+#include "helper_pool_settings.h"
+
+#include <exaproxy/plugin.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace exaproxy::external_acl {
+
+struct Config {
+  std::string name;                 // the ACL's name: its result is the note "external.<name>"
+  std::vector<std::string> program; // argv, as Squid's external_acl_type program
+  AclFormat format;                 // the request line (default: %LOGIN)
+  std::vector<std::string> data;    // words after the fields (Squid's acl arguments)
+  size_t children = 5;
+  size_t startup = 1;
+  size_t idle = 1;
+  size_t concurrency = 0;
+  size_t queueSize = common::kDefaultHelperQueueSize;
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds ttl{3600000};         // an OK is reused this long
+  std::chrono::milliseconds negativeTtl{3600000}; // an ERR this long (Squid: as ttl)
+  size_t cacheSize = 100000;
+  bool denyOnErr = false; // on_err = deny: answer 403 (with the helper's message) on ERR
+  size_t programSetting = SIZE_MAX;
+};
+
+// Parses the settings. Throws sdk::ConfigError naming the first bad setting.
+Config parseConfig(const std::vector<sdk::Setting>& settings);
+// The program can be started (checked without running it).
+void checkOnDisk(const Config& config);
+common::HelperPoolSettings poolSettings(const Config& config);
+// "external.<name>": the note the result is left in ("OK" or "ERR").
+std::string resultNote(const Config& config);
+
+} // namespace exaproxy::external_acl
