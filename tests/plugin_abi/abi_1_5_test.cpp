@@ -6,9 +6,6 @@
 // forwarded to the origin. The plugin is tests/plugin_abi/plugins/abi15.c.
 #include "itest.h"
 
-#include <set>
-#include <sstream>
-
 #ifndef ABI15_PLUGIN
 #error "ABI15_PLUGIN must name abi15.so"
 #endif
@@ -22,25 +19,6 @@ std::string abi15Conf(const std::string& section, const std::vector<std::string>
   for (const auto& s : settings)
     text += s + "\n";
   return text;
-}
-
-// The whitespace-separated fields of the access-log line whose URL contains needle (polling).
-std::vector<std::string> logFields(const ProxyProcess& proxy, const std::string& needle) {
-  std::vector<std::string> found;
-  waitFor(
-      [&] {
-        for (const auto& line : splitLines(proxy.accessLog())) {
-          std::istringstream in(line);
-          std::vector<std::string> f;
-          for (std::string w; in >> w;)
-            f.push_back(w);
-          if (f.size() >= 11 && f[6].find(needle) != std::string::npos)
-            found = f;
-        }
-        return !found.empty();
-      },
-      Millis(5000));
-  return found;
 }
 
 class Abi15 : public ::testing::Test {
@@ -100,7 +78,7 @@ TEST_F(Abi15, NotesAndTheUserFromAWorkerReachALaterPluginAndTheAccessLog) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].headers.get("X-User").value_or(""), "alice");
   EXPECT_EQ(reqs[0].headers.get("X-Notes").value_or(""), "group=pupils;tag=t1;ext=said yes");
-  auto f = logFields(*proxy_, "noted");
+  auto f = proxy_->accessLogFields("noted");
   ASSERT_GE(f.size(), 11u) << proxy_->accessLog();
   EXPECT_EQ(f[7], "alice") << "the user field";
   // Only the notes asked to be logged, after the decision (the later plugin's header edits) in

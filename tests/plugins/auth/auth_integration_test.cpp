@@ -9,7 +9,6 @@
 #include "itest.h"
 
 #include <algorithm>
-#include <sstream>
 #include <thread>
 
 #include <sys/stat.h>
@@ -84,21 +83,8 @@ protected:
   }
   // The user field (8th) of the access-log line whose URL contains needle.
   std::string loggedUser(const std::string& needle) {
-    std::string user;
-    waitFor(
-        [&] {
-          for (const auto& line : splitLines(proxy_->accessLog())) {
-            std::istringstream in(line);
-            std::vector<std::string> f;
-            for (std::string w; in >> w;)
-              f.push_back(w);
-            if (f.size() >= 8 && f[6].find(needle) != std::string::npos)
-              user = f[7];
-          }
-          return !user.empty();
-        },
-        Millis(5000));
-    return user;
+    auto f = proxy_->accessLogFields(needle);
+    return f.size() > 7 ? f[7] : "";
   }
 
   OriginServer origin_;

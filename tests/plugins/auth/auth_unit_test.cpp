@@ -4,6 +4,7 @@
 #include "auth_config.h"
 #include "basic_credentials.h"
 #include "credentials_cache.h"
+#include "plugin_settings.h"
 
 #include <gtest/gtest.h>
 
@@ -52,18 +53,7 @@ TEST(BasicCredentials, HelperLineIsPercentEncodedAsSquidDoes) {
 }
 
 std::vector<sdk::Setting> settings(const std::vector<std::pair<std::string, std::string>>& kv) {
-  std::vector<sdk::Setting> out;
-  for (size_t i = 0; i < kv.size(); ++i) {
-    sdk::Setting s;
-    s.index = i;
-    s.file = "40-auth.conf";
-    s.line = static_cast<uint32_t>(i + 2);
-    s.section = "auth";
-    s.key = kv[i].first;
-    s.value = kv[i].second;
-    out.push_back(s);
-  }
-  return out;
+  return testing::settingsFor("15-auth.conf", "auth", kv);
 }
 
 std::string refusal(const std::vector<std::pair<std::string, std::string>>& kv) {

@@ -6,7 +6,6 @@
 #include "itest.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,24 +66,6 @@ protected:
     std::string text = readFile(seen_);
     return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
   }
-  std::vector<std::string> logFields(const std::string& needle) {
-    std::vector<std::string> found;
-    waitFor(
-        [&] {
-          for (const auto& line : splitLines(proxy_->accessLog())) {
-            std::istringstream in(line);
-            std::vector<std::string> f;
-            for (std::string w; in >> w;)
-              f.push_back(w);
-            if (f.size() >= 11 && f[6].find(needle) != std::string::npos)
-              found = f;
-          }
-          return !found.empty();
-        },
-        Millis(5000));
-    return found;
-  }
-
   OriginServer origin_;
   std::string dir_, basic_, userip_, seen_;
   std::unique_ptr<ProxyProcess> proxy_;
@@ -132,7 +113,7 @@ TEST_F(ExternalAclIntegrationTest, AnswersNotesReachTheLogAndTheUser) {
   ASSERT_TRUE(proxy_->start());
   auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/echo?noted")});
   ASSERT_EQ(r.status, 200) << r.describe();
-  auto f = logFields("noted");
+  auto f = proxy_->accessLogFields("noted");
   ASSERT_EQ(f.size(), 11u) << proxy_->accessLog();
   EXPECT_EQ(f[7], "ext--") << "user= of an anonymous request (the helper saw %LOGIN as '-')";
   EXPECT_EQ(f[10], "log=seen%20by%20ext") << "only the log= note is written";

@@ -2,6 +2,7 @@
 // the data words) and the settings.
 #include "acl_format.h"
 #include "external_acl_config.h"
+#include "plugin_settings.h"
 
 #include <gtest/gtest.h>
 
@@ -53,11 +54,7 @@ TEST(AclFormat, RefusesWhatItCannotFill) {
 }
 
 std::vector<sdk::Setting> settings(const std::vector<std::pair<std::string, std::string>>& kv) {
-  std::vector<sdk::Setting> out;
-  for (size_t i = 0; i < kv.size(); ++i)
-    out.push_back(sdk::Setting{i, "18-ext.conf", static_cast<uint32_t>(i + 2), "external_acl",
-                               kv[i].first, kv[i].second});
-  return out;
+  return testing::settingsFor("18-ext.conf", "external_acl", kv);
 }
 
 std::string refusal(const std::vector<std::pair<std::string, std::string>>& kv) {
