@@ -156,10 +156,12 @@ void PluginTransaction::step() {
 bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
                               const std::string& why) {
   const auto& link = chain_->links()[i];
-  if (action >= EXAPROXY_CONTINUE && action <= EXAPROXY_DENY)
-    applyCarried(txn_, i, v);
+  // A verdict's notes and user (ABI 1.5) count only once the verdict itself is accepted: not
+  // for an ERROR, nor for one the host turns into an ERROR (edits that do not fit, a malformed
+  // final verdict).
   switch (action) {
   case EXAPROXY_CONTINUE:
+    applyCarried(txn_, i, v);
     return false;
   case EXAPROXY_REWRITE:
     if (!v.edits.empty()) { // ABI 1.2: edits carried by the verdict, applied here on the loop
@@ -179,6 +181,7 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
       }
       txn_.current = running;
     }
+    applyCarried(txn_, i, v);
     txn_.rewritten = true;
     return false;
   case EXAPROXY_ROUTE:
@@ -191,6 +194,7 @@ bool PluginTransaction::apply(size_t i, int32_t action, exaproxy_verdict& v,
       link.plugin->counters.errors.fetch_add(1, std::memory_order_relaxed);
       return apply(i, EXAPROXY_ERROR, v, problem);
     }
+    applyCarried(txn_, i, v);
     o.plugin = link.plugin->name();
     o.pluginName = link.plugin->descriptor().name;
     finish(std::move(o));
@@ -283,13 +287,13 @@ Outcome PluginTransaction::runResponse(http::ResponseHead& resp) {
     int32_t action = detail::callHook(*link.plugin, hook, &txn_, &v, why);
     txn_.current = kNone;
     detail::countVerdict(*link.plugin, action);
-    if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE || action == EXAPROXY_RESPOND ||
-        action == EXAPROXY_REDIRECT || action == EXAPROXY_DENY)
+    if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE) {
       applyCarried(txn_, i, v);
-    if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE)
       continue;
+    }
     if (action == EXAPROXY_RESPOND || action == EXAPROXY_REDIRECT || action == EXAPROXY_DENY) {
       if (detail::finalOutcome(action, v, result, why)) {
+        applyCarried(txn_, i, v);
         result.plugin = link.plugin->name();
         result.pluginName = link.plugin->descriptor().name;
         break;

@@ -4,7 +4,8 @@
  * settings (any section):
  *   when = sync | pending     pending: the verdict is built with verdict_new() and completed on a
  *                             worker thread of the host's pool; sync (default): the hook returns it
- *   action = continue | deny | respond | error   the verdict's action (default continue)
+ *   action = continue | deny | respond | error | redirect   the verdict's action (default
+ *                             continue; redirect has no location: malformed, the host's ERROR)
  *   status = 407              deny / respond: the status
  *   header = Name: value      respond: verdict_add_header (repeatable, in order)
  *   note = key=value          verdict_set_note (repeatable); log_note = key=value: with
@@ -74,10 +75,11 @@ static void* create(const exaproxy_host_api* api, exaproxy_host* host) {
     if (keyis(e.key, "when")) {
       s->pending = strcmp(value, "pending") == 0;
     } else if (keyis(e.key, "action")) {
-      s->action = !strcmp(value, "deny")      ? EXAPROXY_DENY
-                  : !strcmp(value, "respond") ? EXAPROXY_RESPOND
-                  : !strcmp(value, "error")   ? EXAPROXY_ERROR
-                                              : EXAPROXY_CONTINUE;
+      s->action = !strcmp(value, "deny")       ? EXAPROXY_DENY
+                  : !strcmp(value, "respond")  ? EXAPROXY_RESPOND
+                  : !strcmp(value, "error")    ? EXAPROXY_ERROR
+                  : !strcmp(value, "redirect") ? EXAPROXY_REDIRECT
+                                               : EXAPROXY_CONTINUE;
     } else if (keyis(e.key, "status")) {
       s->status = atoi(value);
     } else if (keyis(e.key, "header") && s->nheaders < MAXN) {

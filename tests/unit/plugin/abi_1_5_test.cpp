@@ -157,6 +157,17 @@ TEST_F(Abi15Chain, AFinalVerdictCarriesThemTooButAnErrorDoesNot) {
   EXPECT_EQ(got->kind, Outcome::Kind::Continue);
   EXPECT_TRUE(tx_->notes().empty());
   EXPECT_TRUE(tx_->identity().user.empty());
+
+  // Nor one the host finds malformed (a redirect without a location becomes an ERROR).
+  auto malformed =
+      load("10-m", "abi15", {{"action", "redirect"}, {"note", "k=v"}, {"user", "dave"}});
+  auto req3 = getRequest();
+  got = run(chainOf({{malformed, PluginPolicy{5000ms, false, true}}}), req3);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->kind, Outcome::Kind::Continue);
+  EXPECT_EQ(malformed->counters.errors.load(), 1u);
+  EXPECT_TRUE(tx_->notes().empty());
+  EXPECT_TRUE(tx_->identity().user.empty());
 }
 
 TEST_F(Abi15Chain, ConnectionCloseReachesA15PluginOnlyWhenItsDescriptorCoversTheHook) {
