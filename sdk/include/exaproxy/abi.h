@@ -414,8 +414,9 @@ typedef struct exaproxy_host_api {
                      exaproxy_str* value_out, uint32_t* flags_out);
   /* THREAD: as the verdict's other setters (any thread for one from verdict_new). A note the
    * verdict carries: set (as note_set) when the host applies the verdict on the loop, whatever
-   * its action but EXAPROXY_ERROR, so that a PENDING verdict completed from another thread can
-   * leave notes. Same rules as note_set; EXAPROXY_OK or EXAPROXY_E_INVALID. */
+   * its action but EXAPROXY_ERROR (and not when the host refuses the verdict itself: edits that
+   * do not fit, a REDIRECT without a location), so that a PENDING verdict completed from another
+   * thread can leave notes. Same rules as note_set; EXAPROXY_OK or EXAPROXY_E_INVALID. */
   int32_t (*verdict_set_note)(exaproxy_verdict* v, exaproxy_str key, exaproxy_str value,
                               uint32_t flags);
   /* THREAD: as above. The user the verdict establishes (as client_set_user when applied: the

@@ -151,7 +151,8 @@ public:
   }
 
   // ABI 1.5: a note (key=value) and the user this verdict leaves on the transaction, set by the
-  // host when it applies the verdict (any action but error()), so that Pending::complete() from
+  // host when it accepts the verdict (any action but error(); not a verdict it finds malformed),
+  // so that Pending::complete() from
   // another thread can leave them too. `log`: the note is also written in the access log. A
   // refused note or user (abi.h's rules) or a host older than 1.5 makes the verdict an ERROR.
   Verdict& note(std::string key, std::string value, bool log = false) {
