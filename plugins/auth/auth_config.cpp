@@ -1,6 +1,6 @@
 #include "auth_config.h"
 
-#include "helper_program.h"
+#include "helper_settings.h"
 #include "setting_values.h"
 
 #include <sstream>
@@ -39,27 +39,8 @@ void parseSchemes(const sdk::Setting& e, Config& c) {
 // A basic_* key; false when `k` is not one.
 bool parseBasic(const std::string& k, const sdk::Setting& e, BasicConfig& b) {
   const std::string& v = e.value;
-  if (k == "program") {
-    if (!common::splitCommandLine(v, b.program))
-      throw sdk::ConfigError(e.index, "unterminated quote");
-    if (b.program.empty())
-      throw sdk::ConfigError(e.index, "empty command line");
-    b.programSetting = e.index;
-  } else if (k == "children") {
-    if (!parseCount(v, b.children) || b.children == 0 || b.children > 1000)
-      throw sdk::ConfigError(e.index, "expected a number of processes from 1 to 1000");
-  } else if (k == "startup" || k == "idle") {
-    if (!parseCount(v, k == "startup" ? b.startup : b.idle))
-      throw sdk::ConfigError(e.index, "expected a number");
-  } else if (k == "concurrency") {
-    if (!parseCount(v, b.concurrency) || b.concurrency > 10000)
-      throw sdk::ConfigError(e.index, "expected a number from 0 to 10000");
-  } else if (k == "queue_size") {
-    if (!parseCount(v, b.queueSize))
-      throw sdk::ConfigError(e.index, "expected a number");
-  } else if (k == "timeout") {
-    if (!parseDuration(v, b.timeout) || b.timeout.count() <= 0)
-      throw sdk::ConfigError(e.index, "expected a duration such as 5s or 500ms");
+  if (common::parseHelperSetting(k, e, b.pool, b.programSetting)) {
+    return true;
   } else if (k == "realm") {
     if (v.empty() || v.find_first_of("\"\\\r\n") != std::string::npos)
       throw sdk::ConfigError(e.index, "expected a realm without quotes or backslashes");
@@ -108,11 +89,10 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
                    "open_destinations, cache_size)");
     }
   }
-  if (c.basic.program.empty())
+  if (c.basic.pool.program.empty())
     throw sdk::ConfigError("`basic_program` is required (the Basic helper's command line, as "
                            "Squid's auth_param basic program)");
-  c.basic.startup = std::min(c.basic.startup, c.basic.children);
-  c.basic.idle = std::min(c.basic.idle, c.basic.children);
+  common::capHelperCounts(c.basic.pool);
   destinations->build();
   c.openClients = std::move(clients);
   c.openDestinations = std::move(destinations);
@@ -120,22 +100,7 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
 }
 
 void checkOnDisk(const Config& config) {
-  if (auto problem = common::helperProgramProblem(config.basic.program.front()))
-    throw sdk::ConfigError(config.basic.programSetting,
-                           "the Basic helper cannot be started: " + *problem);
-}
-
-common::HelperPoolSettings basicPoolSettings(const BasicConfig& b) {
-  common::HelperPoolSettings s;
-  s.name = "Basic authentication helpers";
-  s.program = b.program;
-  s.children = b.children;
-  s.startup = b.startup;
-  s.idle = b.idle;
-  s.concurrency = b.concurrency;
-  s.queueSize = b.queueSize;
-  s.timeout = b.timeout;
-  return s;
+  common::checkHelperProgram(config.basic.pool, config.basic.programSetting, "the Basic helper");
 }
 
 } // namespace exaproxy::auth

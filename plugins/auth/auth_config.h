@@ -19,17 +19,19 @@ namespace exaproxy::auth {
 enum class Scheme { Basic };
 
 struct BasicConfig {
-  std::vector<std::string> program; // argv: basic_ncsa_auth, basic_ldap_auth, ...
-  size_t children = 5;
-  size_t startup = 1;
-  size_t idle = 1;
-  size_t concurrency = 0;
-  size_t queueSize = common::kDefaultHelperQueueSize;
-  std::chrono::milliseconds timeout{5000};           // a helper's answer deadline
+  // basic_program (basic_ncsa_auth, basic_ldap_auth, ...), basic_children ... basic_timeout
+  common::HelperPoolSettings pool = defaultPool();
   std::string realm = "ExaProxy";                    // shown by the browser's login prompt
   std::chrono::milliseconds credentialsTtl{3600000}; // a helper's OK is reused this long
   bool caseSensitive = false; // off (Squid's default): the user name is lowercased first
   size_t programSetting = SIZE_MAX;
+
+  static common::HelperPoolSettings defaultPool() {
+    common::HelperPoolSettings s;
+    s.name = "Basic authentication helpers";
+    s.timeout = std::chrono::milliseconds(5000);
+    return s;
+  }
 };
 
 struct Config {
@@ -46,8 +48,5 @@ Config parseConfig(const std::vector<sdk::Setting>& settings);
 
 // What the configuration names on disk (the helper program), checked without running it.
 void checkOnDisk(const Config& config);
-
-// The pool settings of the Basic helpers.
-common::HelperPoolSettings basicPoolSettings(const BasicConfig& basic);
 
 } // namespace exaproxy::auth

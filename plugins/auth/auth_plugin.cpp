@@ -57,7 +57,7 @@ public:
     cache_ = std::make_unique<CredentialsCache>(config_.basic.credentialsTtl, config_.cacheSize);
     loop_ = std::make_unique<common::HostHelperLoop>(host.api(), host.raw());
     pool_ = std::make_unique<common::HelperPool>(
-        basicPoolSettings(config_.basic), codec_,
+        config_.basic.pool, codec_,
         [this](common::LogLevel level, const std::string& msg) {
           this->host().log(common::sdkLevel(level), msg);
         },

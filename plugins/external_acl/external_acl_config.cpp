@@ -1,6 +1,6 @@
 #include "external_acl_config.h"
 
-#include "helper_program.h"
+#include "helper_settings.h"
 #include "setting_values.h"
 
 #include <sstream>
@@ -36,12 +36,8 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
       if (!validName(v))
         throw sdk::ConfigError(e.index, "expected a name of letters, digits, '_' and '-'");
       c.name = v;
-    } else if (k == "program") {
-      if (!common::splitCommandLine(v, c.program))
-        throw sdk::ConfigError(e.index, "unterminated quote");
-      if (c.program.empty())
-        throw sdk::ConfigError(e.index, "empty command line");
-      c.programSetting = e.index;
+    } else if (common::parseHelperSetting(k, e, c.pool, c.programSetting)) {
+      continue;
     } else if (k == "format") {
       auto f = AclFormat::parse(v, why);
       if (!f)
@@ -52,22 +48,9 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
       c.data.clear();
       for (std::string w; in >> w;)
         c.data.push_back(w);
-    } else if (k == "children") {
-      if (!parseCount(v, c.children) || c.children == 0 || c.children > 1000)
-        throw sdk::ConfigError(e.index, "expected a number of processes from 1 to 1000");
-    } else if (k == "startup" || k == "idle" || k == "queue_size" || k == "cache_size") {
-      size_t& out = k == "startup"      ? c.startup
-                    : k == "idle"       ? c.idle
-                    : k == "queue_size" ? c.queueSize
-                                        : c.cacheSize;
-      if (!parseCount(v, out))
+    } else if (k == "cache_size") {
+      if (!parseCount(v, c.cacheSize))
         throw sdk::ConfigError(e.index, "expected a number");
-    } else if (k == "concurrency") {
-      if (!parseCount(v, c.concurrency) || c.concurrency > 10000)
-        throw sdk::ConfigError(e.index, "expected a number from 0 to 10000");
-    } else if (k == "timeout") {
-      if (!parseDuration(v, c.timeout) || c.timeout.count() <= 0)
-        throw sdk::ConfigError(e.index, "expected a duration such as 5s or 500ms");
     } else if (k == "ttl" || k == "negative_ttl") {
       if (!parseDuration(v, k == "ttl" ? c.ttl : c.negativeTtl))
         throw sdk::ConfigError(e.index,
@@ -85,28 +68,19 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
   }
   if (c.name.empty())
     throw sdk::ConfigError("`name` is required (the ACL's name, for acl's `external` rules)");
-  if (c.program.empty())
+  if (c.pool.program.empty())
     throw sdk::ConfigError("`program` is required (as Squid's external_acl_type program)");
-  c.startup = std::min(c.startup, c.children);
-  c.idle = std::min(c.idle, c.children);
+  common::capHelperCounts(c.pool);
   return c;
 }
 
 void checkOnDisk(const Config& config) {
-  if (auto problem = common::helperProgramProblem(config.program.front()))
-    throw sdk::ConfigError(config.programSetting, "the helper cannot be started: " + *problem);
+  common::checkHelperProgram(config.pool, config.programSetting, "the helper");
 }
 
 common::HelperPoolSettings poolSettings(const Config& c) {
-  common::HelperPoolSettings s;
+  common::HelperPoolSettings s = c.pool;
   s.name = "external ACL '" + c.name + "' helpers";
-  s.program = c.program;
-  s.children = c.children;
-  s.startup = c.startup;
-  s.idle = c.idle;
-  s.concurrency = c.concurrency;
-  s.queueSize = c.queueSize;
-  s.timeout = c.timeout;
   return s;
 }
 

@@ -14,16 +14,16 @@
 namespace exaproxy::external_acl {
 
 struct Config {
-  std::string name;                 // the ACL's name: its result is the note "external.<name>"
-  std::vector<std::string> program; // argv, as Squid's external_acl_type program
-  AclFormat format;                 // the request line (default: %LOGIN)
-  std::vector<std::string> data;    // words after the fields (Squid's acl arguments)
-  size_t children = 5;
-  size_t startup = 1;
-  size_t idle = 1;
-  size_t concurrency = 0;
-  size_t queueSize = common::kDefaultHelperQueueSize;
-  std::chrono::milliseconds timeout{5000};
+  std::string name;              // the ACL's name: its result is the note "external.<name>"
+  AclFormat format;              // the request line (default: %LOGIN)
+  std::vector<std::string> data; // words after the fields (Squid's acl arguments)
+  // program (as Squid's external_acl_type program), children ... timeout; the name is set when
+  // the ACL's name is known (poolSettings()).
+  common::HelperPoolSettings pool = [] {
+    common::HelperPoolSettings s;
+    s.timeout = std::chrono::milliseconds(5000);
+    return s;
+  }();
   std::chrono::milliseconds ttl{3600000};         // an OK is reused this long
   std::chrono::milliseconds negativeTtl{3600000}; // an ERR this long (Squid: as ttl)
   size_t cacheSize = 100000;

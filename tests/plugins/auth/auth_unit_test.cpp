@@ -57,22 +57,17 @@ std::vector<sdk::Setting> settings(const std::vector<std::pair<std::string, std:
 }
 
 std::string refusal(const std::vector<std::pair<std::string, std::string>>& kv) {
-  try {
-    parseConfig(settings(kv));
-  } catch (const sdk::ConfigError& e) {
-    return std::to_string(e.index()) + ": " + e.what();
-  }
-  return "";
+  return testing::refusalOf([](const auto& s) { return parseConfig(s); }, settings(kv));
 }
 
 TEST(AuthConfig, DefaultsAndEveryKey) {
   auto c = parseConfig(settings({{"basic_program", "/usr/lib/squid/basic_ncsa_auth /etc/pw"}}));
-  EXPECT_EQ(c.basic.program,
+  EXPECT_EQ(c.basic.pool.program,
             (std::vector<std::string>{"/usr/lib/squid/basic_ncsa_auth", "/etc/pw"}));
   EXPECT_EQ(c.basic.realm, "ExaProxy");
   EXPECT_EQ(c.basic.credentialsTtl, 1h);
   EXPECT_FALSE(c.basic.caseSensitive);
-  EXPECT_EQ(c.basic.children, 5u);
+  EXPECT_EQ(c.basic.pool.children, 5u);
   auto d = parseConfig(settings({{"schemes", "basic"},
                                  {"basic_program", "helper"},
                                  {"basic_children", "3"},
@@ -83,12 +78,12 @@ TEST(AuthConfig, DefaultsAndEveryKey) {
                                  {"basic_timeout", "2s"},
                                  {"open_clients", "10.1.0.0/16 192.0.2.7"},
                                  {"open_destinations", "updates.example.test wpad.example.test"}}));
-  EXPECT_EQ(d.basic.children, 3u);
-  EXPECT_EQ(d.basic.concurrency, 10u);
+  EXPECT_EQ(d.basic.pool.children, 3u);
+  EXPECT_EQ(d.basic.pool.concurrency, 10u);
   EXPECT_EQ(d.basic.realm, "Corp proxy");
   EXPECT_EQ(d.basic.credentialsTtl, 10min);
   EXPECT_TRUE(d.basic.caseSensitive);
-  EXPECT_EQ(d.basic.timeout, 2s);
+  EXPECT_EQ(d.basic.pool.timeout, 2s);
   EXPECT_TRUE(d.openClients->contains("10.1.2.3"));
   EXPECT_FALSE(d.openClients->contains("10.2.0.1"));
   EXPECT_TRUE(d.openDestinations->contains("dl.updates.example.test"));

@@ -20,4 +20,15 @@ settingsFor(const std::string& file, const std::string& section,
   return out;
 }
 
+// "index: message" of the sdk::ConfigError parse(settings) throws; "" when it accepts them.
+template <typename Parse>
+std::string refusalOf(Parse parse, const std::vector<sdk::Setting>& settings) {
+  try {
+    parse(settings);
+  } catch (const sdk::ConfigError& e) {
+    return std::to_string(e.index()) + ": " + e.what();
+  }
+  return "";
+}
+
 } // namespace exaproxy::testing

@@ -58,12 +58,7 @@ std::vector<sdk::Setting> settings(const std::vector<std::pair<std::string, std:
 }
 
 std::string refusal(const std::vector<std::pair<std::string, std::string>>& kv) {
-  try {
-    parseConfig(settings(kv));
-  } catch (const sdk::ConfigError& e) {
-    return std::to_string(e.index()) + ": " + e.what();
-  }
-  return "";
+  return testing::refusalOf([](const auto& s) { return parseConfig(s); }, settings(kv));
 }
 
 TEST(ExternalAclConfig, DefaultsAndKeys) {
