@@ -38,6 +38,8 @@ struct HelperChild {
   std::map<uint64_t, HelperJobPtr> inFlight; // by channel ID (0 for one-at-a-time children)
   uint64_t nextChannel = 1;
   std::chrono::steady_clock::time_point started;
+  uint64_t conversation = 0; // reserved for this conversation (0: free for any request)
+  std::chrono::steady_clock::time_point conversationUsed; // its last request
   bool dead = false;   // EOF, write error, garbage or killed: reaped and dropped by the pool
   bool errEof = false; // stderr reached its end: the pool closes it (after unwatching it)
   // On the pool's HelperLoop: the interest last given for stdin / stdout / stderr.

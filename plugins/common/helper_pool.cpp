@@ -274,6 +274,7 @@ void HelperPool::step(bool stop) {
       std::lock_guard<std::mutex> lock(mutex_);
       arrived_.swap(inbox_); // the inbox gets the emptied vector back, capacity and all
     }
+    applyReleases();
     for (auto& j : arrived_)
       admit(std::move(j)); // outside the lock: admit may run a request's done
     arrived_.clear();
@@ -368,6 +369,10 @@ void HelperPool::admit(HelperJobPtr job) {
     fail(std::move(job), canaryRefusal(), false);
     return;
   }
+  if (job->request.conversation != 0 && settings_.concurrency > 0) {
+    fail(std::move(job), "a stateful helper's conversation needs concurrency 0", false);
+    return;
+  }
   if (size_t max = codec_.maxRequestSize()) {
     size_t prefix = settings_.concurrency ? channelPrefix(1).size() : 0;
     if (job->request.bytes.size() + prefix > max) {
@@ -376,8 +381,9 @@ void HelperPool::admit(HelperJobPtr job) {
       return;
     }
   }
-  bool free = std::any_of(children_.begin(), children_.end(),
-                          [this](const HelperChildPtr& c) { return hasFreeSlot(*c); });
+  bool free = job->request.continues ||
+              std::any_of(children_.begin(), children_.end(),
+                          [this](const HelperChildPtr& c) { return takesUnbound(*c); });
   if (!free && liveChildren() >= settings_.children) {
     if (settings_.bypass) {
       count(PoolMetric::bypassed);
@@ -402,21 +408,42 @@ void HelperPool::dispatch() {
     failQueue("cannot start the helper: " + spawnError_);
     return;
   }
-  while (!queue_.empty()) {
-    HelperChild* c = pickChild(*queue_.front());
-    if (!c)
-      break;
-    HelperJobPtr job = std::move(queue_.front());
-    queue_.pop_front();
+  // In order; a request no child can take yet waits. Once one that needs a free child waits, the
+  // rest only go to the children reserved for their conversations.
+  bool othersWait = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    const HelperRequest& r = (*it)->request;
+    if (r.continues && !conversationChild(r.conversation)) {
+      HelperJobPtr lost = std::move(*it);
+      it = queue_.erase(it);
+      fail(std::move(lost), "the helper that held this handshake is gone (start it again)", false);
+      continue;
+    }
+    HelperChild* c = othersWait && !r.continues ? nullptr : pickChild(**it);
+    if (!c) {
+      othersWait = othersWait || !r.continues;
+      if (othersWait && !anyReserved())
+        break;
+      ++it;
+      continue;
+    }
+    HelperJobPtr job = std::move(*it);
+    it = queue_.erase(it);
     send(*c, std::move(job));
   }
 }
 
 HelperChild* HelperPool::pickChild(const HelperJob& job) {
+  if (job.request.conversation != 0) {
+    if (HelperChild* own = conversationChild(job.request.conversation))
+      return hasFreeSlot(*own) ? own : nullptr;
+    if (job.request.continues)
+      return nullptr;
+  }
   HelperChild* best = nullptr;
   HelperChild* previous = nullptr;
   for (auto& c : children_) {
-    if (!hasFreeSlot(*c))
+    if (!takesUnbound(*c))
       continue;
     if (c->id == job.lastChild) {
       previous = c.get();
@@ -429,7 +456,7 @@ HelperChild* HelperPool::pickChild(const HelperJob& job) {
     return best;
   if (liveChildren() < settings_.children) {
     if (HelperChild* fresh = spawn())
-      return hasFreeSlot(*fresh) ? fresh : nullptr;
+      return takesUnbound(*fresh) ? fresh : nullptr;
   }
   return previous;
 }
@@ -442,6 +469,10 @@ void HelperPool::send(HelperChild& c, HelperJobPtr job) {
   }
   c.toWrite += job->request.bytes;
   job->sent = Clock::now();
+  if (job->request.conversation != 0) {
+    c.conversation = job->request.conversation;
+    c.conversationUsed = job->sent;
+  }
   job->lastChild = c.id;
   if (!job->canary)
     count(PoolMetric::helper_requests);
@@ -539,6 +570,13 @@ void HelperPool::onAnswer(HelperChild& c, std::string answer) {
   if (std::optional<std::string> why = codec_.broken(answer)) {
     count(PoolMetric::broken);
     logChild(LogLevel::Warn, c, *why + " (for " + job->request.label + ")");
+    if (job->request.conversation != 0) {
+      c.conversation = 0; // the handshake is over: a new one starts on any child
+      if (job->request.continues) {
+        fail(std::move(job), *why + " in the middle of a handshake", false);
+        return;
+      }
+    }
     if (job->brokenTries < 2) {
       ++job->brokenTries;
       count(PoolMetric::retries);

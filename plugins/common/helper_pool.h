@@ -22,6 +22,11 @@
 //    replaced, and each request it held is asked again once elsewhere, then Failed; a request
 //    not answered within `timeout` of its submit() is TimedOut (a one-at-a-time child still
 //    working on it is killed: its late answer would be taken for the next request's);
+//  * stateful helpers (concurrency 0): a request of a conversation (HelperRequest::conversation,
+//    a client connection) goes to the child reserved for it, or reserves a free one; a reserved
+//    child takes no other request until release() or `conversationIdle`; a later step of a
+//    conversation whose child died, or that answered BH, fails (another child knows nothing of
+//    the handshake);
 //  * every child is full and `children` are running: Bypassed with `bypass`, else queued, and
 //    Failed once `queueSize` requests wait;
 //  * children that die within a second of starting are restarted with a growing delay (to 10 s);
@@ -76,6 +81,11 @@ public:
   // Any thread. `done` runs later on the manager thread (or inline once the pool has stopped).
   void submit(HelperRequest request, HelperDone done);
 
+  // Any thread: ends the reservation of the child that holds `conversation` (a client connection
+  // closed, a handshake finished); a request of it still in flight is answered first. Unknown or
+  // already ended conversations are ignored.
+  void release(uint64_t conversation);
+
   // Any thread: "off" (no canary), "unchecked", "ok" or "failing".
   std::string canaryState() const;
   // Any thread: the pids of the running children (tests kill them).
@@ -120,6 +130,12 @@ private:
   void updateGauges();
   void stopChildren();
   bool hasFreeSlot(const HelperChild& c) const;
+  // Conversations (helper_pool_conversations.cpp): stateful helpers reserved per conversation.
+  bool takesUnbound(const HelperChild& c) const;
+  HelperChild* conversationChild(uint64_t conversation);
+  bool anyReserved() const;
+  void applyReleases();
+  void expireConversations(Clock::time_point now);
   size_t liveChildren() const;
   bool idle() const;
   bool stopping() const;
@@ -135,6 +151,7 @@ private:
   // Shared with submitters.
   mutable std::mutex mutex_;
   std::vector<HelperJobPtr> inbox_;
+  std::vector<uint64_t> releases_; // conversations release() ended, for the manager
   bool stopping_ = false; // no more children started; the loop ends once everything drained
   bool stopped_ = false;  // the manager has ended: submit() answers inline
   std::vector<pid_t> pids_;
@@ -154,6 +171,7 @@ private:
   std::vector<int64_t> gaugeValues_; // last value reported per metric (gauges only)
   // Kept for their capacity: a wake-up of the manager allocates nothing.
   std::vector<HelperJobPtr> arrived_;
+  std::vector<uint64_t> releasing_;
   std::vector<pollfd> pollFds_;
   std::vector<std::pair<HelperChild*, int>> pollOwners_; // (child, 0/1/2 = in/out/err)
 

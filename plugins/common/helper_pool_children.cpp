@@ -92,6 +92,8 @@ void HelperPool::buryDead() {
     for (auto& [ch, job] : c.inFlight) {
       if (job->canary) {
         canaryInFlight_ = false;
+      } else if (job->request.continues) {
+        fail(std::move(job), "the helper that held this handshake died", false);
       } else if (!job->crashRetried) {
         job->crashRetried = true;
         count(PoolMetric::retries);
@@ -105,6 +107,7 @@ void HelperPool::buryDead() {
 }
 
 void HelperPool::maintain(Clock::time_point now) {
+  expireConversations(now);
   if (now < spawnNotBefore_)
     return;
   while (liveChildren() < settings_.startup)
@@ -112,8 +115,9 @@ void HelperPool::maintain(Clock::time_point now) {
       return;
   auto idleCount = [this] {
     return static_cast<size_t>(
-        std::count_if(children_.begin(), children_.end(),
-                      [](const HelperChildPtr& c) { return !c->dead && c->inFlight.empty(); }));
+        std::count_if(children_.begin(), children_.end(), [](const HelperChildPtr& c) {
+          return !c->dead && c->inFlight.empty() && c->conversation == 0;
+        }));
   };
   while (idleCount() < settings_.idle && liveChildren() < settings_.children)
     if (!spawn())
@@ -121,7 +125,7 @@ void HelperPool::maintain(Clock::time_point now) {
   if (canaryFailing_ && !canaryInFlight_ && now >= nextCanary_) {
     nextCanary_ = now + settings_.canary->interval;
     for (auto& c : children_) {
-      if (hasFreeSlot(*c)) {
+      if (takesUnbound(*c)) {
         startCanary(*c);
         return;
       }

@@ -45,6 +45,9 @@ struct HelperPoolSettings {
   size_t queueSize = kDefaultHelperQueueSize; // most requests waiting while all are busy
   std::chrono::milliseconds timeout{3000};    // an answer's deadline, counted from submit()
   bool bypass = false;                        // every child busy: Bypassed instead of queueing
+  // A child reserved for a conversation (HelperRequest::conversation) that has had no request
+  // for this long is freed for others (its client went quiet in the middle of a handshake).
+  std::chrono::milliseconds conversationIdle{60000};
   std::optional<HelperCanary> canary;
 };
 

@@ -1,6 +1,7 @@
 // One request through a HelperPool (helper_pool.h) and what the pool hands back for it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <sys/types.h>
@@ -10,6 +11,13 @@ namespace exaproxy::common {
 struct HelperRequest {
   std::string bytes; // what the helper reads: the dialect's encoding, without a channel ID
   std::string label; // how log lines and reasons name the request (its URL, a user name)
+  // Stateful helpers (NTLM, Negotiate; concurrency 0): a nonzero `conversation` (a client
+  // connection's id) binds the request to the child reserved for that conversation, reserving a
+  // free one for it when there is none. `continues`: the request is a later step of a conversation
+  // already under way, which only its own child can answer: it fails when that child is gone.
+  // The reservation ends with HelperPool::release() or after `conversationIdle` without a request.
+  uint64_t conversation = 0;
+  bool continues = false;
 };
 
 struct HelperReply {

@@ -1,7 +1,7 @@
 // TtlCache: answers remembered for a while (each entry its own time to live), bounded (beyond
 // `capacity` entries the oldest go), thread-safe (plugins look up on every loop and fill it from
 // their helpers' thread). What Squid keeps for credentials (credentialsttl) and external-ACL
-// results (ttl, negative_ttl).
+// results (ttl, negative_ttl, grace).
 #pragma once
 
 #include <chrono>
@@ -34,6 +34,33 @@ public:
     return it->second->value;
   }
 
+  // Squid's grace: the value remembered for key, and whether the caller should refresh it now
+  // (true once, when the entry is in the last `gracePercent` % of its life: the value is still
+  // used meanwhile; a later remember() replaces it). Expired entries are forgotten as in find().
+  struct Found {
+    Value value;
+    bool refresh = false;
+  };
+  std::optional<Found> findWithGrace(const Key& key, unsigned gracePercent,
+                                     Clock::time_point now = Clock::now()) {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(key);
+    if (it == index_.end())
+      return std::nullopt;
+    Entry& e = *it->second;
+    if (e.expires <= now) {
+      order_.erase(it->second);
+      index_.erase(it);
+      return std::nullopt;
+    }
+    Found f{e.value, false};
+    if (gracePercent > 0 && !e.refreshing && (e.expires - now) * 100 < e.lifetime * gracePercent) {
+      e.refreshing = true;
+      f.refresh = true;
+    }
+    return f;
+  }
+
   // Remembers value for `ttl` (a ttl of zero or less, or a capacity of 0, remembers nothing).
   void remember(const Key& key, Value value, std::chrono::milliseconds ttl,
                 Clock::time_point now = Clock::now()) {
@@ -48,7 +75,7 @@ public:
       index_.erase(order_.front().key);
       order_.pop_front();
     }
-    order_.push_back(Entry{key, std::move(value), now + ttl});
+    order_.push_back(Entry{key, std::move(value), now + ttl, ttl, false});
     index_.emplace(key, std::prev(order_.end()));
   }
 
@@ -62,6 +89,8 @@ private:
     Key key;
     Value value;
     Clock::time_point expires;
+    Clock::duration lifetime;
+    bool refreshing; // findWithGrace asked for a refresh
   };
   const size_t capacity_;
   mutable std::mutex mutex_;
