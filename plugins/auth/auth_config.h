@@ -16,7 +16,10 @@
 
 namespace exaproxy::auth {
 
-enum class Scheme { Basic };
+enum class Scheme { Basic, Negotiate, Ntlm };
+
+// The scheme's name as it appears in Proxy-Authenticate / Proxy-Authorization.
+const char* schemeName(Scheme s);
 
 struct BasicConfig {
   // basic_program (basic_ncsa_auth, basic_ldap_auth, ...), basic_children ... basic_timeout
@@ -34,13 +37,32 @@ struct BasicConfig {
   }
 };
 
+// Negotiate (negotiate_*) and NTLM (ntlm_*): connection-oriented handshakes with a stateful
+// helper (negotiate_kerberos_auth, Samba's ntlm_auth), one child reserved per connection while
+// its handshake runs. No concurrency: these helpers take one handshake at a time.
+struct HandshakeConfig {
+  common::HelperPoolSettings pool;
+  size_t programSetting = SIZE_MAX;
+
+  static HandshakeConfig named(const std::string& name) {
+    HandshakeConfig h;
+    h.pool.name = name;
+    h.pool.timeout = std::chrono::milliseconds(5000);
+    return h;
+  }
+};
+
 struct Config {
   std::vector<Scheme> schemes{Scheme::Basic}; // offered in this order
   BasicConfig basic;
+  HandshakeConfig negotiate = HandshakeConfig::named("Negotiate authentication helpers");
+  HandshakeConfig ntlm = HandshakeConfig::named("NTLM authentication helpers");
   // Who is never asked: these client networks, and requests to these domains (and below).
   std::shared_ptr<const common::CidrSet> openClients;
   std::shared_ptr<const common::DomainList> openDestinations;
   size_t cacheSize = 100000; // most credentials remembered at once
+
+  bool offers(Scheme s) const;
 };
 
 // Parses the plugin's settings. Throws sdk::ConfigError naming the first bad setting.

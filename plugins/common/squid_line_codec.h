@@ -15,10 +15,18 @@ public:
   // An answer line longer than this is garbage: the helper is replaced.
   static constexpr size_t kMaxAnswer = 64 * 1024;
 
+  // Negotiate and NTLM tokens (Kerberos tickets with a large PAC) need more: Squid reads 64 KiB.
+  static constexpr size_t kMaxHandshakeRequest = 64 * 1024 + 4;
+
+  explicit SquidLineCodec(size_t maxRequest = kMaxRequest) : maxRequest_(maxRequest) {}
+
   FrameStatus frame(std::string& buffer, std::string& answer) const override;
   std::optional<std::string> broken(std::string_view answer) const override;
   bool takesChannels() const override { return true; }
-  size_t maxRequestSize() const override { return kMaxRequest; }
+  size_t maxRequestSize() const override { return maxRequest_; }
+
+private:
+  const size_t maxRequest_;
 };
 
 } // namespace exaproxy::common

@@ -1,5 +1,7 @@
 #include "squid_reply.h"
 
+#include <algorithm>
+
 #include <exaproxy/text.hpp>
 
 #include <cctype>
@@ -20,9 +22,10 @@ bool startsWithWord(std::string_view line, std::string_view word) {
          (line.size() == word.size() || isSpace(line[word.size()]));
 }
 
-// key=value pairs after the result word, until the first word that is not one.
-void parseNotes(std::string_view s, std::multimap<std::string, std::string>& notes,
-                std::string& problem) {
+// key=value pairs after the result word, until the first word that is not one (returned: where
+// that word starts, or the end).
+size_t parseNotes(std::string_view s, std::multimap<std::string, std::string>& notes,
+                  std::string& problem) {
   size_t i = 0;
   while (true) {
     while (i < s.size() && isSpace(s[i]))
@@ -31,7 +34,7 @@ void parseNotes(std::string_view s, std::multimap<std::string, std::string>& not
     while (i < s.size() && isKeyChar(s[i]))
       ++i;
     if (i == keyStart || i >= s.size() || s[i] != '=')
-      return;
+      return keyStart;
     std::string key(s.substr(keyStart, i - keyStart));
     ++i; // '='
     std::string value;
@@ -51,7 +54,7 @@ void parseNotes(std::string_view s, std::multimap<std::string, std::string>& not
       }
       if (!closed) {
         problem = "unterminated quote in note " + key; // the pair is dropped
-        return;
+        return s.size();
       }
     } else {
       size_t start = i;
@@ -84,7 +87,11 @@ SquidReply parseSquidReply(std::string_view line) {
   SquidReply r;
   r.result = squidResult(line);
   if (r.result != SquidReply::Result::Unknown) {
-    parseNotes(line.substr(r.result == SquidReply::Result::Err ? 3 : 2), r.notes, r.problem);
+    std::string_view rest = line.substr(r.result == SquidReply::Result::Err ? 3 : 2);
+    rest = rest.substr(std::min(rest.size(), parseNotes(rest, r.notes, r.problem)));
+    while (!rest.empty() && isSpace(rest.back()))
+      rest.remove_suffix(1);
+    r.text = std::string(rest.substr(0, 200));
     return r;
   }
   // Legacy: the first word is the answer, the rest is dropped (Squid warns "garbage").
@@ -100,6 +107,8 @@ SquidReply parseSquidReply(std::string_view line) {
 
 std::string brokenReason(const SquidReply& reply) {
   const std::string* message = reply.note("message");
+  if (!message && !reply.text.empty())
+    message = &reply.text;
   return "helper said BH" + (message ? ": " + *message : std::string());
 }
 

@@ -17,6 +17,8 @@ struct SquidReply {
   std::multimap<std::string, std::string> notes; // key=value pairs, until the first non-pair
   std::string legacy;                            // Unknown: the first word of the line
   std::string problem; // a note the helper broke (an unterminated quote); empty when none
+  // OK/ERR/BH: the free text after the notes (older helpers write "BH <why>"), cut at 200 bytes.
+  std::string text;
 
   // The first value of note `key`, or nullptr.
   const std::string* note(const std::string& key) const;
@@ -29,7 +31,8 @@ SquidReply::Result squidResult(std::string_view line);
 // Helper::Reply.
 SquidReply parseSquidReply(std::string_view line);
 
-// "helper said BH[: <message note>]": why a BH answer came (for logs and on_error reasons).
+// "helper said BH[: <message note, else the free text>]": why a BH answer came (for logs and
+// on_error reasons).
 std::string brokenReason(const SquidReply& reply);
 
 // rfc1738-style %-decoding of an unquoted value; invalid escapes are kept as they are.

@@ -90,11 +90,42 @@ TEST(AuthConfig, DefaultsAndEveryKey) {
   EXPECT_FALSE(d.openDestinations->contains("example.test"));
 }
 
+TEST(AuthConfig, SchemesAreOfferedInTheirOrderEachWithItsHelpers) {
+  auto c = parseConfig(settings({{"schemes", "negotiate ntlm basic"},
+                                 {"negotiate_program", "/usr/lib/squid/negotiate_kerberos_auth -s "
+                                                       "HTTP/proxy.example.test@EXAMPLE.TEST"},
+                                 {"negotiate_children", "7"},
+                                 {"negotiate_concurrency", "0"},
+                                 {"ntlm_program", "/usr/lib/squid/ntlm_fake_auth"},
+                                 {"ntlm_timeout", "2s"},
+                                 {"basic_program", "/usr/lib/squid/basic_ncsa_auth /etc/pw"}}));
+  EXPECT_EQ(c.schemes, (std::vector<Scheme>{Scheme::Negotiate, Scheme::Ntlm, Scheme::Basic}));
+  EXPECT_EQ(c.negotiate.pool.program.size(), 3u);
+  EXPECT_EQ(c.negotiate.pool.children, 7u);
+  EXPECT_EQ(c.negotiate.pool.concurrency, 0u);
+  EXPECT_EQ(c.ntlm.pool.program, (std::vector<std::string>{"/usr/lib/squid/ntlm_fake_auth"}));
+  EXPECT_EQ(c.ntlm.pool.timeout, 2s);
+  EXPECT_EQ(c.negotiate.pool.name, "Negotiate authentication helpers");
+  // Basic need not be offered at all.
+  auto k = parseConfig(settings({{"schemes", "negotiate"}, {"negotiate_program", "k"}}));
+  EXPECT_FALSE(k.offers(Scheme::Basic));
+  EXPECT_TRUE(k.basic.pool.program.empty());
+}
+
 TEST(AuthConfig, RefusalsNameTheSetting) {
   EXPECT_NE(refusal({}).find("basic_program` is required"), std::string::npos);
-  EXPECT_NE(refusal({{"basic_program", "h"}, {"schemes", "ntlm"}}).find("1: "), std::string::npos);
-  EXPECT_NE(refusal({{"basic_program", "h"}, {"schemes", "ntlm"}}).find("not available"),
+  // A scheme offered without its helper, a helper for a scheme not offered.
+  EXPECT_NE(refusal({{"basic_program", "h"}, {"schemes", "ntlm"}})
+                .find("`ntlm_program` is required when `schemes` offers NTLM"),
             std::string::npos);
+  EXPECT_EQ(refusal({{"basic_program", "h"}, {"ntlm_program", "n"}}),
+            "1: `schemes` does not offer NTLM (schemes = ...)");
+  EXPECT_NE(refusal({{"schemes", "basic basic"}, {"basic_program", "h"}}).find("named twice"),
+            std::string::npos);
+  EXPECT_EQ(
+      refusal(
+          {{"schemes", "negotiate"}, {"negotiate_program", "k"}, {"negotiate_concurrency", "4"}}),
+      "2: these helpers are stateful: concurrency must be 0");
   EXPECT_NE(refusal({{"basic_program", "h"}, {"schemes", "digest"}}).find("unknown scheme"),
             std::string::npos);
   EXPECT_NE(refusal({{"basic_program", "h"}, {"basic_children", "0"}}).find("1: "),

@@ -61,6 +61,11 @@ TEST(SquidReplyTest, AuthAndExternalAclAnswers) {
   EXPECT_EQ(bh.result, SquidReply::Result::BrokenHelper);
   EXPECT_EQ(brokenReason(bh), "helper said BH: ldap down");
   EXPECT_EQ(brokenReason(parseSquidReply("BH")), "helper said BH");
+  // Older helpers give their reason as free text (negotiate_kerberos_auth, basic_ldap_auth).
+  EXPECT_EQ(brokenReason(parseSquidReply("BH gss_accept_sec_context() failed: x ")),
+            "helper said BH: gss_accept_sec_context() failed: x");
+  EXPECT_EQ(parseSquidReply("ERR message=no then free text").text, "then free text");
+  EXPECT_EQ(parseSquidReply("OK user=a").text, "");
 
   EXPECT_EQ(squidResult("OK"), SquidReply::Result::Ok);
   EXPECT_EQ(squidResult("ERR x=1"), SquidReply::Result::Err);
