@@ -128,6 +128,9 @@ SessionInfo ClientSession::info() const {
     i.upstream = up_.remote.toString();
   i.bytesIn = totals_.in;
   i.bytesOut = totals_.out;
+  const auto* plugins = filters_.transaction();
+  i.identity =
+      plugins && !plugins->identity().user.empty() ? plugins->identity().user : totals_.user;
   i.ageSeconds = std::chrono::duration<double>(ctx_.loop().now() - connStart_).count();
   return i;
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace exaproxy::proxy {
 
@@ -38,6 +39,7 @@ struct Upstream {
 struct SessionTotals {
   uint64_t in = 0;
   uint64_t out = 0;
+  std::string user; // the user of the connection's last logged request (the UI's list)
 };
 
 struct Exchange {

@@ -28,6 +28,7 @@ class ClientSession;
 // One line of the connection list (status page, UI).
 struct SessionInfo {
   std::string client;
+  std::string identity; // the user the plugins gave its current or last request ("" if none)
   TxState state;
   std::string method;
   std::string target;

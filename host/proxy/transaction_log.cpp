@@ -69,6 +69,8 @@ void logAccess(const Exchange& ex, plugin::PluginTransaction* plugins) {
   auto now = ex.ctx.loop().now();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - cur.start);
   ex.ctx.totalLatency().record(static_cast<uint64_t>(elapsed.count()));
+  if (plugins && !plugins->identity().user.empty())
+    ex.totals.user = plugins->identity().user;
   if (plugins)
     plugins->done(
         plugin::TxSummary{cur.status, ex.totals.in, cur.bytesToClient,

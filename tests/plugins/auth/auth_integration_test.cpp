@@ -4,7 +4,8 @@
 // Proxy-Authorization and put the user in the access log; the credentials cache asks the helper
 // once per credentials_ttl; a helper that answers BH fails closed (503) unless the operator chose
 // on_error = allow; open clients and destinations are never asked; the helper's group= reaches
-// acl's groups rules. The helper runs behind a tee
+// acl's groups rules; the UI's connection list shows a connection's user. The helper runs behind a
+// tee
 // that records each request line, so the tests count what it was asked.
 #include "itest.h"
 
@@ -60,7 +61,8 @@ protected:
   }
 
   void start(const std::vector<std::string>& settings, const std::string& policy = "",
-             const std::vector<std::pair<std::string, std::string>>& more = {}) {
+             const std::vector<std::pair<std::string, std::string>>& more = {},
+             const std::vector<std::string>& sets = {}) {
     std::string conf = std::string("[plugin]\npath = ") + AUTH_PLUGIN + "\n" + policy +
                        "\n[auth]\nbasic_program = " + helper_ + "\n";
     for (const auto& s : settings)
@@ -68,6 +70,7 @@ protected:
     ProxyOptions o;
     o.extraFiles = {{"15-auth.conf", conf}};
     o.extraFiles.insert(o.extraFiles.end(), more.begin(), more.end());
+    o.sets = sets;
     proxy_ = std::make_unique<ProxyProcess>(o);
     ASSERT_TRUE(proxy_->start());
   }
@@ -187,6 +190,29 @@ TEST_F(AuthIntegrationTest, TheHelpersGroupReachesAclRules) {
   EXPECT_EQ(staff.status, 200) << staff.describe();
   EXPECT_EQ(loggedUser("staff"), "bob");
   EXPECT_EQ(get("/echo?nobody", {"-U", "carol:any"}).status, 407);
+}
+
+// The UI's connection list shows who a kept-alive connection logged in as.
+TEST_F(AuthIntegrationTest, TheUiListsTheUserOfAConnection) {
+  start({}, "", {}, {"ui.enabled=yes", "ui.listen=127.0.0.1:0"});
+  auto ready = splitLines(readFile(proxy_->dir() + "/ready.ui"));
+  ASSERT_EQ(ready.size(), 1u) << proxy_->stderrText();
+  RawClient c(proxy_->endpoint());
+  // "alice:wonder land" in base64.
+  ASSERT_TRUE(c.send(requestHead("GET", origin_.url("/echo?ui"), origin_.endpoint().str(),
+                                 {"Proxy-Authorization: Basic YWxpY2U6d29uZGVyIGxhbmQ="})));
+  auto resp = c.readResponse();
+  ASSERT_TRUE(resp) << c.lastError();
+  ASSERT_EQ(resp->status, 200);
+  std::string list;
+  EXPECT_TRUE(waitFor(
+      [&] {
+        list = runCurl({"--noproxy", "*", "http://" + ready[0] + "/api/v1/connections"}).out;
+        return list.find("\"identity\":\"alice\"") != std::string::npos;
+      },
+      Millis(5000)))
+      << list;
+  EXPECT_EQ(list.find("wonder"), std::string::npos) << "never the password";
 }
 
 } // namespace
