@@ -1,14 +1,12 @@
 // The xff plugin through the real binary: the daemon loads xff.so from a test conf dir; requests
 // come from loopback (the TCP peer 127.0.0.1, trusted or not) with X-Forwarded-For / Forwarded
 // lines; the access log's client field and the origin's received headers are checked. Then a
-// real haproxy (Debian package) in front: mode http + option forwardfor, and mode tcp +
-// send-proxy-v2 (skipped while the listeners do not read PROXY headers).
+// real haproxy (Debian package, fixtures/haproxy.h) in front: mode http + option forwardfor, and
+// mode tcp + send-proxy-v2.
+#include "haproxy.h"
 #include "itest.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <iterator>
@@ -233,120 +231,13 @@ TEST_F(XffTest, ABadSettingRefusesThePluginNamingFileAndLine) {
 
 // ---- a real haproxy in front ----
 
-namespace {
-
-std::string haproxyBinary() {
-  for (const char* p : {"/usr/sbin/haproxy", "/usr/bin/haproxy"})
-    if (fileExists(p))
-      return p;
-  return "";
-}
-
-// haproxy -db -f <cfg> in the foreground, stopped with SIGTERM (then SIGKILL).
-class Haproxy {
-public:
-  ~Haproxy() {
-    if (pid_ > 0)
-      stopProcess(pid_, SIGUSR1, 3000ms); // soft stop
-    if (!dir_.empty())
-      removeTree(dir_);
-  }
-
-  // body: everything after "global"/"defaults"; @PORT@ is replaced by the listening port.
-  testing::AssertionResult start(const std::string& body) {
-    dir_ = makeTempDir("exaproxy-haproxy-");
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = pickFreePort("127.0.0.1");
-      std::string cfg = body;
-      for (size_t p; (p = cfg.find("@PORT@")) != std::string::npos;)
-        cfg.replace(p, 6, std::to_string(port_));
-      writeFile(dir_ + "/haproxy.cfg", cfg);
-      pid_ = spawnProcess({haproxyBinary(), "-db", "-f", dir_ + "/haproxy.cfg"}, dir_ + "/out.log",
-                          dir_ + "/err.log");
-      if (pid_ < 0)
-        return testing::AssertionFailure() << "cannot start haproxy";
-      bool up = waitFor(
-          [&] {
-            int fd = connectTo(Endpoint{"127.0.0.1", port_}, 200ms);
-            if (fd >= 0)
-              ::close(fd);
-            return fd >= 0 || !processAlive(pid_);
-          },
-          5000ms);
-      if (up && processAlive(pid_))
-        return testing::AssertionSuccess();
-      stopProcess(pid_, SIGKILL, 1000ms);
-      pid_ = -1;
-    }
-    return testing::AssertionFailure() << "haproxy did not start:\n" << readFile(dir_ + "/err.log");
-  }
-  std::string proxyArg() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return readFile(dir_ + "/err.log") + readFile(dir_ + "/out.log"); }
-
-private:
-  std::string dir_;
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-};
-
-constexpr const char* kHaproxyHttp = R"(global
-  maxconn 100
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend fe
-  bind 127.0.0.1:@PORT@
-  option forwardfor
-  default_backend be
-backend be
-  server exaproxy @BACKEND@
-)";
-
-constexpr const char* kHaproxyTcpProxyV2 = R"(global
-  maxconn 100
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend fe
-  bind 127.0.0.1:@PORT@
-  default_backend be
-backend be
-  server exaproxy @BACKEND@ send-proxy-v2
-)";
-
-std::string withBackend(std::string cfg, const std::string& backend) {
-  cfg.replace(cfg.find("@BACKEND@"), 9, backend);
-  return cfg;
-}
-
-// Whether 127.0.0.2 and 127.0.0.3 can be bound (the whole 127/8 is loopback on Linux).
-bool loopbackAliasesUsable() {
-  for (const char* a : {"127.0.0.2", "127.0.0.3"}) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    ::inet_pton(AF_INET, a, &sa.sin_addr);
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-    ::close(fd);
-    if (!ok)
-      return false;
-  }
-  return true;
-}
-
-} // namespace
-
 class XffHaproxyTest : public XffTest {
 protected:
   void SetUp() override {
     if (haproxyBinary().empty())
       GTEST_SKIP() << "haproxy is not installed (installers/bootstrap-deps.sh test)";
-    if (!loopbackAliasesUsable())
-      GTEST_SKIP() << "cannot bind 127.0.0.2/127.0.0.3 as client addresses";
+    if (!loopbackSourcesUsable({"127.0.0.2", "127.0.0.3", "127.0.0.4"}))
+      GTEST_SKIP() << "cannot bind 127.0.0.2-127.0.0.4 as client addresses";
   }
 
   // curl -x haproxy from the given loopback address; the origin's /echo answer.
@@ -359,7 +250,7 @@ TEST_F(XffHaproxyTest, ForwardForGivesEachClientItsIdentity) {
   // haproxy connects to us from 127.0.0.1: the only trusted hop.
   startProxy("trusted = 127.0.0.1\n");
   Haproxy h;
-  ASSERT_TRUE(h.start(withBackend(kHaproxyHttp, proxy->proxyArg())));
+  ASSERT_TRUE(h.start(haproxyHttpConfig(proxy->proxyArg())));
 
   auto a = fetchFrom(h, "127.0.0.2");
   ASSERT_EQ(a.exitCode, 0) << a.describe() << h.log();
@@ -384,7 +275,7 @@ TEST_F(XffHaproxyTest, ForwardForGivesEachClientItsIdentity) {
 TEST_F(XffHaproxyTest, UntrustedHaproxyIsNotBelieved) {
   startProxy("trusted = 10.0.0.0/8\n");
   Haproxy h;
-  ASSERT_TRUE(h.start(withBackend(kHaproxyHttp, proxy->proxyArg())));
+  ASSERT_TRUE(h.start(haproxyHttpConfig(proxy->proxyArg())));
   auto a = fetchFrom(h, "127.0.0.2");
   ASSERT_EQ(a.exitCode, 0) << a.describe() << h.log();
   ASSERT_TRUE(proxy->waitForAccessLogLines(1));
@@ -409,7 +300,7 @@ TEST_F(XffHaproxyTest, SendProxyV2GivesEachClientItsAddress) {
   EXPECT_EQ(before, 0u) << proxy->accessLog();
 
   Haproxy h;
-  ASSERT_TRUE(h.start(withBackend(kHaproxyTcpProxyV2, proxy->proxyArg())));
+  ASSERT_TRUE(h.start(haproxyTcpProxyV2Config(proxy->proxyArg())));
   auto a = fetchFrom(h, "127.0.0.2");
   ASSERT_EQ(a.exitCode, 0) << a.describe() << h.log() << proxy->stderrText();
   EXPECT_EQ(a.status, 200);
@@ -439,9 +330,7 @@ TEST_F(XffHaproxyTest, AllowClientsMatchesTheProxyProtocolIdentity) {
                        "[log]\nlevel = debug\naccess_log = @DIR@/access.log\n";
   startProxy("trusted = 127.0.0.2\n", config);
   Haproxy h;
-  std::string cfg = withBackend(kHaproxyTcpProxyV2, proxy->proxyArg());
-  cfg.replace(cfg.find("send-proxy-v2"), 13, "send-proxy-v2 source 127.0.0.2");
-  ASSERT_TRUE(h.start(cfg));
+  ASSERT_TRUE(h.start(haproxyTcpProxyV2Config(proxy->proxyArg(), "127.0.0.2")));
   auto a = fetchFrom(h, "127.0.0.3");
   ASSERT_EQ(a.exitCode, 0) << a.describe() << h.log() << proxy->stderrText();
   EXPECT_EQ(a.status, 200) << a.describe();
