@@ -55,6 +55,11 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
       if (!parseDuration(v, k == "ttl" ? c.ttl : c.negativeTtl))
         throw sdk::ConfigError(e.index,
                                "expected a duration such as 1h or 30s (0: ask every time)");
+    } else if (k == "grace") {
+      size_t g = 0;
+      if (!parseCount(v, g) || g > 99)
+        throw sdk::ConfigError(e.index, "expected a percentage from 0 to 99");
+      c.grace = static_cast<unsigned>(g);
     } else if (k == "on_err") {
       if (v != "continue" && v != "deny")
         throw sdk::ConfigError(e.index, "expected continue (leave it to acl rules) or deny");
@@ -63,7 +68,7 @@ Config parseConfig(const std::vector<sdk::Setting>& settings) {
       throw sdk::ConfigError(e.index,
                              "unknown key (known: name, program, format, data, children, startup, "
                              "idle, concurrency, queue_size, timeout, ttl, negative_ttl, "
-                             "cache_size, on_err)");
+                             "grace, cache_size, on_err)");
     }
   }
   if (c.name.empty())

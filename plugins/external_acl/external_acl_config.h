@@ -26,6 +26,7 @@ struct Config {
   }();
   std::chrono::milliseconds ttl{3600000};         // an OK is reused this long
   std::chrono::milliseconds negativeTtl{3600000}; // an ERR this long (Squid: as ttl)
+  unsigned grace = 0; // % of a result's life left when it is refreshed in the background
   size_t cacheSize = 100000;
   bool denyOnErr = false; // on_err = deny: answer 403 (with the helper's message) on ERR
   size_t programSetting = SIZE_MAX;

@@ -8,6 +8,8 @@
 // ("deny social sites unless the directory says staff"); tag= and group= become the notes "tag"
 // and "group", log= the note "log" written in the access log, user= the request's user when no
 // plugin before set one. With on_err = deny an ERR is answered 403 here (message= on the page).
+// With `grace`, a result in the last grace % of its life is used and asked again meanwhile (the
+// answer refreshes the cache; a failed refresh leaves the result until it expires).
 // BH, a crash, a timeout or a full queue is an ERROR verdict: the plugin's [plugin] on_error
 // policy decides (deny by default: 503).
 #include "external_acl_config.h"
@@ -22,6 +24,7 @@
 #include <exaproxy/plugin.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace sdk = exaproxy::sdk;
@@ -92,9 +95,12 @@ public:
     f.header = [&headers](std::string_view name) { return headers.get(name); };
     std::string line = config_.format.expand(f, config_.data);
     bool hasUser = !tx.user().empty();
-    if (auto known = cache_.find(line)) {
+    if (auto known = cache_.findWithGrace(line, config_.grace)) {
       host().add(hits_);
-      return verdictFor(*known, hasUser);
+      if (known->refresh)
+        pool_->submit(common::HelperRequest{line + "\n", config_.name},
+                      [this, line](common::HelperReply r) { readAnswer(line, r); });
+      return verdictFor(known->value, hasUser);
     }
     sdk::Pending pending = tx.pending();
     pool_->submit(common::HelperRequest{line + "\n", config_.name},
@@ -107,21 +113,34 @@ public:
 private:
   // The helpers' thread.
   sdk::Verdict onAnswer(const std::string& line, bool hasUser, const common::HelperReply& r) {
+    std::string why;
+    std::optional<Result> result = readAnswer(line, r, &why);
+    if (!result)
+      return sdk::Verdict::error(why);
+    return verdictFor(*result, hasUser);
+  }
+
+  // An answer, remembered for its ttl; nothing (and why) when the helper failed.
+  std::optional<Result> readAnswer(const std::string& line, const common::HelperReply& r,
+                                   std::string* why = nullptr) {
     using Status = common::HelperReply::Status;
     if (r.status != Status::Answered) {
       host().add(errors_);
-      return sdk::Verdict::error("external ACL '" + config_.name + "' did not answer: " +
-                                 (r.reason.empty() ? "no reason" : r.reason));
+      if (why)
+        *why = "external ACL '" + config_.name +
+               "' did not answer: " + (r.reason.empty() ? "no reason" : r.reason);
+      return std::nullopt;
     }
     auto reply = common::parseSquidReply(r.answer);
     if (reply.result != common::SquidReply::Result::Ok &&
         reply.result != common::SquidReply::Result::Err) {
       host().add(errors_);
-      return sdk::Verdict::error(
-          reply.result == common::SquidReply::Result::BrokenHelper
-              ? "external ACL '" + config_.name + "': " + common::brokenReason(reply)
-              : "external ACL '" + config_.name +
-                    "' answered neither OK nor ERR: " + r.answer.substr(0, 80));
+      if (why)
+        *why = reply.result == common::SquidReply::Result::BrokenHelper
+                   ? "external ACL '" + config_.name + "': " + common::brokenReason(reply)
+                   : "external ACL '" + config_.name +
+                         "' answered neither OK nor ERR: " + r.answer.substr(0, 80);
+      return std::nullopt;
     }
     Result result;
     result.ok = reply.result == common::SquidReply::Result::Ok;
@@ -135,7 +154,7 @@ private:
     take("message", result.message);
     take("log", result.log);
     cache_.remember(line, result, result.ok ? config_.ttl : config_.negativeTtl);
-    return verdictFor(result, hasUser);
+    return result;
   }
 
   sdk::Verdict verdictFor(const Result& r, bool hasUser) const {

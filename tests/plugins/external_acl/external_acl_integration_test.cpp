@@ -6,6 +6,7 @@
 #include "itest.h"
 
 #include <algorithm>
+#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,6 +126,28 @@ TEST_F(ExternalAclIntegrationTest, ABrokenHelperFailsClosed) {
   auto r = get("/echo?bh", "alice");
   EXPECT_EQ(r.status, 503) << r.describe();
   EXPECT_EQ(origin_.requestCount(), 0u);
+}
+
+// Squid's grace=: in the last grace % of its ttl a result is still used, and the helper is asked
+// again meanwhile; the next request gets the fresh answer without waiting for the helper.
+TEST_F(ExternalAclIntegrationTest, GraceRefreshesAResultBeforeItExpires) {
+  std::string helper = script("numbered", "tee -a '" + seen_ +
+                                              "' | while read line; do n=$((n+1)); "
+                                              "echo \"OK log=answer$n\"; done");
+  start("name = numbered\nprogram = " + helper + "\nformat = %LOGIN\nttl = 4s\ngrace = 50\n", "");
+  auto logged = [&](const std::string& needle) {
+    auto f = proxy_->accessLogFields(needle);
+    return f.size() > 10 ? f[10] : std::string();
+  };
+  ASSERT_EQ(get("/echo?first", "alice").status, 200);
+  EXPECT_EQ(logged("first"), "log=answer1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300)); // less than half the ttl left
+  ASSERT_EQ(get("/echo?graced", "alice").status, 200);
+  EXPECT_EQ(logged("graced"), "log=answer1") << "answered from the cache";
+  ASSERT_TRUE(waitFor([&] { return asked() == 2; }, Millis(5000))) << readFile(seen_);
+  ASSERT_EQ(get("/echo?fresh", "alice").status, 200);
+  EXPECT_EQ(logged("fresh"), "log=answer2") << proxy_->accessLog();
+  EXPECT_EQ(asked(), 2u) << "the refresh was remembered";
 }
 
 } // namespace
