@@ -625,6 +625,10 @@ int32_t verdictSetPage(exaproxy_verdict* v, int32_t status, exaproxy_str templat
 
 uint64_t connId(exaproxy_txn* t) { return t ? t->connection : 0; }
 
+// ---- 1.6 ---------------------------------------------------------------------------------------
+
+uint16_t clientPort(exaproxy_txn* t) { return t ? t->clientPort : 0; }
+
 int32_t noteSet(exaproxy_txn* t, exaproxy_str key, exaproxy_str value, uint32_t flags) {
   if (!t)
     return EXAPROXY_E_INVALID;
@@ -748,6 +752,7 @@ const exaproxy_host_api kApi = {
     noteAt,
     verdictSetNote,
     verdictSetUser,
+    clientPort,
 };
 
 } // namespace

@@ -140,6 +140,7 @@ Outcome Chain::onAccept(const TxInfo& info) const {
   exaproxy_txn txn;
   txn.chain = this;
   txn.connection = info.connection;
+  txn.clientPort = info.client.port;
   txn.identity.address = info.client.address.toString();
   txn.listenerEndpoint = info.listener;
   for (size_t i = 0; i < links_.size(); ++i) {

@@ -73,6 +73,7 @@ PluginTransaction::PluginTransaction(ChainPtr chain, net::EventLoop& loop,
   txn_.loop = &loop;
   txn_.pool = pool;
   txn_.connection = info.connection;
+  txn_.clientPort = info.client.port;
   txn_.identity.address = info.client.address.toString();
   txn_.listenerEndpoint = info.listener;
   // txn_.data is sized by the first txn_set_data() (txn_data() reads a missing slot as null).

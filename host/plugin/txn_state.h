@@ -35,6 +35,7 @@ class PluginTransaction;
 struct exaproxy_txn {
   uint64_t id = 0;
   uint64_t connection = 0; // conn_id(): the client connection's id (ABI 1.5)
+  uint16_t clientPort = 0; // client_port() (ABI 1.6)
   const exaproxy::plugin::Chain* chain = nullptr;
   exaproxy::plugin::PluginTransaction* owner = nullptr; // null during on_accept
   exaproxy::net::EventLoop* loop = nullptr;

@@ -8,10 +8,10 @@ namespace exaproxy::external_acl {
 
 std::optional<AclFormat> AclFormat::parse(std::string_view text, std::string& why) {
   static const std::pair<const char*, Code> kCodes[] = {
-      {"%SRC", Code::Src},   {"%LOGIN", Code::Login},   {"%DST", Code::Dst},
-      {"%PORT", Code::Port}, {"%PATH", Code::Path},     {"%METHOD", Code::Method},
-      {"%URI", Code::Uri},   {"%MYADDR", Code::MyAddr}, {"%MYPORT", Code::MyPort},
-      {"%un", Code::Login},  {">a", Code::Src}};
+      {"%SRC", Code::Src},       {"%SRCPORT", Code::SrcPort}, {"%LOGIN", Code::Login},
+      {"%DST", Code::Dst},       {"%PORT", Code::Port},       {"%PATH", Code::Path},
+      {"%METHOD", Code::Method}, {"%URI", Code::Uri},         {"%MYADDR", Code::MyAddr},
+      {"%MYPORT", Code::MyPort}, {"%un", Code::Login},        {">a", Code::Src}};
   AclFormat f;
   std::istringstream in{std::string(text)};
   for (std::string w; in >> w;) {
@@ -30,7 +30,7 @@ std::optional<AclFormat> AclFormat::parse(std::string_view text, std::string& wh
     }
     if (!found) {
       why = "format code '" + w +
-            "' is not available (known: %SRC %LOGIN %DST %PORT %PATH %METHOD %URI %MYADDR "
+            "' is not available (known: %SRC %SRCPORT %LOGIN %DST %PORT %PATH %METHOD %URI %MYADDR "
             "%MYPORT %>{Header})";
       return std::nullopt;
     }
@@ -53,6 +53,9 @@ std::string AclFormat::expand(const RequestFields& r, const std::vector<std::str
     switch (item.code) {
     case Code::Src:
       add(r.client);
+      break;
+    case Code::SrcPort:
+      add(r.clientPort ? std::to_string(r.clientPort) : std::string());
       break;
     case Code::Login:
       add(r.login);

@@ -16,6 +16,7 @@ namespace exaproxy::external_acl {
 // What a format code reads from the request (filled by the plugin from the transaction).
 struct RequestFields {
   std::string_view client; // %SRC: the client's identity address
+  uint16_t clientPort = 0; // %SRCPORT: its TCP port (0: unknown, written "-")
   std::string_view login;  // %LOGIN: the user (empty: none)
   std::string_view host;   // %DST
   uint16_t port = 0;       // %PORT
@@ -38,7 +39,7 @@ public:
   bool usesLogin() const { return usesLogin_; }
 
 private:
-  enum class Code { Src, Login, Dst, Port, Path, Method, Uri, MyAddr, MyPort, Header };
+  enum class Code { Src, SrcPort, Login, Dst, Port, Path, Method, Uri, MyAddr, MyPort, Header };
   struct Item {
     Code code;
     std::string header; // Code::Header

@@ -81,6 +81,7 @@ public:
       return sdk::Verdict::deny("the external ACL has no helpers (check mode)", 503);
     RequestFields f;
     f.client = tx.clientAddress();
+    f.clientPort = tx.clientPort();
     f.login = tx.user();
     f.host = tx.host();
     f.port = tx.port();

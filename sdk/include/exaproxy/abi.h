@@ -423,6 +423,12 @@ typedef struct exaproxy_host_api {
    * user later plugins, helpers and the access log see). No CR/LF/NUL/space, at most 256 bytes;
    * EXAPROXY_OK or EXAPROXY_E_INVALID. */
   int32_t (*verdict_set_user)(exaproxy_verdict* v, exaproxy_str user);
+
+  /* ---- 1.6: the client's port ---- */
+  /* THREAD: the transaction's loop. The client's TCP source port, as the client address is
+   * (client_address: after PROXY protocol, the port its header carries); what Squid's external
+   * ACL format calls %SRCPORT. 0 when none is known (a PROXY header of kind LOCAL). */
+  uint16_t (*client_port)(exaproxy_txn* txn);
 } exaproxy_host_api;
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */

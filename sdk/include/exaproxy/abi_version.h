@@ -25,11 +25,13 @@
  *   1.5  connections and notes (issue #16, authentication): exaproxy_host_api.conn_id,
  *        note_set, note_get, note_count, note_at, verdict_set_note, verdict_set_user;
  *        exaproxy_plugin.on_connection_close; EXAPROXY_NOTE_LOG and the note bounds.
+ *   1.6  exaproxy_host_api.client_port (issue #16: the client's port, Squid's %SRCPORT for
+ *        external ACL helpers).
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H
 
 #define EXAPROXY_ABI_MAJOR 1
-#define EXAPROXY_ABI_MINOR 5
+#define EXAPROXY_ABI_MINOR 6
 
 #endif /* EXAPROXY_ABI_VERSION_H */

@@ -388,6 +388,11 @@ public:
     return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, txn_id) ? a()->txn_id(txn_) : 0;
   }
 
+  // ABI 1.6: the client's TCP port (after PROXY protocol); 0 on an older host or when unknown.
+  uint16_t clientPort() const {
+    return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, client_port) ? a()->client_port(txn_) : 0;
+  }
+
   // ABI 1.5 (on an older host: connectionId() is 0, note() finds nothing, setNote() fails).
   // The client connection's id, the same for every request of one connection.
   uint64_t connectionId() const {

@@ -150,4 +150,19 @@ TEST_F(ExternalAclIntegrationTest, GraceRefreshesAResultBeforeItExpires) {
   EXPECT_EQ(asked(), 2u) << "the refresh was remembered";
 }
 
+// %SRCPORT (ABI 1.6): the client's own TCP port reaches the helper.
+TEST_F(ExternalAclIntegrationTest, SrcPortIsTheClientsPort) {
+  std::string helper =
+      script("ports", "tee -a '" + seen_ + "' | while read line; do echo OK; done");
+  start("name = ports\nprogram = " + helper + "\nformat = %SRC %SRCPORT\nttl = 0\n", "");
+  auto r = runCurl({"-x", proxy_->proxyArg(), "-U", "alice:pw", "--local-port", "47100-47199",
+                    origin_.url("/echo?port")});
+  ASSERT_EQ(r.status, 200) << r.describe();
+  std::string line = readFile(seen_);
+  ASSERT_EQ(line.rfind("127.0.0.1 471", 0), 0u) << line;
+  int port = std::stoi(line.substr(10));
+  EXPECT_GE(port, 47100);
+  EXPECT_LE(port, 47199);
+}
+
 } // namespace

@@ -21,6 +21,7 @@ AclFormat format(const std::string& text) {
 TEST(AclFormat, ExpandsSquidsCodes) {
   RequestFields r;
   r.client = "192.0.2.7";
+  r.clientPort = 54321;
   r.login = "Alice Smith";
   r.host = "www.example.test";
   r.port = 8080;
@@ -34,21 +35,21 @@ TEST(AclFormat, ExpandsSquidsCodes) {
       return "curl/7.88";
     return std::nullopt;
   };
-  auto f = format("%SRC %LOGIN %DST %PORT %PATH %METHOD %URI %MYADDR %MYPORT %>{User-Agent} "
-                  "%>{X-Missing}");
+  auto f = format("%SRC %SRCPORT %LOGIN %DST %PORT %PATH %METHOD %URI %MYADDR %MYPORT "
+                  "%>{User-Agent} %>{X-Missing}");
   EXPECT_EQ(f.expand(r, {"pupils", "staff"}),
-            "192.0.2.7 Alice%20Smith www.example.test 8080 /a%20b?c GET "
+            "192.0.2.7 54321 Alice%20Smith www.example.test 8080 /a%20b?c GET "
             "http://www.example.test:8080/a%2520b?c 10.0.0.1 3128 curl/7.88 - pupils staff");
   EXPECT_TRUE(f.usesLogin());
   RequestFields anonymous;
-  EXPECT_EQ(format("%LOGIN %SRC").expand(anonymous, {}), "- -");
+  EXPECT_EQ(format("%LOGIN %SRC %SRCPORT").expand(anonymous, {}), "- - -");
   EXPECT_FALSE(format("%SRC").usesLogin());
 }
 
 TEST(AclFormat, RefusesWhatItCannotFill) {
   std::string why;
-  EXPECT_FALSE(AclFormat::parse("%SRC %SRCPORT", why));
-  EXPECT_NE(why.find("'%SRCPORT' is not available"), std::string::npos) << why;
+  EXPECT_FALSE(AclFormat::parse("%SRC %EXT_USER", why));
+  EXPECT_NE(why.find("'%EXT_USER' is not available"), std::string::npos) << why;
   EXPECT_FALSE(AclFormat::parse("", why));
   EXPECT_FALSE(AclFormat::parse("%>{}", why));
 }
