@@ -128,9 +128,7 @@ SessionInfo ClientSession::info() const {
     i.upstream = up_.remote.toString();
   i.bytesIn = totals_.in;
   i.bytesOut = totals_.out;
-  const auto* plugins = filters_.transaction();
-  i.identity =
-      plugins && !plugins->identity().user.empty() ? plugins->identity().user : totals_.user;
+  i.identity = filters_.user().empty() ? totals_.user : std::string(filters_.user());
   i.ageSeconds = std::chrono::duration<double>(ctx_.loop().now() - connStart_).count();
   return i;
 }

@@ -149,6 +149,10 @@ void FilterStage::release(net::EventLoop& loop) {
     loop.deferDestroy(std::move(tx_));
 }
 
+std::string_view FilterStage::user() const {
+  return tx_ ? std::string_view(tx_->identity().user) : std::string_view();
+}
+
 void FilterStage::endConnection(LoopContext& ctx, uint64_t connection, bool admitted) {
   tx_.reset();
   auto* runtime = ctx.shared().runtime;

@@ -32,7 +32,8 @@ public:
 
   // The plugins' view of the client, for the access log (null without a plugin transaction).
   plugin::PluginTransaction* transaction() { return tx_.get(); }
-  const plugin::PluginTransaction* transaction() const { return tx_.get(); }
+  // The user the plugins gave the request in flight ("" when none, or no request).
+  std::string_view user() const;
   // The request is done: the walk is destroyed after this dispatch (it may be on the stack).
   void release(net::EventLoop& loop);
   // The client connection is gone (from the session's destructor): the walk still held is
