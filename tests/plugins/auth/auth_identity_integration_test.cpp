@@ -8,6 +8,7 @@
 // Everything listens on loopback; tests skip when squidGuard, haproxy or squid's helpers are
 // missing.
 #include "haproxy.h"
+#include "htpasswd_file.h"
 #include "itest.h"
 
 #include <sys/stat.h>
@@ -22,7 +23,6 @@ using namespace itest;
 namespace {
 
 const char* kNcsa = "/usr/lib/squid/basic_ncsa_auth";
-const char* kHtpasswd = "/usr/bin/htpasswd";
 const char* kSquidGuard = "/usr/bin/squidGuard";
 
 class AuthIdentityTest : public ::testing::Test {
@@ -33,18 +33,7 @@ protected:
     ASSERT_TRUE(origin_.ok());
     dir_ = makeTempDir("itest-auth-identity-");
     passwd_ = dir_ + "/passwd";
-    bool first = true;
-    for (auto [user, pass] : {std::pair{"alice", "wonder"}, std::pair{"bob", "builder"}}) {
-      std::vector<std::string> argv{kHtpasswd, "-b", "-m"};
-      if (first)
-        argv.push_back("-c");
-      argv.insert(argv.end(), {passwd_, user, pass});
-      first = false;
-      pid_t pid = spawnProcess(argv, "", dir_ + "/htpasswd.err");
-      ASSERT_GT(pid, 0);
-      auto st = waitPidFor(pid, Millis(10000));
-      ASSERT_TRUE(st && exitCodeOf(*st) == 0) << readFile(dir_ + "/htpasswd.err");
-    }
+    ASSERT_EQ(makeHtpasswd(passwd_, {{"alice", "wonder"}, {"bob", "builder"}}), "");
   }
   void TearDown() override {
     proxy_.reset();

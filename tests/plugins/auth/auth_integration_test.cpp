@@ -7,6 +7,7 @@
 // acl's groups rules; the UI's connection list shows a connection's user. The helper runs behind a
 // tee
 // that records each request line, so the tests count what it was asked.
+#include "htpasswd_file.h"
 #include "itest.h"
 
 #include <algorithm>
@@ -24,7 +25,6 @@ using namespace itest;
 namespace {
 
 const char* kNcsa = "/usr/lib/squid/basic_ncsa_auth";
-const char* kHtpasswd = "/usr/bin/htpasswd";
 
 class AuthIntegrationTest : public ::testing::Test {
 protected:
@@ -34,19 +34,7 @@ protected:
     ASSERT_TRUE(origin_.ok());
     dir_ = makeTempDir("itest-auth-");
     passwd_ = dir_ + "/passwd";
-    bool first = true;
-    for (auto [user, pass] : {std::pair{"alice", "wonder land"}, std::pair{"bob", "builder"}}) {
-      // Apache's MD5 ($apr1$), which basic_ncsa_auth reads.
-      std::vector<std::string> argv{kHtpasswd, "-b", "-m"};
-      if (first)
-        argv.push_back("-c");
-      argv.insert(argv.end(), {passwd_, user, pass});
-      first = false;
-      pid_t pid = spawnProcess(argv, dir_ + "/htpasswd.out", dir_ + "/htpasswd.err");
-      ASSERT_GT(pid, 0);
-      auto st = waitPidFor(pid, Millis(10000));
-      ASSERT_TRUE(st && exitCodeOf(*st) == 0) << readFile(dir_ + "/htpasswd.err");
-    }
+    ASSERT_EQ(makeHtpasswd(passwd_, {{"alice", "wonder land"}, {"bob", "builder"}}), "");
     seen_ = dir_ + "/seen";
     helper_ = dir_ + "/counting-helper";
     // tee records each request line, then basic_ncsa_auth answers it.
