@@ -127,9 +127,11 @@ bool HelperPool::stopping() const {
   return stopping_;
 }
 
+// Nothing submitted or released since the manager last looked (a done() run on the loop may
+// have done either: the round goes on).
 bool HelperPool::inboxEmpty() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return inbox_.empty();
+  return inbox_.empty() && releases_.empty();
 }
 
 // ---- loop mode ---------------------------------------------------------------------------------

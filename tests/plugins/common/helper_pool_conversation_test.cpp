@@ -91,6 +91,27 @@ TEST_P(HelperPoolConversationTest, AReservedChildTakesNothingElseUntilReleased) 
   EXPECT_EQ(plain.get().status, HelperReply::Status::Answered);
 }
 
+// The auth plugin releases a conversation from the answer's done(), on the manager's thread (the
+// loop's, in loop mode): a handshake waiting for that child starts at once.
+TEST_P(HelperPoolConversationTest, AReleaseFromADoneFreesTheChildAtOnce) {
+  start(stateful(1));
+  ASSERT_EQ(stepWait(1, "YR a").status, HelperReply::Status::Answered);
+  auto other = step(2, "YR b");
+  std::promise<void> released;
+  HelperRequest last{"KK x\n", "KK x"};
+  last.conversation = 1;
+  last.continues = true;
+  pool_->submit(std::move(last), [&](HelperReply) {
+    pool_->release(1);
+    released.set_value();
+  });
+  ASSERT_EQ(released.get_future().wait_for(5s), std::future_status::ready);
+  auto at = std::chrono::steady_clock::now();
+  ASSERT_EQ(other.wait_for(5s), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - at, 500ms) << "not left for the next timer";
+  EXPECT_EQ(other.get().answer.substr(0, 3), "TT ");
+}
+
 TEST_P(HelperPoolConversationTest, ALaterStepWhoseChildDiedFailsAndIsNotSentElsewhere) {
   start(stateful(2));
   HelperReply first = stepWait(7, "YR a");
