@@ -116,17 +116,17 @@ TEST_F(AuthLdapTest, GroupMembershipFromTheDirectoryDecidesAclRules) {
         "[acl_rule pupils]\nexternal = pupils\ndomains = 127.0.0.1\naction = deny\n"
         "reason = not for pupils\n");
   auto pupil = get("/echo?pupil", "alice:secret");
-  EXPECT_EQ(pupil.status, 403) << pupil.describe();
+  EXPECT_EQ(pupil.status, 403) << pupil.describe() << "\n" << proxy_->stderrText();
   EXPECT_NE(pupil.out.find("not for pupils"), std::string::npos) << pupil.out;
   auto staff = get("/echo?staff", "bob:hunter2");
-  EXPECT_EQ(staff.status, 200) << staff.describe();
-  EXPECT_EQ(readFile(seen_), "alice pupils\nbob pupils\n");
+  EXPECT_EQ(staff.status, 200) << staff.describe() << "\n" << proxy_->stderrText();
+  EXPECT_EQ(readFile(seen_), "alice pupils\nbob pupils\n") << proxy_->stderrText();
   // Each user's answer is remembered for the ttl (1 h): the directory is asked no more.
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(get("/echo?again", "alice:secret").status, 403);
-    EXPECT_EQ(get("/echo?again", "bob:hunter2").status, 200);
+    EXPECT_EQ(get("/echo?again", "alice:secret").status, 403) << proxy_->stderrText();
+    EXPECT_EQ(get("/echo?again", "bob:hunter2").status, 200) << proxy_->stderrText();
   }
-  EXPECT_EQ(asked(), 2u) << readFile(seen_);
+  EXPECT_EQ(asked(), 2u) << readFile(seen_) << proxy_->stderrText();
 }
 
 } // namespace
