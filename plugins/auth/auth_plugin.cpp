@@ -100,7 +100,8 @@ public:
     const uint64_t conn = tx.connectionId();
     if (!header) {
       // A connection Negotiate or NTLM authenticated: its requests carry no credentials.
-      if (auto login = logins_.login(conn); login && conn != 0) {
+      auto login = statefulOffered() ? logins_.login(conn) : std::nullopt;
+      if (login && conn != 0) {
         tx.setUser(login->user);
         if (!login->group.empty())
           tx.setNote("group", login->group);
@@ -134,6 +135,8 @@ public:
   }
 
   void onConnectionClose(uint64_t connection) override {
+    if (!statefulOffered())
+      return; // Basic only: nothing is kept per connection
     logins_.forget(connection);
     if (negotiate_)
       negotiate_->release(connection);
@@ -180,6 +183,8 @@ private:
     });
     return sdk::Verdict::pending();
   }
+
+  bool statefulOffered() const { return negotiate_ || ntlm_; }
 
   common::HelperPool& poolOf(Scheme scheme) {
     return scheme == Scheme::Ntlm ? *ntlm_ : *negotiate_;

@@ -1,12 +1,11 @@
 #include "handshake.h"
 
+#include "basic_credentials.h"
 #include "squid_reply.h"
 
 namespace exaproxy::auth {
 
 namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool base64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
@@ -32,17 +31,12 @@ std::string_view trimEnd(std::string_view s) {
 } // namespace
 
 std::optional<std::string> schemeToken(std::string_view v, std::string_view scheme) {
+  if (!usesScheme(v, scheme))
+    return std::nullopt;
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
     v.remove_prefix(1);
-  if (v.size() <= scheme.size())
-    return std::nullopt;
-  for (size_t i = 0; i < scheme.size(); ++i)
-    if (lower(v[i]) != lower(scheme[i]))
-      return std::nullopt;
-  if (v[scheme.size()] != ' ')
-    return std::nullopt;
   v.remove_prefix(scheme.size());
-  while (!v.empty() && v.front() == ' ')
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
     v.remove_prefix(1);
   v = trimEnd(v);
   size_t data = v.size();
