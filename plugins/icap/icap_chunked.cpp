@@ -86,7 +86,7 @@ void ChunkedDecoder::sizeLine(std::string_view line) {
   if (!scanExtensions(line.substr(digits), ieof, why))
     return fail(std::move(why));
   if (size == 0) {
-    ieof_ = ieof;
+    lastIeof_ = ieof;
     state_ = State::EndCr;
     return;
   }
@@ -149,6 +149,7 @@ Progress ChunkedDecoder::feed(std::string_view in, std::string& out) {
       } else {
         state_ = State::Finished;
         status_ = ParseStatus::Done;
+        ieof_ = lastIeof_;
       }
       break;
     case State::Finished:

@@ -35,7 +35,7 @@ public:
   Progress feed(std::string_view in, std::string& out);
 
   ParseStatus status() const { return status_; }
-  // The last chunk carried `ieof` (meaningful once Done).
+  // The last chunk carried `ieof` (false until Done).
   bool ieof() const { return ieof_; }
   // Why the body was refused (empty unless status() is Error).
   const std::string& error() const { return error_; }
@@ -60,6 +60,7 @@ private:
   ParseStatus status_ = ParseStatus::NeedMore;
   std::string line_; // the size line read so far (its CR included, if seen)
   uint64_t dataLeft_ = 0;
+  bool lastIeof_ = false; // the last chunk's size line named ieof (reported once Done)
   bool ieof_ = false;
   std::string error_;
 };

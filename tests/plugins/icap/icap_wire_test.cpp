@@ -600,6 +600,18 @@ TEST(ChunkedDecoderTest, ReportsIeofOnTheLastChunk) {
   EXPECT_TRUE(decode("0 ; a=1; ieof ;b=\"x;y\"\r\n\r\n").ieof);
 }
 
+TEST(ChunkedDecoderTest, ReportsIeofOnlyOnceTheBodyIsOver) {
+  ChunkedDecoder d;
+  std::string out;
+  EXPECT_EQ(d.feed("0; ieof\r\n", out).status, ParseStatus::NeedMore);
+  EXPECT_FALSE(d.ieof());
+  EXPECT_EQ(d.feed("\r\n", out).status, ParseStatus::Done);
+  EXPECT_TRUE(d.ieof());
+  ChunkedDecoder broken;
+  EXPECT_EQ(broken.feed("0; ieof\r\nX", out).status, ParseStatus::Error);
+  EXPECT_FALSE(broken.ieof());
+}
+
 TEST(ChunkedDecoderTest, SkipsOtherExtensions) {
   ChunkOutcome o = decode("A;name=value;q=\"quoted \\\" str\";flag\r\n0123456789\r\n0;x=1\r\n\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
