@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${FUZZ_BUILD_DIR:-build/fuzz}
 all=(request_parser response_parser chunked proxy_protocol xff squid_reply exaproxy_url_reply
-     icap_reply conf local_path acl_domains)
+     icap_reply conf local_path acl_domains icap_wire)
 # Built only where llhttp's C sources are installed (Debian: node-llhttp); skipped otherwise.
 [ ! -x "$build/tests/fuzz/llhttp_diff_fuzz" ] || all+=(llhttp_diff)
 targets=("$@")
