@@ -63,6 +63,7 @@ struct PluginEntry {
   std::chrono::milliseconds timeout{5000}; // [plugin] timeout
   bool allowOnTimeout = false;             // [plugin] on_timeout = allow | deny (default deny)
   bool allowOnError = false;               // [plugin] on_error = allow | deny (default deny)
+  uint64_t bodyHoldMax = 1024 * 1024;      // [plugin] body_hold_max: body bytes it may hold
   // [plugin] required = yes | no (default yes): a refusal stops start-up / rejects the reload
   // (fail closed); no: the plugin is skipped with a log line and traffic flows without it.
   bool required = true;

@@ -453,6 +453,8 @@ std::vector<KeySpec<PluginEntry>> buildPluginPolicySchema() {
                  "what a verdict timeout becomes: allow or deny"),
           row<P>("on_error", policy(&P::allowOnError), "deny",
                  "what an ERROR verdict becomes: allow or deny"),
+          row<P>("body_hold_max", size(&P::bodyHoldMax, 0, uint64_t{1} << 30), "1m",
+                 "most body bytes the plugin may hold (on_body HOLD) before on_error applies"),
           row<P>("required", boolean(&P::required), "yes",
                  "yes: a plugin that cannot load stops start-up and rejects a reload; no: it is "
                  "skipped and traffic flows without it")};

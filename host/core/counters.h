@@ -37,6 +37,8 @@ namespace exaproxy {
   X(upstream_pooled, gauge, "idle upstream connections in the pool")                               \
   X(upstream_bad_responses, counter, "invalid upstream responses (502)")                           \
   X(upstream_timeouts, counter, "upstream connect or first-byte timeouts (504)")                   \
+  X(plugin_late_answers, counter,                                                                  \
+    "responses cut (connection closed) because a body plugin blocked them after they started")     \
   X(dns_errors, counter, "requests failed by DNS")                                                 \
   X(bytes_from_clients, counter, "bytes read from clients")                                        \
   X(bytes_to_clients, counter, "bytes written to clients")                                         \
@@ -59,6 +61,7 @@ namespace exaproxy {
   X(responds, "RESPOND verdicts")                                                                  \
   X(denies, "DENY verdicts")                                                                       \
   X(pendings, "PENDING verdicts")                                                                  \
+  X(holds, "HOLD verdicts (on_body)")                                                              \
   X(completes, "complete() calls accepted")                                                        \
   X(errors, "ERROR verdicts, exceptions, unknown or misused verdicts")                             \
   X(timeouts, "PENDING verdicts that timed out")                                                   \

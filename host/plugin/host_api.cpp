@@ -11,6 +11,7 @@
 #include "http/header_map.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
+#include "plugin/body_hooks.h"
 #include "plugin/loaded_plugin.h"
 #include "plugin/pending_verdict.h"
 #include "plugin/plugin_chain.h"
@@ -753,6 +754,9 @@ const exaproxy_host_api kApi = {
     verdictSetNote,
     verdictSetUser,
     clientPort,
+    bodyWant,
+    bodyHeld,
+    verdictHoldBody,
 };
 
 } // namespace

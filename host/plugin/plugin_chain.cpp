@@ -67,6 +67,9 @@ void countVerdict(LoadedPlugin& p, int32_t action) {
   case EXAPROXY_PENDING:
     bump(c.pendings);
     break;
+  case EXAPROXY_HOLD:
+    bump(c.holds);
+    break;
   default:
     bump(c.errors);
     break;

@@ -19,6 +19,7 @@ struct PluginPolicy {
   std::chrono::milliseconds timeout{5000}; // how long a PENDING verdict may take
   bool allowOnTimeout = false;             // true: a timeout continues the chain (fail-open)
   bool allowOnError = false;               // true: an ERROR continues the chain (fail-open)
+  uint64_t bodyHoldMax = 1024 * 1024;      // body bytes an on_body hook may hold (ABI 1.7)
 };
 
 struct ChainLink {

@@ -9,7 +9,7 @@ namespace exaproxy::plugin {
 namespace {
 
 PluginPolicy policyOf(const PluginEntry& e) {
-  return PluginPolicy{e.timeout, e.allowOnTimeout, e.allowOnError};
+  return PluginPolicy{e.timeout, e.allowOnTimeout, e.allowOnError, e.bodyHoldMax};
 }
 
 } // namespace

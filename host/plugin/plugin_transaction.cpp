@@ -126,7 +126,9 @@ void PluginTransaction::step() {
     txn_.current = i;
     txn_.taken = 0;
     txn_.allowPending = true;
+    txn_.inHeadHook = true;
     int32_t action = detail::callHook(*link.plugin, hook, &txn_, &v, why);
+    txn_.inHeadHook = false;
     txn_.allowPending = false;
     exaproxy_pending taken = txn_.taken;
     txn_.taken = 0;
@@ -285,7 +287,9 @@ Outcome PluginTransaction::runResponse(http::ResponseHead& resp) {
     exaproxy_verdict v;
     std::string why;
     txn_.current = i;
+    txn_.inHeadHook = true;
     int32_t action = detail::callHook(*link.plugin, hook, &txn_, &v, why);
+    txn_.inHeadHook = false;
     txn_.current = kNone;
     detail::countVerdict(*link.plugin, action);
     if (action == EXAPROXY_CONTINUE || action == EXAPROXY_REWRITE) {

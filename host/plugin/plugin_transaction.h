@@ -46,6 +46,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace exaproxy::http {
@@ -86,6 +88,21 @@ public:
   // to be sent; otherwise the response is replaced by the Outcome.
   Outcome runResponse(http::ResponseHead& resp);
 
+  // Bodies (ABI 1.7; host/plugin/body_hooks.cpp). Whether some plugin asked for the body of
+  // `which` (EXAPROXY_REQUEST / EXAPROXY_RESPONSE) in its head hook.
+  bool wantsBody(int32_t which) const;
+  // What feeding a piece of a body through the plugins gave: its data went on (appended to the
+  // caller's `out`), or a plugin answers in place of the message (Redirect, Respond or Deny;
+  // Deny 503 when a plugin failed under on_error = deny).
+  struct BodyStep {
+    bool answered = false;
+    Outcome answer;
+  };
+  // Runs the on_body hooks that asked for `which`, in chain order, on the next piece of that
+  // body (`end`: the last one, exactly once); each plugin's output is the next one's input, and
+  // the last one's is appended to `out`. Synchronous.
+  BodyStep runBody(int32_t which, std::string_view data, bool end, std::string& out);
+
   // Calls every on_done hook once with the summary. Later calls do nothing.
   void done(const TxSummary& summary);
 
@@ -114,6 +131,13 @@ private:
   void onPendingComplete(exaproxy_pending handle, int32_t action,
                          std::shared_ptr<exaproxy_verdict> v) override;
   void releaseHandles();
+  // One plugin's on_body call on `in`; its output goes to `next` (or stays `in`: pass is true).
+  struct LinkBody {
+    std::string held; // what the plugin holds (HOLD), at most its policy's bodyHoldMax
+    bool off = false; // failed under on_error = allow: this body passes it by
+  };
+  bool bodyCall(size_t i, int32_t which, std::string_view in, bool end, LinkBody& state,
+                std::string& next, BodyStep& result);
 
   ChainPtr chain_;
   net::EventLoop& loop_;
@@ -128,6 +152,8 @@ private:
   bool requestStarted_ = false;
   bool doneCalled_ = false;
   net::Clock::time_point started_;
+  std::vector<LinkBody> bodies_[2]; // per chain link, for EXAPROXY_REQUEST and _RESPONSE
+  std::string bodyScratch_[2];      // a piece between two plugins (alternating)
 };
 
 } // namespace exaproxy::plugin

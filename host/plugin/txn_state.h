@@ -53,9 +53,18 @@ struct exaproxy_txn {
   std::vector<void*> data;       // txn_data slot per chain link
   std::vector<uint8_t> changes;  // kChanged* bits per chain link: what each changed in the request
   exaproxy::plugin::Notes notes; // note_set / verdict_set_note (ABI 1.5)
+  // Bodies (ABI 1.7): per chain link, the bodies it asked for (kWantsRequestBody /
+  // kWantsResponseBody bits; sized by the first body_want), and what body_want and body_held may
+  // see of the hook running now.
+  std::vector<uint8_t> bodyWants;
+  bool inHeadHook = false; // on_request_head, on_connect or on_response_head runs
+  exaproxy_str held{};     // body_held() during on_body
 };
 
 namespace exaproxy::plugin {
+constexpr uint8_t kWantsRequestBody = 1;  // body_want(EXAPROXY_REQUEST)
+constexpr uint8_t kWantsResponseBody = 2; // body_want(EXAPROXY_RESPONSE)
+
 // What a plugin changed in the request, for the access log's decision field (rewrittenBy()).
 constexpr uint8_t kChangedUrl = 1;             // URL, host or path
 constexpr uint8_t kChangedHeaders = 2;         // a request header other than the identity ones
@@ -81,6 +90,8 @@ struct exaproxy_verdict {
   // Notes and the user a verdict carries (ABI 1.5), applied on the loop with the verdict.
   exaproxy::plugin::Notes notes;
   std::optional<std::string> user;
+  // on_body (ABI 1.7): what the plugin holds after the call (verdict_hold_body), if it said.
+  std::optional<std::string> heldBody;
 };
 
 namespace exaproxy::plugin {

@@ -381,7 +381,7 @@ void ClientSession::readFile(Next next) {
 }
 
 void ClientSession::respond(const LocalAnswer& a) {
-  if (cur_.respHeadDone || cur_.bytesToClient > 0) {
+  if ((cur_.respHeadDone && !cur_.respHeadHeld) || cur_.bytesToClient > 0) {
     abort("error after the response started");
     return;
   }

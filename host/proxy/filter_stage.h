@@ -29,6 +29,8 @@ public:
   Next answerFor(const Exchange& ex, const plugin::Outcome& o);
   // The response hooks on the origin's head; nullopt when every plugin lets it through.
   std::optional<Next> onResponse(const Exchange& ex);
+  // Some plugin asked for the response body (ABI 1.7 body_want): proxy/filtered_body.h.
+  bool wantsResponseBody() const { return tx_ && tx_->wantsBody(EXAPROXY_RESPONSE); }
 
   // The plugins' view of the client, for the access log (null without a plugin transaction).
   plugin::PluginTransaction* transaction() { return tx_.get(); }

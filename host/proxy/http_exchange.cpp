@@ -2,6 +2,7 @@
 
 #include "http/serializer.h"
 #include "proxy/denial_log.h"
+#include "proxy/filtered_body.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
 #include "proxy/relay_io.h"
@@ -101,6 +102,13 @@ Next forwardResponseHead(const Exchange& ex, FilterStage& filters) {
     tx.contentType.assign(*ct);
   // An HTTP/1.0 client cannot read chunked framing: it gets the data, delimited by the close.
   bool dechunk = tx.resp.framing == http::Framing::Chunked && tx.req.versionMinor == 0;
+  if (tx.resp.framing != http::Framing::None && filters.wantsResponseBody()) {
+    // Plugins read the body: it is re-framed for the client (proxy/filtered_body.h), so the
+    // origin's framing does not limit the client connection.
+    ex.cur.respHeadDone = true;
+    startFilteredBody(ex, tx.req.keepAlive && !ex.closeAfter && !ex.ctx.draining());
+    return Next::to(Next::Kind::Relay);
+  }
   bool keep = tx.req.keepAlive && !ex.closeAfter && tx.resp.framing != http::Framing::UntilClose &&
               !dechunk && !ex.ctx.draining();
   if (!keep)
@@ -211,7 +219,10 @@ Next stepHttp(const Exchange& ex, FilterStage& filters) {
     }
     return progress ? Next::progress(rearm) : Next::stay();
   }
-  if (!cur.respBody.done() || cur.respSendable < ex.up.s.in.size()) {
+  if (cur.respFiltered) {
+    if (auto n = stepFilteredBody(ex, filters))
+      return std::move(*n);
+  } else if (!cur.respBody.done() || cur.respSendable < ex.up.s.in.size()) {
     if (auto bad = markResponseSendable(ex))
       return std::move(*bad);
   }
@@ -224,7 +235,7 @@ Next stepHttp(const Exchange& ex, FilterStage& filters) {
       rearm = Rearm::RelayIdle;
     }
   }
-  if (cur.respBody.done() && ex.down.out.empty() && cur.respSendable == 0)
+  if (cur.respBody.done() && ex.down.out.empty() && cur.respSendable == 0 && filteredBodyEnded(ex))
     return Next::to(Next::Kind::Finish);
   return progress ? Next::progress(rearm) : Next::stay();
 }

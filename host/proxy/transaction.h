@@ -10,6 +10,7 @@
 #include "http/body_cursor.h"
 #include "http/request_parser.h"
 #include "http/response_parser.h"
+#include "net/buffer.h"
 #include "net/connector.h"
 #include "net/event_loop.h"
 #include "proxy/dechunker.h"
@@ -21,6 +22,18 @@
 
 namespace exaproxy::proxy {
 
+// A response body that plugins read (ABI 1.7): its state while it goes through them
+// (proxy/filtered_body.h). Kept with the Transaction, so its buffers are reused.
+struct FilteredBody {
+  bool decodeChunks = false; // the origin's body is chunked: its framing is removed first
+  Dechunker dechunker;
+  net::Buffer data;        // decoded data of this step, for the plugins
+  std::string out;         // the plugins' output of this step
+  bool keepAlive = false;  // the client connection may stay open (before the framing's say)
+  bool chunkedOut = false; // the client gets chunked framing
+  bool ended = false;      // the body's end went through the plugins
+};
+
 struct Transaction {
   explicit Transaction(const http::Limits& limits) : parser(limits) {}
 
@@ -29,6 +42,7 @@ struct Transaction {
   http::ResponseParser respParser{64 * 1024};
   http::ResponseHead resp;
   std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
+  FilteredBody filtered;                // when TxProgress::respFiltered
   net::Connector connector;             // the destination's addresses, tried in order
   std::string destHost;                 // where to connect: the request's host, or a plugin's Route
   std::string note;                     // appended to the access-log line (plugin decisions)
@@ -47,6 +61,8 @@ struct Transaction {
     note.clear();
     contentType.clear();
     selfTarget = false;
+    if (filtered.out.capacity() > 256 * 1024) // a plugin's big replacement is not kept for others
+      std::string().swap(filtered.out);
   }
 };
 
@@ -69,6 +85,8 @@ struct TxProgress {
   http::BodyCursor respBody;
   size_t respSendable = 0;
   uint64_t respBytesFromUpstream = 0;
+  bool respFiltered = false; // plugins read the body (Transaction::filtered)
+  bool respHeadHeld = false; // its head waits for their first output
 
   // Access log.
   net::Clock::time_point start;

@@ -76,8 +76,10 @@ enum {
                             log and on the page. Ends the chain */
   EXAPROXY_PENDING = 6,  /* the plugin answers later through complete(); take the handle with
                             pending_handle() BEFORE returning this */
-  EXAPROXY_ERROR = 7     /* the plugin failed: the operator's on_error policy applies (allow: the
+  EXAPROXY_ERROR = 7,    /* the plugin failed: the operator's on_error policy applies (allow: the
                             chain continues; deny: the request is denied). Ends the chain */
+  EXAPROXY_HOLD = 8      /* on_body only (ABI 1.7): keep this call's data (body_held) and pass on
+                            only the verdict's body, if it has one */
 };
 
 /* Log levels; they map one to one to the host's levels (spdlog). */
@@ -127,6 +129,11 @@ enum {
 /* Flags of a transaction note (note_set, verdict_set_note; ABI 1.5). Bits; append-only. */
 enum {
   EXAPROXY_NOTE_LOG = 1u << 0 /* also written in the access log's last field, as key=value */
+};
+
+/* Flags of an on_body call (ABI 1.7). Bits; append-only. */
+enum {
+  EXAPROXY_BODY_END = 1u << 0 /* the body's last call: no data follows (data may be empty) */
 };
 
 /* Bounds of notes (ABI 1.5): longer keys or values, or more notes, are refused. */
@@ -429,6 +436,33 @@ typedef struct exaproxy_host_api {
    * (client_address: after PROXY protocol, the port its header carries); what Squid's external
    * ACL format calls %SRCPORT. 0 when none is known (a PROXY header of kind LOCAL). */
   uint16_t (*client_port)(exaproxy_txn* txn);
+
+  /* ---- 1.7: bodies (issue #18) ----
+   * A plugin with an on_body hook may ask, per transaction, for the response body (and, in a
+   * later release, the request body): its on_body then sees that body's data in order, after the
+   * transfer framing is removed (chunk sizes, trailers) but with any Content-Encoding kept as the
+   * origin sent it (gzip stays gzip). Bodies nobody asked for cost nothing. The plugins that
+   * asked see the body one after the other in chain order, each one the previous one's output.
+   * A body whose plugins may change it is sent on re-framed: the origin's Content-Length is
+   * dropped, and the client gets chunked framing (HTTP/1.1), the length when the whole body was
+   * known before its first byte went out (a plugin held all of it), or the end of the connection
+   * (HTTP/1.0). Responses without a body (HEAD, 1xx, 204, 304) and CONNECT tunnels (their bytes
+   * are encrypted) never reach on_body. */
+  /* THREAD: the transaction's loop, during on_request_head, on_connect (nothing: tunnels have no
+   * body) or on_response_head. Asks for the body of `which`: EXAPROXY_RESPONSE (the origin's
+   * response to this request). `flags` must be 0 (reserved). EXAPROXY_OK; EXAPROXY_E_UNAVAILABLE
+   * when the plugin has no on_body hook, for a CONNECT, or for EXAPROXY_REQUEST (not yet);
+   * EXAPROXY_E_INVALID for another `which` or unknown flags. Asking twice is asking once. */
+  int32_t (*body_want)(exaproxy_txn* txn, int32_t which, uint32_t flags);
+  /* THREAD: the transaction's loop, during on_body. What this plugin holds of the body so far
+   * (the data of its calls answered EXAPROXY_HOLD since it last passed or replaced them; not the
+   * current call's data). OWNERSHIP: host, borrowed until the hook returns. Empty elsewhere. */
+  exaproxy_str (*body_held)(exaproxy_txn* txn);
+  /* THREAD: as the verdict's other setters. For on_body's REWRITE and HOLD: what the plugin holds
+   * after this call, instead of nothing (REWRITE) or what it held and this data (HOLD); copied.
+   * So a plugin can send what it has processed and keep a tail (a word cut in two by a piece's
+   * end). Ignored with other verdicts. EXAPROXY_OK or EXAPROXY_E_INVALID. */
+  int32_t (*verdict_hold_body)(exaproxy_verdict* v, exaproxy_str data);
 } exaproxy_host_api;
 
 /* What the plugin exports. OWNERSHIP: the plugin; static storage, valid while it is loaded. */
@@ -479,6 +513,30 @@ typedef struct exaproxy_plugin {
    * ran) has closed: forget what was kept for conn_id. Called once per connection and instance
    * serving then, after the on_done of the connection's last transaction. Optional. */
   void (*on_connection_close)(void* instance, uint64_t conn_id);
+
+  /* ---- 1.7 ---- */
+  /* THREAD: the transaction's loop. Data of a body this plugin asked for (body_want): `which`
+   * says whose, `data` (OWNERSHIP host, borrowed for the call) is the next piece, `flags` has
+   * EXAPROXY_BODY_END on the last call (exactly one per body; its data may be empty). What goes
+   * on to the next plugin (and finally to the client) depends on the verdict:
+   *   CONTINUE  what the plugin held, then this data, unchanged;
+   *   REWRITE   the verdict's body (verdict_set_body; its content type is ignored) instead of
+   *             what was held and this data: any length, empty drops them. The plugin then
+   *             holds nothing, or what verdict_hold_body gave;
+   *   HOLD      nothing but the verdict's body, if set; the plugin holds what it held and this
+   *             data (body_held), or what verdict_hold_body gave instead.
+   * The host keeps at most the plugin's [plugin] body_hold_max bytes (default 1 MiB) held and
+   * then applies its on_error policy; on the last call (EXAPROXY_BODY_END) nothing may stay
+   * held (nothing is left to wait for: a HOLD there is an ERROR);
+   *   RESPOND, REDIRECT, DENY  the whole response is replaced by this answer when no byte of it
+   *             has reached the client yet (so a plugin that holds the data can still block on
+   *             what it sees); later, the client's connection is closed, so a truncated body is
+   *             never taken for a complete one;
+   *   ERROR     the on_error policy: allow passes what was held and this data on, and this
+   *             plugin sees no more of this body; deny answers 503 as above.
+   * PENDING is not allowed here in this release (it is an ERROR). Must not block. Optional. */
+  int32_t (*on_body)(void* instance, exaproxy_txn* txn, int32_t which, exaproxy_str data,
+                     uint32_t flags, exaproxy_verdict* v);
 } exaproxy_plugin;
 
 /* The entry symbol. THREAD: main. Called once after loading; returns static data. */
@@ -503,9 +561,10 @@ EXAPROXY_EXPORT const exaproxy_plugin* exaproxy_plugin_entry(void);
 #error "EXAPROXY_TARGET_ABI_MINOR must be a minor of these headers (0 to EXAPROXY_ABI_MINOR)"
 #endif
 /* sizeof(exaproxy_plugin) as of ABI 1.<minor>: 1.0 ended before `description` (1.1), 1.1 to 1.4
- * before `on_connection_close` (1.5). */
+ * before `on_connection_close` (1.5), 1.5 and 1.6 before `on_body` (1.7). */
 #define EXAPROXY_PLUGIN_SIZE_AS_OF(minor)                                                          \
-  ((minor) >= 5   ? (uint32_t)sizeof(exaproxy_plugin)                                              \
+  ((minor) >= 7   ? (uint32_t)sizeof(exaproxy_plugin)                                              \
+   : (minor) >= 5 ? (uint32_t)offsetof(exaproxy_plugin, on_body)                                   \
    : (minor) >= 1 ? (uint32_t)offsetof(exaproxy_plugin, on_connection_close)                       \
                   : (uint32_t)offsetof(exaproxy_plugin, description))
 #define EXAPROXY_PLUGIN_SIZE EXAPROXY_PLUGIN_SIZE_AS_OF(EXAPROXY_TARGET_ABI_MINOR)

@@ -27,11 +27,14 @@
  *        exaproxy_plugin.on_connection_close; EXAPROXY_NOTE_LOG and the note bounds.
  *   1.6  exaproxy_host_api.client_port (issue #16: the client's port, Squid's %SRCPORT for
  *        external ACL helpers).
+ *   1.7  bodies (issue #18): exaproxy_plugin.on_body, exaproxy_host_api.body_want and
+ *        body_held, EXAPROXY_HOLD, EXAPROXY_BODY_END. A plugin asks for a transaction's
+ *        response body in its head hook and passes, replaces, holds or blocks it piece by piece.
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H
 
 #define EXAPROXY_ABI_MAJOR 1
-#define EXAPROXY_ABI_MINOR 6
+#define EXAPROXY_ABI_MINOR 7
 
 #endif /* EXAPROXY_ABI_VERSION_H */

@@ -77,8 +77,12 @@ enum class Action : int32_t {
   Respond = EXAPROXY_RESPOND,
   Deny = EXAPROXY_DENY,
   Pending = EXAPROXY_PENDING,
-  Error = EXAPROXY_ERROR
+  Error = EXAPROXY_ERROR,
+  Hold = EXAPROXY_HOLD // onBody only (ABI 1.7)
 };
+
+// Whose body (ABI 1.7): Txn::wantBody, Plugin::onBody.
+enum class Message : int32_t { Request = EXAPROXY_REQUEST, Response = EXAPROXY_RESPONSE };
 
 // Variables of a page the host renders (Verdict::page): name/value pairs, in order.
 using PageVars = std::vector<std::pair<std::string, std::string>>;
@@ -135,6 +139,20 @@ public:
     return v;
   }
   static Verdict pending() { return Verdict(Action::Pending); }
+  // ABI 1.7, onBody only (abi.h's on_body says what each verdict does to the body): next() passes
+  // what the plugin held and this data on; replaceBody() sends `data` instead of them and then
+  // holds `keep` (a tail it has not finished with); hold() keeps this data too (Txn::bodyHeld)
+  // and sends nothing. deny(), respond...() and redirect() replace the whole response while none
+  // of it reached the client.
+  static Verdict replaceBody(std::string data, std::string keep = {}) {
+    Verdict v(Action::Rewrite);
+    v.body_ = std::move(data);
+    v.bodyData_ = true;
+    v.held_ = std::move(keep);
+    v.hasHeld_ = !v.held_.empty();
+    return v;
+  }
+  static Verdict hold() { return Verdict(Action::Hold); }
   static Verdict error(std::string reason) {
     Verdict v(Action::Error);
     v.reason_ = std::move(reason);
@@ -215,8 +233,11 @@ public:
       a->verdict_add_header(v, str(h.first), str(h.second));
     if (!file_.empty())
       a->verdict_set_file(v, str(file_), str(contentType_));
-    else if (action_ == Action::Respond && page_.empty())
+    else if ((action_ == Action::Respond && page_.empty()) || bodyData_)
       a->verdict_set_body(v, str(body_), str(contentType_));
+    if (hasHeld_ && (!EXAPROXY_HAS_FIELD(a, exaproxy_host_api, verdict_hold_body) ||
+                     a->verdict_hold_body(v, str(held_)) != EXAPROXY_OK))
+      return EXAPROXY_ERROR;
     if (edits_.empty() && page_.empty() && notes_.empty() && !hasUser_)
       return static_cast<int32_t>(action_);
     std::string problem = fillAbi12(a, v);
@@ -298,6 +319,9 @@ private:
   std::vector<Note> notes_;
   std::string user_;
   bool hasUser_ = false;
+  bool bodyData_ = false; // body_ is body data (replaceBody), not an answer's body
+  std::string held_;      // replaceBody's `keep`
+  bool hasHeld_ = false;
 };
 
 // A PENDING transaction's handle: copy it anywhere, complete it from any thread, exactly once.
@@ -424,6 +448,20 @@ public:
         out.emplace_back(view(k), view(v));
     }
     return out;
+  }
+
+  // ABI 1.7, in onRequest, onConnect or onResponse: this plugin's onBody gets the response body
+  // of this transaction (abi.h's body_want). False when the host cannot give it (older than 1.7,
+  // a CONNECT, the request body for now, or the class has no onBody).
+  bool wantBody(Message which) {
+    return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, body_want) &&
+           a()->body_want(txn_, static_cast<int32_t>(which), 0) == EXAPROXY_OK;
+  }
+  // ABI 1.7, in onBody: what this plugin holds of the body (its hold() verdicts' data since it
+  // last passed or replaced them), not the current call's data.
+  std::string_view bodyHeld() const {
+    return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, body_held) ? view(a()->body_held(txn_))
+                                                                 : std::string_view();
   }
 
   // The handle for answering later: call, then return Verdict::pending().
@@ -610,6 +648,11 @@ public:
   // Default: CONNECT requests go to onRequest (url() is "host:port").
   virtual Verdict onConnect(Txn& tx) { return onRequest(tx); }
   virtual Verdict onResponse(Txn&) { return Verdict::next(); }
+  // ABI 1.7: the next piece of a body this plugin asked for (Txn::wantBody); `end` on the last
+  // call. Registered only when overridden (and read only by hosts of 1.7 and later).
+  virtual Verdict onBody(Txn&, Message /*which*/, std::string_view /*data*/, bool /*end*/) {
+    return Verdict::next();
+  }
   virtual void onDone(Txn&, const Summary&) {}
   // ABI 1.5, the connection's loop thread: client connection `connectionId` (Txn::connectionId)
   // closed, after its last onDone: forget what was kept for it. Registered only when overridden
@@ -719,6 +762,27 @@ int32_t hook(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) noexcept {
   return action;
 }
 
+inline int32_t body(void* instance, exaproxy_txn* txn, int32_t which, exaproxy_str data,
+                    uint32_t flags, exaproxy_verdict* v) noexcept {
+  auto* inst = static_cast<Instance*>(instance);
+  std::string why;
+  try {
+    Txn tx(txn, inst->host.raw());
+    return inst->plugin
+        ->onBody(tx, static_cast<Message>(which), view(data), (flags & EXAPROXY_BODY_END) != 0)
+        .fill(v);
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown";
+  }
+  try {
+    api()->verdict_set_reason(v, str("exception: " + why));
+  } catch (...) {
+  }
+  return EXAPROXY_ERROR;
+}
+
 inline void done(void* instance, exaproxy_txn* txn, const exaproxy_summary* s) noexcept {
   auto* inst = static_cast<Instance*>(instance);
   Txn tx(txn, inst->host.raw());
@@ -768,6 +832,7 @@ EXAPROXY_SDK_OVERRIDES(onConnect)
 EXAPROXY_SDK_OVERRIDES(onResponse)
 EXAPROXY_SDK_OVERRIDES(onDone)
 EXAPROXY_SDK_OVERRIDES(onConnectionClose)
+EXAPROXY_SDK_OVERRIDES(onBody)
 EXAPROXY_SDK_OVERRIDES(reconfigure)
 #undef EXAPROXY_SDK_OVERRIDES
 
@@ -789,8 +854,9 @@ constexpr exaproxy_plugin describe(const char* name, const char* version, const 
   constexpr bool withRequest = overrides_onRequest<T>::value;
   constexpr bool withConnect = overrides_onConnect<T>::value;
   constexpr bool withResponse = overrides_onResponse<T>::value;
+  constexpr bool withBody = overrides_onBody<T>::value;
   constexpr bool severalHooks =
-      int(withAccept) + int(withRequest) + int(withConnect) + int(withResponse) > 1;
+      int(withAccept) + int(withRequest) + int(withConnect) + int(withResponse) + int(withBody) > 1;
   constexpr bool withDone = overrides_onDone<T>::value || severalHooks;
   constexpr bool drop = !withDone;
   constexpr bool reconf =
@@ -814,6 +880,8 @@ constexpr exaproxy_plugin describe(const char* name, const char* version, const 
   d.description = description; // read only by hosts of 1.1 and later (size)
   // Read only by hosts of 1.5 and later, and only when the plugin targets 1.5 (size).
   d.on_connection_close = overrides_onConnectionClose<T>::value ? &connectionClosed : nullptr;
+  // Read only by hosts of 1.7 and later, and only when the plugin targets 1.7 (size).
+  d.on_body = withBody ? &body : nullptr;
   return d;
 }
 

@@ -123,7 +123,7 @@ TEST(ConfigSchema, UnknownKeyInEverySectionIsAnError) {
   ASSERT_EQ(load.errors.size(), 1u) << allErrors(load.errors);
   EXPECT_THAT(load.errors[0].toString(),
               HasSubstr("[plugin] bogus_key: unknown key (known: path, timeout, on_timeout, "
-                        "on_error, required)"));
+                        "on_error, body_hold_max, required)"));
 }
 
 TEST(ConfigSchema, UnknownSectionMessageNamesEveryHostSection) {

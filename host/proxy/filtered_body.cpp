@@ -1,0 +1,153 @@
+#include "proxy/filtered_body.h"
+
+#include "http/serializer.h"
+#include "proxy/loop_context.h"
+#include "proxy/proxy_log.h"
+#include "proxy/relay_io.h"
+#include "proxy/tx_cache.h"
+
+#include <charconv>
+
+namespace exaproxy::proxy {
+
+namespace {
+
+// The held head goes out, framed for what is known of the body now: `complete` (its end went
+// through the plugins, `total` bytes) gives a Content-Length; else chunked to an HTTP/1.1 client,
+// the connection's end to an HTTP/1.0 one.
+void writeHeldHead(const Exchange& ex, FilteredBody& f, bool complete, size_t total) {
+  auto& resp = ex.tx.resp;
+  http::Framing origin = resp.framing;
+  bool keep = f.keepAlive;
+  resp.headers.remove("content-length");
+  if (complete) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, total);
+    (void)ec;
+    resp.headers.set("Content-Length", std::string_view(digits, static_cast<size_t>(end - digits)));
+    resp.framing = http::Framing::ContentLength;
+  } else if (ex.tx.req.versionMinor >= 1) {
+    resp.framing = http::Framing::Chunked;
+    f.chunkedOut = true;
+  } else {
+    resp.framing = http::Framing::UntilClose;
+    keep = false;
+  }
+  if (!keep)
+    ex.closeAfter = true;
+  std::string& head = detail::headScratch();
+  http::ForwardOptions opts;
+  opts.viaName = ex.cfg.name;
+  opts.keepAlive = keep;
+  http::writeResponseHead(resp, opts, head);
+  resp.framing = origin; // the origin's framing still says what its connection can do
+  ex.down.out.append(head);
+  ex.cur.respHeadHeld = false;
+}
+
+void appendFramed(const Exchange& ex, FilteredBody& f, bool end) {
+  auto& out = ex.down.out;
+  if (!f.chunkedOut) {
+    out.append(f.out);
+    return;
+  }
+  if (!f.out.empty()) {
+    char size[20];
+    auto [p, ec] = std::to_chars(size, size + sizeof size, f.out.size(), 16);
+    (void)ec;
+    out.append(std::string_view(size, static_cast<size_t>(p - size)));
+    out.append("\r\n");
+    out.append(f.out);
+    out.append("\r\n");
+  }
+  if (end)
+    out.append("0\r\n\r\n");
+}
+
+} // namespace
+
+void startFilteredBody(const Exchange& ex, bool keepAlive) {
+  auto& tx = ex.tx;
+  FilteredBody& f = tx.filtered;
+  f.decodeChunks = tx.resp.framing == http::Framing::Chunked;
+  f.dechunker = Dechunker();
+  f.keepAlive = keepAlive;
+  f.chunkedOut = false;
+  f.ended = false;
+  f.data.consume(f.data.size());
+  ex.cur.respFiltered = true;
+  ex.cur.respHeadHeld = true;
+  ex.cur.respBody.start(tx.resp.framing, tx.resp.contentLength);
+}
+
+std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
+  auto& cur = ex.cur;
+  auto& in = ex.up.s.in;
+  auto& body = cur.respBody;
+  FilteredBody& f = ex.tx.filtered;
+  if (f.ended || ex.down.out.size() >= kBufferLimit)
+    return std::nullopt; // done, or the client has not taken what went out yet: wait for it
+  size_t taken = 0;
+  std::string_view piece;
+  if (!in.empty() && !body.done()) {
+    auto r = body.take(in.view());
+    if (!r) {
+      bump(ex.ctx.counters().upstream_bad_responses);
+      return Next::abort("invalid chunked body from upstream: " + r.error().message);
+    }
+    taken = *r;
+    if (f.decodeChunks) {
+      f.dechunker.feed(in.view().substr(0, taken), f.data);
+      piece = f.data.view();
+    } else {
+      piece = in.view().substr(0, taken);
+    }
+  }
+  if (ex.up.s.eof)
+    body.endOfInput();
+  if (body.truncated())
+    return Next::abort(body.framing() == http::Framing::Chunked
+                           ? "upstream closed in the middle of a chunked body"
+                           : "upstream closed before the end of its Content-Length body");
+  bool end = body.done();
+  // Bytes taken without output (framing, data a plugin holds) are activity all the same.
+  auto quiet = [taken]() -> std::optional<Next> {
+    if (taken == 0)
+      return std::nullopt;
+    return Next::progress(Rearm::RelayIdle);
+  };
+  if (piece.empty() && !end) {
+    in.consume(taken);
+    return quiet();
+  }
+  f.out.clear();
+  auto step = filters.transaction()->runBody(EXAPROXY_RESPONSE, piece, end, f.out);
+  in.consume(taken);
+  f.data.consume(f.data.size());
+  if (step.answered) {
+    if (cur.respHeadHeld) {
+      // Nothing of the origin's response went out: the plugin's answer replaces it.
+      cur.respHeadHeld = false;
+      cur.respHeadDone = false;
+      ex.up.close();
+      return filters.answerFor(ex, step.answer);
+    }
+    bump(ex.ctx.counters().plugin_late_answers);
+    proxyLog()->warn("plugin.late_answer plugin={} url={} reason=\"{}\" (the response had "
+                     "started: the client connection is closed)",
+                     step.answer.plugin, ex.tx.req.url(), step.answer.reason);
+    markAborted(cur);
+    return Next::abort("plugin " + step.answer.plugin + " ended the response after it started");
+  }
+  f.ended = end;
+  if (f.out.empty() && !end)
+    return quiet();
+  if (cur.respHeadHeld)
+    writeHeldHead(ex, f, end, f.out.size());
+  appendFramed(ex, f, end);
+  return std::nullopt;
+}
+
+bool filteredBodyEnded(const Exchange& ex) { return !ex.cur.respFiltered || ex.tx.filtered.ended; }
+
+} // namespace exaproxy::proxy

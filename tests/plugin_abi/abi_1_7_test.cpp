@@ -1,0 +1,208 @@
+// ABI 1.7 body hooks end to end through the real binary: the response body goes through a
+// plugin's on_body (tests/plugin_abi/plugins/body17.cpp) and reaches the client re-framed —
+// chunked to HTTP/1.1 clients (keep-alive kept), with a Content-Length when a plugin held the
+// whole body, close-delimited to HTTP/1.0 — or is replaced by a block page when a plugin denies
+// before any of it went out; a failing plugin is handled by its on_error policy, a hold beyond
+// body_hold_max too, and a block after the response started closes the connection instead of
+// passing a truncated body off as complete. Bodies nobody asked for are relayed as they are.
+#include "itest.h"
+
+#ifndef BODY17_PLUGIN
+#error "BODY17_PLUGIN must name body17.so"
+#endif
+
+using namespace itest;
+
+namespace {
+
+std::string bodyConf(const std::vector<std::string>& settings,
+                     const std::vector<std::string>& policy = {}) {
+  std::string text = std::string("[plugin]\npath = ") + BODY17_PLUGIN + "\n";
+  for (const auto& p : policy)
+    text += p + "\n";
+  text += "\n[body17]\n";
+  for (const auto& s : settings)
+    text += s + "\n";
+  return text;
+}
+
+class Abi17 : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(origin_.ok());
+    // /split: "hello origin world" chunked, the word "origin" cut in two by a chunk's end (and
+    // a pause between the chunks).
+    // /text/N: N bytes of "origin " repeated, with Content-Length.
+    origin_.setHandler([](Exchange& ex) {
+      const auto& target = ex.request().target;
+      if (target.starts_with("/split")) {
+        ex.sendHead(200, {{"Content-Type", "text/plain"}, {"Transfer-Encoding", "chunked"}});
+        if (ex.isHead())
+          return;
+        // The pause lets the first piece through the plugin before the rest arrives.
+        ex.sendRaw("9\r\nhello ori\r\n");
+        ex.sleepFor(Millis(100));
+        ex.sendRaw("9\r\ngin world\r\n0\r\n\r\n");
+        return;
+      }
+      if (target.starts_with("/text/")) {
+        size_t n = std::stoul(target.substr(6));
+        std::string body;
+        while (body.size() < n)
+          body += "origin ";
+        body.resize(n);
+        ex.respond(200, body, {{"Content-Type", "text/plain"}});
+        return;
+      }
+      OriginServer::builtin(ex);
+    });
+  }
+
+  void start(const std::string& conf) {
+    ProxyOptions o;
+    o.extraFiles = {{"20-body17.conf", conf}};
+    proxy_ = std::make_unique<ProxyProcess>(o);
+    ASSERT_TRUE(proxy_->start());
+  }
+  std::string log() const { return proxy_->stderrText() + proxy_->stdoutText(); }
+
+  // One request on its own connection, read with its framing.
+  std::optional<HttpResponse> fetch(const std::string& path,
+                                    const std::string& version = "HTTP/1.1",
+                                    const std::string& method = "GET") {
+    RawClient c(proxy_->endpoint());
+    if (!c.send(requestHead(method, origin_.url(path), origin_.endpoint().str(), {}, version)))
+      return std::nullopt;
+    return c.readFinalResponse(Millis(10000), method == "HEAD");
+  }
+
+  OriginServer origin_;
+  std::unique_ptr<ProxyProcess> proxy_;
+};
+
+TEST_F(Abi17, AWordCutByAChunkBoundaryIsReplacedAndTheConnectionStaysOpen) {
+  start(bodyConf({"mode = replace", "from = origin", "to = ORIGIN-REPLACED"}));
+  RawClient c(proxy_->endpoint());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(c.send(absoluteGet(origin_, "/split"))) << c.lastError();
+    auto r = c.readFinalResponse();
+    ASSERT_TRUE(r) << c.lastError() << "\n" << log();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "hello ORIGIN-REPLACED world");
+    EXPECT_TRUE(r->chunked) << "the length changed: chunked to an HTTP/1.1 client";
+    EXPECT_FALSE(r->headers.get("Content-Length"));
+  }
+  EXPECT_EQ(origin_.acceptedConnections(), 1) << "both requests over one upstream connection";
+}
+
+TEST_F(Abi17, AContentLengthBodyIsReplacedWithCurl) {
+  start(bodyConf({"mode = replace", "from = origin", "to = O"}));
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/text/70000")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.out.size(), 70000u / 7 * 2) << "every \"origin \" became \"O \"";
+  EXPECT_EQ(r.out.find("origin"), std::string::npos);
+  EXPECT_EQ(r.out.substr(0, 6), "O O O ");
+}
+
+TEST_F(Abi17, AnHttp10ClientGetsTheBodyDelimitedByTheClose) {
+  start(bodyConf({"mode = replace", "from = origin", "to = ORIGIN"}));
+  auto r = fetch("/split", "HTTP/1.0");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello ORIGIN world");
+  EXPECT_FALSE(r->chunked);
+  EXPECT_TRUE(r->untilClose);
+}
+
+TEST_F(Abi17, AWholeHeldBodyGetsItsNewContentLength) {
+  start(bodyConf({"mode = holdall", "to = [appended]"}));
+  auto r = fetch("/split");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello origin world[appended]");
+  EXPECT_FALSE(r->chunked);
+  EXPECT_EQ(r->headers.get("Content-Length").value_or(""), "28");
+}
+
+TEST_F(Abi17, ABlockOnTheFirstBytesIsThePagesNotATruncatedResponse) {
+  start(bodyConf({"mode = block", "from = origin"}));
+  auto blocked = fetch("/text/100000");
+  ASSERT_TRUE(blocked) << log();
+  EXPECT_EQ(blocked->status, 403);
+  EXPECT_NE(blocked->body.find("the body contains origin"), std::string::npos) << blocked->body;
+  auto passed = fetch("/bytes/100000");
+  ASSERT_TRUE(passed) << log();
+  EXPECT_EQ(passed->status, 200);
+  EXPECT_EQ(passed->body, patternBytes(0, 100000));
+  auto shortOne = runCurl({"-x", proxy_->proxyArg(), origin_.url("/split")});
+  EXPECT_EQ(shortOne.status, 403) << "a body shorter than 64 bytes is decided at its end";
+}
+
+TEST_F(Abi17, AFailingPluginDeniesUnlessItsPolicyAllows) {
+  start(bodyConf({"mode = error"}));
+  auto denied = fetch("/text/1000");
+  ASSERT_TRUE(denied) << log();
+  EXPECT_EQ(denied->status, 503);
+  EXPECT_NE(log().find("broken on purpose"), std::string::npos) << log();
+}
+
+TEST_F(Abi17, AFailingPluginUnderOnErrorAllowPassesTheBodyUnchanged) {
+  start(bodyConf({"mode = throw"}, {"on_error = allow"}));
+  auto r = fetch("/text/70000");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(), 70000u);
+  EXPECT_EQ(r->body.substr(0, 14), "origin origin ");
+}
+
+TEST_F(Abi17, HoldingMoreThanBodyHoldMaxAppliesOnError) {
+  start(bodyConf({"mode = holdforever"}, {"body_hold_max = 4k"}));
+  auto r = fetch("/text/100000");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(log().find("body_hold_max"), std::string::npos) << log();
+  auto small = fetch("/split");
+  ASSERT_TRUE(small) << log();
+  EXPECT_EQ(small->status, 503) << "a HOLD on the last call is an error too";
+}
+
+TEST_F(Abi17, ABlockAfterTheResponseStartedClosesTheConnection) {
+  start(bodyConf({"mode = late"}));
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/bytes/2000000")});
+  EXPECT_NE(r.exitCode, 0) << "a truncated body must not look complete: " << r.describe();
+  EXPECT_LT(r.sizeDownload, 2000000u);
+  EXPECT_TRUE(
+      waitFor([&] { return log().find("plugin.late_answer") != std::string::npos; }, Millis(5000)))
+      << log();
+}
+
+TEST_F(Abi17, BodiesNobodyAskedForAndHeadResponsesAreRelayedAsTheyAre) {
+  start(bodyConf({"mode = replace", "from = origin", "to = X"}));
+  auto untouched = fetch("/text/700?nobody");
+  ASSERT_TRUE(untouched) << log();
+  EXPECT_EQ(untouched->headers.get("Content-Length").value_or(""), "700");
+  EXPECT_EQ(untouched->body.substr(0, 7), "origin ");
+  auto head = fetch("/text/700", "HTTP/1.1", "HEAD");
+  ASSERT_TRUE(head) << log();
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+}
+
+TEST_F(Abi17, ABodyAskedForInTheResponseHookAndAStreamedDownload) {
+  start(bodyConf({"mode = pass", "ask = response"}));
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/chunked/5000000")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe();
+  EXPECT_EQ(r.out.size(), 5000000u);
+  EXPECT_TRUE(r.out == patternBytes(0, 5000000)) << "the same bytes";
+}
+
+TEST_F(Abi17, PendingIsRefusedInOnBody) {
+  start(bodyConf({"mode = pending"}));
+  auto r = fetch("/text/100");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(log().find("PENDING is not allowed in on_body"), std::string::npos) << log();
+}
+
+} // namespace

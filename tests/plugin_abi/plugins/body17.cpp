@@ -1,0 +1,126 @@
+// body17: a test plugin for the ABI 1.7 body hooks, written with the C++ SDK (Txn::wantBody,
+// Plugin::onBody, Verdict::replaceBody / hold, Txn::bodyHeld). It asks for the response body of
+// every request whose path does not contain "nobody", in onRequest (or in onResponse with
+// `ask = response`). Settings (any section):
+//   mode = pass         every piece passes (next())
+//          replace      `from` -> `to` everywhere, a word cut by a piece's end included (the
+//                       unfinished tail is kept with replaceBody's `keep`)
+//          block        holds the first 64 bytes (or the whole body when shorter), then denies
+//                       when they contain `from`, else passes them on
+//          holdall      holds everything; at the end sends it with `to` appended
+//          error        answers error() on the first piece
+//          throw        throws on the first piece
+//          holdforever  holds every piece, the last one included
+//          late         passes the first piece, then denies on the second
+//          pending      answers pending() (not allowed in on_body)
+//   from = word, to = text
+//   ask = request | response   where wantBody is called (default request)
+// Each onBody call adds one to the metric "calls" and the piece's size to "bytes".
+#include <exaproxy/plugin.hpp>
+
+#include <string>
+
+using namespace exaproxy::sdk;
+
+namespace {
+
+class Body17 : public Plugin {
+public:
+  explicit Body17(Host& host) : Plugin(host) {
+    for (const auto& s : host.settings()) {
+      if (s.key == "mode")
+        mode_ = s.value;
+      else if (s.key == "from")
+        from_ = s.value;
+      else if (s.key == "to")
+        to_ = s.value;
+      else if (s.key == "ask")
+        askInResponse_ = s.value == "response";
+    }
+    calls_ = host.counter("calls", "on_body calls");
+    bytes_ = host.counter("bytes", "bytes seen by on_body");
+  }
+
+  Verdict onRequest(Txn& tx) override {
+    if (!askInResponse_)
+      ask(tx);
+    return Verdict::next();
+  }
+  Verdict onResponse(Txn& tx) override {
+    if (askInResponse_)
+      ask(tx);
+    return Verdict::next();
+  }
+
+  Verdict onBody(Txn& tx, Message, std::string_view data, bool end) override {
+    host().add(calls_, 1);
+    host().add(bytes_, static_cast<int64_t>(data.size()));
+    auto* seen = tx.data<int>();
+    if (!seen)
+      seen = &tx.emplaceData<int>(0);
+    ++*seen;
+    if (mode_ == "replace")
+      return replace(tx, data, end);
+    if (mode_ == "block")
+      return block(tx, data, end);
+    if (mode_ == "holdall") {
+      if (!end)
+        return Verdict::hold();
+      return Verdict::replaceBody(std::string(tx.bodyHeld()) + std::string(data) + to_);
+    }
+    if (mode_ == "error")
+      return Verdict::error("broken on purpose");
+    if (mode_ == "throw")
+      throw std::runtime_error("thrown on purpose");
+    if (mode_ == "holdforever")
+      return Verdict::hold();
+    if (mode_ == "late" && *seen >= 2)
+      return Verdict::deny("too late to block");
+    if (mode_ == "pending")
+      return Verdict::pending();
+    return Verdict::next();
+  }
+
+private:
+  void ask(Txn& tx) {
+    if (tx.path().find("nobody") == std::string_view::npos && !tx.wantBody(Message::Response))
+      host().log(Level::Warn, "wantBody refused");
+  }
+
+  Verdict replace(Txn& tx, std::string_view data, bool end) {
+    std::string text(tx.bodyHeld());
+    text.append(data);
+    size_t limit = end                           ? text.size()
+                   : text.size() >= from_.size() ? text.size() - from_.size() + 1
+                                                 : 0;
+    std::string out;
+    size_t i = 0;
+    while (i < limit) {
+      if (text.compare(i, from_.size(), from_) == 0) {
+        out += to_;
+        i += from_.size();
+      } else {
+        out += text[i++];
+      }
+    }
+    return Verdict::replaceBody(std::move(out), text.substr(i));
+  }
+
+  Verdict block(Txn& tx, std::string_view data, bool end) {
+    std::string seen(tx.bodyHeld());
+    seen.append(data);
+    if (seen.size() < 64 && !end)
+      return Verdict::hold();
+    if (seen.find(from_) != std::string::npos)
+      return Verdict::deny("the body contains " + from_);
+    return Verdict::next();
+  }
+
+  std::string mode_ = "pass", from_ = "origin", to_ = "ORIGIN";
+  bool askInResponse_ = false;
+  int32_t calls_ = -1, bytes_ = -1;
+};
+
+} // namespace
+
+EXAPROXY_PLUGIN(Body17, "body17", "1.0.0", "ExaProxy tests", "ABI 1.7 body hooks under test")
