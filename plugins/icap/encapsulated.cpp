@@ -88,56 +88,72 @@ std::string_view bodyKindName(BodyKind kind) {
   return "null-body";
 }
 
-Result<Encapsulated> parseEncapsulated(std::string_view value) {
+namespace {
+
+// The entries read so far and the order rules they impose on the next one.
+struct EntryReader {
   Encapsulated out;
   const EntryInfo* body = nullptr; // the body entry, once seen (it must be the last)
   std::optional<size_t> previous;  // the offset of the entry before
+
+  // Adds one trimmed, non-empty "name=offset" entry; the reason it is refused otherwise.
+  std::optional<std::string> add(std::string_view item) {
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos)
+      return sdk::concat("entry '", shown(item), "' is not name=offset");
+    std::string_view name = item.substr(0, eq);
+    const EntryInfo* info = findEntry(name);
+    if (info == nullptr)
+      return sdk::concat("unknown entry name '", shown(name), "'");
+    if (body != nullptr)
+      return info->isBody ? sdk::concat("two body entries (", body->name, ", ", info->name, ")")
+                          : sdk::concat(info->name, " after the body entry ", body->name,
+                                        " (the body entry must be last)");
+    std::optional<size_t>& target = slot(out, info->entry);
+    if (target)
+      return sdk::concat(info->name, " given twice");
+    if (info->entry == Entry::ReqHdr && out.resHdr)
+      return std::string("req-hdr after res-hdr (req-hdr must come first)");
+    std::string_view digits = item.substr(eq + 1);
+    std::optional<uint64_t> offset = parseDecimal(digits, kMaxEncapsulatedOffset);
+    if (!offset)
+      return sdk::concat("offset of ", info->name, " '", shown(digits),
+                         "' is not a decimal number up to ",
+                         std::to_string(kMaxEncapsulatedOffset));
+    if (!previous && *offset != 0)
+      return sdk::concat("the first entry ", info->name, " starts at ", std::to_string(*offset),
+                         ", not 0");
+    if (previous && *offset <= *previous)
+      return sdk::concat("offset of ", info->name, " (", std::to_string(*offset),
+                         ") is not greater than the one before (", std::to_string(*previous), ")");
+    target = static_cast<size_t>(*offset);
+    previous = target;
+    if (info->isBody)
+      body = info;
+    return std::nullopt;
+  }
+};
+
+} // namespace
+
+Result<Encapsulated> parseEncapsulated(std::string_view value) {
+  if (sdk::trim(value).empty())
+    return fail("empty value");
+  EntryReader reader;
   std::string_view rest = value;
-  bool more = true;
-  while (more) {
+  for (bool more = true; more;) {
     size_t comma = rest.find(',');
     more = comma != std::string_view::npos;
     std::string_view item = sdk::trim(rest.substr(0, comma));
     rest = more ? rest.substr(comma + 1) : std::string_view();
     if (item.empty())
-      return fail(value.empty() || sdk::trim(value).empty() ? "empty value" : "empty entry");
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos)
-      return fail(sdk::concat("entry '", item, "' is not name=offset"));
-    std::string_view name = item.substr(0, eq);
-    const EntryInfo* info = findEntry(name);
-    if (info == nullptr)
-      return fail(sdk::concat("unknown entry name '", name, "'"));
-    if (body != nullptr)
-      return fail(info->isBody
-                      ? sdk::concat("two body entries (", body->name, ", ", info->name, ")")
-                      : sdk::concat(info->name, " after the body entry ", body->name,
-                                    " (the body entry must be last)"));
-    std::optional<size_t>& target = slot(out, info->entry);
-    if (target)
-      return fail(sdk::concat(info->name, " given twice"));
-    if (info->entry == Entry::ReqHdr && out.resHdr)
-      return fail("req-hdr after res-hdr (req-hdr must come first)");
-    std::optional<uint64_t> offset = parseDecimal(item.substr(eq + 1), kMaxEncapsulatedOffset);
-    if (!offset)
-      return fail(sdk::concat("offset of ", info->name, " '", item.substr(eq + 1),
-                              "' is not a decimal number up to ",
-                              std::to_string(kMaxEncapsulatedOffset)));
-    if (!previous && *offset != 0)
-      return fail(sdk::concat("the first entry ", info->name, " starts at ",
-                              std::to_string(*offset), ", not 0"));
-    if (previous && *offset <= *previous)
-      return fail(sdk::concat("offset of ", info->name, " (", std::to_string(*offset),
-                              ") is not greater than the one before (", std::to_string(*previous),
-                              ")"));
-    target = static_cast<size_t>(*offset);
-    previous = target;
-    if (info->isBody)
-      body = info;
+      return fail("empty entry");
+    if (std::optional<std::string> why = reader.add(item))
+      return fail(*why);
   }
-  if (body == nullptr)
+  if (reader.body == nullptr)
     return fail("no body entry (req-body, res-body, null-body or opt-body must come last)");
-  return out;
+  return reader.out;
 }
 
 std::string formatEncapsulated(const Encapsulated& e) {

@@ -99,64 +99,61 @@ void ChunkedDecoder::sizeLine(std::string_view line) {
 Progress ChunkedDecoder::feed(std::string_view in, std::string& out) {
   size_t i = 0;
   while (i < in.size() && state_ != State::Finished) {
-    char c = in[i];
-    switch (state_) {
-    case State::SizeLine:
-      ++i;
-      if (c == '\n') {
-        if (line_.empty() || line_.back() != '\r') {
-          fail("chunk size line ends in a bare LF");
-          break;
-        }
-        line_.pop_back();
-        std::string line = std::move(line_);
-        line_.clear();
-        sizeLine(line);
-      } else if (line_.size() >= limits_.maxSizeLine + 1) { // +1: room for its CR
-        fail("chunk size line longer than " + std::to_string(limits_.maxSizeLine) + " bytes");
-      } else {
-        line_ += c;
-      }
-      break;
-    case State::Data: {
+    if (state_ == State::Data) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(dataLeft_, in.size() - i));
       out.append(in.substr(i, n));
       i += n;
       dataLeft_ -= n;
       if (dataLeft_ == 0)
         state_ = State::DataCr;
-      break;
-    }
-    case State::DataCr:
-    case State::EndCr:
-      ++i;
-      if (c != '\r') {
-        fail(state_ == State::DataCr ? "chunk data not followed by CR LF"
-                                     : "trailer fields or garbage after the last chunk");
-        break;
-      }
-      state_ = state_ == State::DataCr ? State::DataLf : State::EndLf;
-      break;
-    case State::DataLf:
-    case State::EndLf:
-      ++i;
-      if (c != '\n') {
-        fail("CR not followed by LF in the chunked body");
-        break;
-      }
-      if (state_ == State::DataLf) {
-        state_ = State::SizeLine;
-      } else {
-        state_ = State::Finished;
-        status_ = ParseStatus::Done;
-        ieof_ = lastIeof_;
-      }
-      break;
-    case State::Finished:
-      break;
+    } else {
+      takeByte(in[i++]);
     }
   }
   return {status_, i};
+}
+
+void ChunkedDecoder::takeByte(char c) {
+  switch (state_) {
+  case State::SizeLine:
+    if (c == '\n') {
+      if (line_.empty() || line_.back() != '\r')
+        return fail("chunk size line ends in a bare LF");
+      line_.pop_back();
+      std::string line = std::move(line_);
+      line_.clear();
+      return sizeLine(line);
+    }
+    if (line_.size() >= limits_.maxSizeLine + 1) // +1: room for its CR
+      return fail("chunk size line longer than " + std::to_string(limits_.maxSizeLine) + " bytes");
+    line_ += c;
+    return;
+  case State::DataCr:
+    if (c != '\r')
+      return fail("chunk data not followed by CR LF");
+    state_ = State::DataLf;
+    return;
+  case State::EndCr:
+    if (c != '\r')
+      return fail("trailer fields or garbage after the last chunk");
+    state_ = State::EndLf;
+    return;
+  case State::DataLf:
+  case State::EndLf:
+    if (c != '\n')
+      return fail("CR not followed by LF in the chunked body");
+    if (state_ == State::DataLf) {
+      state_ = State::SizeLine;
+      return;
+    }
+    state_ = State::Finished;
+    status_ = ParseStatus::Done;
+    ieof_ = lastIeof_;
+    return;
+  case State::Data:
+  case State::Finished:
+    return;
+  }
 }
 
 void appendChunk(std::string& out, std::string_view data) {

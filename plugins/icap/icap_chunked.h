@@ -52,6 +52,8 @@ private:
   };
 
   void fail(std::string why);
+  // One byte in any state but Data (which feed() copies in bulk).
+  void takeByte(char c);
   // A complete size line (CR LF removed): sets dataLeft_, ieof_ and the next state.
   void sizeLine(std::string_view line);
 

@@ -95,6 +95,11 @@ inline std::optional<uint64_t> parseDecimal(std::string_view text, uint64_t max)
   return value;
 }
 
+// Untrusted text as an error message quotes it: at most 40 bytes, "..." when cut.
+inline std::string shown(std::string_view text) {
+  return text.size() <= 40 ? std::string(text) : std::string(text.substr(0, 40)) + "...";
+}
+
 // An encapsulated HTTP head as it travels: it ends with its empty line (CR LF CR LF) and holds no
 // earlier one. A framing check that offsets and bytes agree, not an HTTP parse.
 inline bool isWholeHttpHead(std::string_view head) {

@@ -62,7 +62,7 @@ std::string transferConflict(const ServiceOptions& o) {
     for (const std::string& ext : *lists[a])
       for (size_t b = a + 1; b < 3; ++b)
         if (contains(*lists[b], ext))
-          return sdk::concat("'", ext, "' is in two Transfer-* lists");
+          return sdk::concat("'", shown(ext), "' is in two Transfer-* lists");
   return {};
 }
 
@@ -76,7 +76,7 @@ std::string readRequired(const ResponseHead& head, ServiceOptions& o) {
     o.respmod = o.respmod || m == "RESPMOD";
   }
   if (!o.reqmod && !o.respmod)
-    return sdk::concat("Methods '", *methods, "' names neither REQMOD nor RESPMOD");
+    return sdk::concat("Methods '", shown(*methods), "' names neither REQMOD nor RESPMOD");
   const std::string* istag = head.field("ISTag");
   if (istag == nullptr)
     return "no ISTag field";
@@ -96,7 +96,7 @@ std::string readOptional(const ResponseHead& head, ServiceOptions& o) {
   if (const std::string* v = head.field("Preview")) {
     auto n = parseDecimal(*v, kMaxPreviewBytes);
     if (!n)
-      return sdk::concat("Preview '", *v, "' is not a number up to ",
+      return sdk::concat("Preview '", shown(*v), "' is not a number up to ",
                          std::to_string(kMaxPreviewBytes));
     o.preview = static_cast<size_t>(*n);
   }
@@ -104,13 +104,13 @@ std::string readOptional(const ResponseHead& head, ServiceOptions& o) {
   if (const std::string* v = head.field("Max-Connections")) {
     auto n = parseDecimal(*v, kMax32);
     if (!n || *n == 0)
-      return sdk::concat("Max-Connections '", *v, "' is not a positive 32-bit number");
+      return sdk::concat("Max-Connections '", shown(*v), "' is not a positive 32-bit number");
     o.maxConnections = static_cast<uint32_t>(*n);
   }
   if (const std::string* v = head.field("Options-TTL")) {
     auto n = parseDecimal(*v, kMax32);
     if (!n)
-      return sdk::concat("Options-TTL '", *v, "' is not a 32-bit number of seconds");
+      return sdk::concat("Options-TTL '", shown(*v), "' is not a 32-bit number of seconds");
     o.optionsTtl = static_cast<uint32_t>(*n);
   }
   if (const std::string* v = head.field("Allow"))
@@ -124,7 +124,7 @@ std::string readOptional(const ResponseHead& head, ServiceOptions& o) {
     if (const std::string* v = head.field(name)) {
       auto items = extensionList(*v);
       if (!items)
-        return sdk::concat(name, " '", *v, "' is not a list of file extensions or *");
+        return sdk::concat(name, " '", shown(*v), "' is not a list of file extensions or *");
       *list = std::move(*items);
     }
   }

@@ -78,13 +78,13 @@ std::string checkSections(const RequestSpec& spec) {
 // Checks one caller field; empty on success.
 std::string checkField(const HeaderField& f) {
   if (!isToken(f.name))
-    return sdk::concat("invalid field name '", f.name, "'");
+    return sdk::concat("invalid field name '", shown(f.name), "'");
   for (std::string_view reserved : kBuilderFields)
     if (sdk::equalsIgnoreCase(f.name, reserved))
       return sdk::concat(reserved, " is written by the builder");
   for (char c : f.value)
     if (isForbiddenInValue(c))
-      return sdk::concat("control character (CR, LF, NUL...) in the value of ", f.name);
+      return sdk::concat("control character (CR, LF, NUL...) in the value of ", shown(f.name));
   return {};
 }
 
@@ -105,9 +105,9 @@ std::string_view methodName(Method m) {
 Result<std::string> buildRequest(const RequestSpec& spec) {
   std::optional<std::string> host = uriHost(spec.service.host);
   if (!host)
-    return fail(sdk::concat("invalid service host '", spec.service.host, "'"));
+    return fail(sdk::concat("invalid service host '", shown(spec.service.host), "'"));
   if (!validPath(spec.service.path))
-    return fail(sdk::concat("invalid service path '", spec.service.path, "'"));
+    return fail(sdk::concat("invalid service path '", shown(spec.service.path), "'"));
   if (std::string why = checkSections(spec); !why.empty())
     return fail(why);
   for (const HeaderField& f : spec.extraFields)

@@ -106,11 +106,11 @@ void ResponseHeadParser::fieldLine(std::string_view text) {
     return fail("header line without a colon");
   std::string_view name = text.substr(0, colon);
   if (!isToken(name))
-    return fail(sdk::concat("invalid header name '", name, "'"));
+    return fail(sdk::concat("invalid header name '", shown(name), "'"));
   std::string_view value = sdk::trim(text.substr(colon + 1));
   for (char c : value)
     if (isForbiddenInValue(c))
-      return fail(sdk::concat("control character in the value of ", name));
+      return fail(sdk::concat("control character in the value of ", shown(name)));
   if (head_.fields.size() >= limits_.maxFields)
     return fail("more than " + std::to_string(limits_.maxFields) + " header fields");
   head_.fields.push_back({std::string(name), std::string(value)});

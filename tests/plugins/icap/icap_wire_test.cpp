@@ -207,7 +207,7 @@ bool contains(const std::string& text, std::string_view part) {
 
 // ---- the examples' own lengths ----
 
-TEST(RfcExampleTest, OffsetsOfTheExamplesMatchTheirBytes) {
+TEST(IcapRfcExampleTest, OffsetsOfTheExamplesMatchTheirBytes) {
   EXPECT_EQ(kGetHead.size(), 170u);
   EXPECT_EQ(kModifiedGetHead.size(), 231u);
   EXPECT_EQ(kPostHead.size(), 147u);
@@ -220,7 +220,7 @@ TEST(RfcExampleTest, OffsetsOfTheExamplesMatchTheirBytes) {
 
 // ---- Encapsulated ----
 
-TEST(EncapsulatedTest, ParsesTheRespmodExample) {
+TEST(IcapEncapsulatedTest, ParsesTheRespmodExample) {
   Result<Encapsulated> r = parseEncapsulated("req-hdr=0, res-hdr=137, res-body=296");
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->reqHdr, 0u);
@@ -232,7 +232,7 @@ TEST(EncapsulatedTest, ParsesTheRespmodExample) {
   EXPECT_TRUE(r->hasChunkedBody());
 }
 
-TEST(EncapsulatedTest, ParsesEveryBodyKind) {
+TEST(IcapEncapsulatedTest, ParsesEveryBodyKind) {
   struct Case {
     const char* text;
     BodyKind kind;
@@ -251,45 +251,51 @@ TEST(EncapsulatedTest, ParsesEveryBodyKind) {
   }
 }
 
-TEST(EncapsulatedTest, AcceptsAnyCaseAndSpacesAroundCommas) {
+TEST(IcapEncapsulatedTest, AcceptsAnyCaseAndSpacesAroundCommas) {
   Result<Encapsulated> r = parseEncapsulated(" REQ-HDR=0 ,\tNull-Body=63 ");
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->nullBody, 63u);
   EXPECT_EQ(formatEncapsulated(*r), "req-hdr=0, null-body=63");
 }
 
-TEST(EncapsulatedTest, RejectsAnEmptyValueOrEntry) {
+TEST(IcapEncapsulatedTest, RejectsAnEmptyValueOrEntry) {
   EXPECT_TRUE(contains(encapsulatedError(""), "empty value"));
   EXPECT_TRUE(contains(encapsulatedError("  "), "empty value"));
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0,, null-body=5"), "empty entry"));
   EXPECT_TRUE(contains(encapsulatedError("null-body=0,"), "empty entry"));
 }
 
-TEST(EncapsulatedTest, RejectsAnEntryWithoutOffset) {
+TEST(IcapEncapsulatedTest, RejectsAnEntryWithoutOffset) {
   EXPECT_TRUE(contains(encapsulatedError("null-body"), "not name=offset"));
   EXPECT_TRUE(contains(encapsulatedError("null-body="), "offset of null-body"));
 }
 
-TEST(EncapsulatedTest, RejectsUnknownNames) {
+TEST(IcapEncapsulatedTest, RejectsUnknownNames) {
   EXPECT_TRUE(
       contains(encapsulatedError("req-hdr=0, foo-body=10"), "unknown entry name 'foo-body'"));
   EXPECT_TRUE(contains(encapsulatedError("req-hdr =0, null-body=10"), "unknown entry name"));
 }
 
-TEST(EncapsulatedTest, RejectsANameGivenTwice) {
+TEST(IcapEncapsulatedTest, QuotesAtMost40BytesOfTheInput) {
+  std::string error = encapsulatedError(std::string(500, 'x') + "=0, null-body=1");
+  EXPECT_TRUE(contains(error, "unknown entry name '" + std::string(40, 'x') + "...'")) << error;
+  EXPECT_LT(error.size(), 100u);
+}
+
+TEST(IcapEncapsulatedTest, RejectsANameGivenTwice) {
   EXPECT_TRUE(
       contains(encapsulatedError("req-hdr=0, req-hdr=10, null-body=20"), "req-hdr given twice"));
   EXPECT_TRUE(
       contains(encapsulatedError("res-hdr=0, res-hdr=10, res-body=20"), "res-hdr given twice"));
 }
 
-TEST(EncapsulatedTest, RejectsSignsSpacesAndNonDigitsInOffsets) {
+TEST(IcapEncapsulatedTest, RejectsSignsSpacesAndNonDigitsInOffsets) {
   for (const char* v : {"null-body=+0", "null-body=-0", "null-body= 0", "null-body=0x10",
                         "null-body=1e3", "req-hdr=0, null-body=12a"})
     EXPECT_TRUE(contains(encapsulatedError(v), "is not a decimal number")) << v;
 }
 
-TEST(EncapsulatedTest, RejectsOverflowingOffsets) {
+TEST(IcapEncapsulatedTest, RejectsOverflowingOffsets) {
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0, null-body=99999999999999999999999"),
                        "is not a decimal number"));
   std::string justOver = "req-hdr=0, null-body=" + std::to_string(kMaxEncapsulatedOffset + 1);
@@ -298,44 +304,44 @@ TEST(EncapsulatedTest, RejectsOverflowingOffsets) {
   EXPECT_TRUE(parseEncapsulated(atMax).ok());
 }
 
-TEST(EncapsulatedTest, RejectsAFirstOffsetOtherThanZero) {
+TEST(IcapEncapsulatedTest, RejectsAFirstOffsetOtherThanZero) {
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=5, null-body=20"), "not 0"));
   EXPECT_TRUE(contains(encapsulatedError("null-body=3"), "not 0"));
 }
 
-TEST(EncapsulatedTest, RejectsOffsetsThatDoNotIncrease) {
+TEST(IcapEncapsulatedTest, RejectsOffsetsThatDoNotIncrease) {
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0, res-hdr=0, res-body=10"),
                        "not greater than the one before"));
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0, res-hdr=137, res-body=100"),
                        "not greater than the one before"));
 }
 
-TEST(EncapsulatedTest, RejectsReqHdrAfterResHdr) {
+TEST(IcapEncapsulatedTest, RejectsReqHdrAfterResHdr) {
   EXPECT_TRUE(
       contains(encapsulatedError("res-hdr=0, req-hdr=10, res-body=20"), "req-hdr after res-hdr"));
 }
 
-TEST(EncapsulatedTest, RejectsAMissingBody) {
+TEST(IcapEncapsulatedTest, RejectsAMissingBody) {
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0"), "no body entry"));
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0, res-hdr=10"), "no body entry"));
 }
 
-TEST(EncapsulatedTest, RejectsTwoBodies) {
+TEST(IcapEncapsulatedTest, RejectsTwoBodies) {
   EXPECT_TRUE(
       contains(encapsulatedError("req-hdr=0, req-body=10, null-body=20"), "two body entries"));
   EXPECT_TRUE(contains(encapsulatedError("null-body=0, opt-body=1"), "two body entries"));
 }
 
-TEST(EncapsulatedTest, RejectsAHeaderAfterTheBody) {
+TEST(IcapEncapsulatedTest, RejectsAHeaderAfterTheBody) {
   EXPECT_TRUE(contains(encapsulatedError("req-body=0, req-hdr=10"), "must be last"));
   EXPECT_TRUE(contains(encapsulatedError("req-hdr=0, null-body=10, res-hdr=20"), "must be last"));
 }
 
-TEST(EncapsulatedTest, ErrorsNameTheHeader) {
+TEST(IcapEncapsulatedTest, ErrorsNameTheHeader) {
   EXPECT_EQ(encapsulatedError("req-hdr=0").rfind("Encapsulated: ", 0), 0u);
 }
 
-TEST(EncapsulatedTest, BuildsFromSectionLengths) {
+TEST(IcapEncapsulatedTest, BuildsFromSectionLengths) {
   Encapsulated e =
       encapsulatedFor(kOriginRequestHead.size(), kOriginResponseHead.size(), BodyKind::ResBody);
   EXPECT_EQ(formatEncapsulated(e), "req-hdr=0, res-hdr=137, res-body=296");
@@ -349,7 +355,7 @@ TEST(EncapsulatedTest, BuildsFromSectionLengths) {
             "null-body=0");
 }
 
-TEST(EncapsulatedTest, BuildThenParseGivesTheSameOffsets) {
+TEST(IcapEncapsulatedTest, BuildThenParseGivesTheSameOffsets) {
   for (std::optional<size_t> req : {std::optional<size_t>(), std::optional<size_t>(1),
                                     std::optional<size_t>(137), std::optional<size_t>(65536)})
     for (std::optional<size_t> res :
@@ -365,7 +371,7 @@ TEST(EncapsulatedTest, BuildThenParseGivesTheSameOffsets) {
 
 // ---- response head ----
 
-TEST(ResponseHeadParserTest, ParsesTheReqmodAnswerAndCutsTheModifiedRequest) {
+TEST(IcapResponseHeadTest, ParsesTheReqmodAnswerAndCutsTheModifiedRequest) {
   std::string wire = kReqmodAnswer + kModifiedGetHead;
   HeadOutcome o = parseHead(wire);
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
@@ -388,7 +394,7 @@ TEST(ResponseHeadParserTest, ParsesTheReqmodAnswerAndCutsTheModifiedRequest) {
   EXPECT_TRUE(heads->resHdr.empty());
 }
 
-TEST(ResponseHeadParserTest, ParsesTheRespmodAnswerAndItsBody) {
+TEST(IcapResponseHeadTest, ParsesTheRespmodAnswerAndItsBody) {
   std::string wire = kRespmodAnswer + kAdaptedResponseHead + kAdaptedBodyChunked + "NEXT";
   HeadOutcome o = parseHead(wire);
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
@@ -407,7 +413,7 @@ TEST(ResponseHeadParserTest, ParsesTheRespmodAnswerAndItsBody) {
   EXPECT_EQ(after.substr(o.head.encapsulated->bodyOffset() + body.consumed), "NEXT");
 }
 
-TEST(ResponseHeadParserTest, A204WithoutEncapsulatedHasNoBody) {
+TEST(IcapResponseHeadTest, A204WithoutEncapsulatedHasNoBody) {
   std::string wire = "ICAP/1.0 204 No Content\r\nISTag: \"x\"\r\n\r\n";
   HeadOutcome o = parseHead(wire + "ICAP/1.0 200 OK\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
@@ -417,7 +423,7 @@ TEST(ResponseHeadParserTest, A204WithoutEncapsulatedHasNoBody) {
   EXPECT_FALSE(o.head.encapsulated.has_value());
 }
 
-TEST(ResponseHeadParserTest, ToleratesAnEmptyOrMissingReason) {
+TEST(IcapResponseHeadTest, ToleratesAnEmptyOrMissingReason) {
   HeadOutcome o = parseHead("ICAP/1.0 100 \r\n\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
   EXPECT_EQ(o.head.status, 100);
@@ -427,7 +433,7 @@ TEST(ResponseHeadParserTest, ToleratesAnEmptyOrMissingReason) {
   EXPECT_EQ(o.head.status, 100);
 }
 
-TEST(ResponseHeadParserTest, TrimsValuesAndKeepsRepeatedFields) {
+TEST(IcapResponseHeadTest, TrimsValuesAndKeepsRepeatedFields) {
   HeadOutcome o = parseHead("ICAP/1.0 200 OK\r\nX-A:  one \t\r\nx-a:two\r\nX-Empty:\r\n"
                             "Encapsulated: null-body=0\r\n\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
@@ -437,7 +443,7 @@ TEST(ResponseHeadParserTest, TrimsValuesAndKeepsRepeatedFields) {
   EXPECT_EQ(*o.head.field("x-empty"), "");
 }
 
-TEST(ResponseHeadParserTest, NeedsMoreUntilTheEmptyLine) {
+TEST(IcapResponseHeadTest, NeedsMoreUntilTheEmptyLine) {
   ResponseHeadParser p;
   EXPECT_EQ(p.feed("ICAP/1.0 204 No Content\r\n").status, ParseStatus::NeedMore);
   EXPECT_EQ(p.feed("ISTag: \"x\"\r\n\r").status, ParseStatus::NeedMore);
@@ -447,26 +453,26 @@ TEST(ResponseHeadParserTest, NeedsMoreUntilTheEmptyLine) {
   EXPECT_EQ(p.feed("more").consumed, 0u); // done: nothing more is taken
 }
 
-TEST(ResponseHeadParserTest, RejectsABareLf) {
+TEST(IcapResponseHeadTest, RejectsABareLf) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\n\r\n"), "bare LF"));
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nISTag: \"x\"\n\r\n"), "bare LF"));
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\n\n"), "bare LF"));
 }
 
-TEST(ResponseHeadParserTest, RejectsALoneCr) {
+TEST(IcapResponseHeadTest, RejectsALoneCr) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nA: b\rc\r\n\r\n"), "CR not followed by LF"));
 }
 
-TEST(ResponseHeadParserTest, RejectsNul) {
+TEST(IcapResponseHeadTest, RejectsNul) {
   EXPECT_TRUE(contains(headError(std::string("ICAP/1.0 200 OK\r\nA: b\0c\r\n\r\n", 26)), "NUL"));
 }
 
-TEST(ResponseHeadParserTest, RejectsFoldedLines) {
+TEST(IcapResponseHeadTest, RejectsFoldedLines) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nA: b\r\n c\r\n\r\n"), "folded"));
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nA: b\r\n\tc\r\n\r\n"), "folded"));
 }
 
-TEST(ResponseHeadParserTest, RejectsBadStatusLines) {
+TEST(IcapResponseHeadTest, RejectsBadStatusLines) {
   EXPECT_TRUE(contains(headError("HTTP/1.1 200 OK\r\n\r\n"), "ICAP/1.0"));
   EXPECT_TRUE(contains(headError("ICAP/1.1 200 OK\r\n\r\n"), "ICAP/1.0"));
   EXPECT_TRUE(contains(headError("icap/1.0 200 OK\r\n\r\n"), "ICAP/1.0"));
@@ -479,7 +485,7 @@ TEST(ResponseHeadParserTest, RejectsBadStatusLines) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 O\x01K\r\n\r\n"), "reason"));
 }
 
-TEST(ResponseHeadParserTest, RejectsBadFieldLines) {
+TEST(IcapResponseHeadTest, RejectsBadFieldLines) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nNoColon\r\n\r\n"), "without a colon"));
   EXPECT_TRUE(
       contains(headError("ICAP/1.0 200 OK\r\nISTag : \"x\"\r\n\r\n"), "invalid header name"));
@@ -488,7 +494,7 @@ TEST(ResponseHeadParserTest, RejectsBadFieldLines) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nA: b\x7f\r\n\r\n"), "control character"));
 }
 
-TEST(ResponseHeadParserTest, RejectsAHeadOverTheByteLimit) {
+TEST(IcapResponseHeadTest, RejectsAHeadOverTheByteLimit) {
   std::string big = "ICAP/1.0 200 OK\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n";
   EXPECT_TRUE(contains(headError(big), "larger than 65536"));
   // Exactly at the limit is accepted; one byte more is not.
@@ -504,7 +510,7 @@ TEST(ResponseHeadParserTest, RejectsAHeadOverTheByteLimit) {
   EXPECT_EQ(p.feed(std::string(70000, 'a')).status, ParseStatus::Error);
 }
 
-TEST(ResponseHeadParserTest, RejectsTooManyFields) {
+TEST(IcapResponseHeadTest, RejectsTooManyFields) {
   std::string head = "ICAP/1.0 200 OK\r\n";
   for (int i = 0; i < 100; ++i)
     head += "X-F: " + std::to_string(i) + "\r\n";
@@ -512,7 +518,7 @@ TEST(ResponseHeadParserTest, RejectsTooManyFields) {
   EXPECT_TRUE(contains(headError(head + "X-F: 101\r\n\r\n"), "more than 100 header fields"));
 }
 
-TEST(ResponseHeadParserTest, RejectsABadOrRepeatedEncapsulated) {
+TEST(IcapResponseHeadTest, RejectsABadOrRepeatedEncapsulated) {
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nEncapsulated: req-hdr=0\r\n\r\n"),
                        "Encapsulated: no body entry"));
   EXPECT_TRUE(contains(headError("ICAP/1.0 200 OK\r\nEncapsulated: null-body=0\r\n"
@@ -520,7 +526,7 @@ TEST(ResponseHeadParserTest, RejectsABadOrRepeatedEncapsulated) {
                        "more than once"));
 }
 
-TEST(ResponseHeadParserTest, StaysInErrorAndConsumesNothingMore) {
+TEST(IcapResponseHeadTest, StaysInErrorAndConsumesNothingMore) {
   ResponseHeadParser p;
   EXPECT_EQ(p.feed("BAD\r\n").status, ParseStatus::Error);
   Progress again = p.feed("ICAP/1.0 200 OK\r\n\r\n");
@@ -528,7 +534,7 @@ TEST(ResponseHeadParserTest, StaysInErrorAndConsumesNothingMore) {
   EXPECT_EQ(again.consumed, 0u);
 }
 
-TEST(ResponseHeadParserTest, ByteByByteEqualsAtOnceForEveryPrefix) {
+TEST(IcapResponseHeadTest, ByteByByteEqualsAtOnceForEveryPrefix) {
   // parseHead() compares both; every prefix of a valid head needs more.
   std::string wire = kOptionsAnswer;
   for (size_t n = 0; n < wire.size(); ++n)
@@ -538,7 +544,7 @@ TEST(ResponseHeadParserTest, ByteByByteEqualsAtOnceForEveryPrefix) {
 
 // ---- cutting the heads ----
 
-TEST(CutHeadsTest, CutsBothHeadsOfTheRespmodExample) {
+TEST(IcapCutHeadsTest, CutsBothHeadsOfTheRespmodExample) {
   std::string after = kOriginRequestHead + kOriginResponseHead + "33\r\n";
   Result<Encapsulated> e = parseEncapsulated("req-hdr=0, res-hdr=137, res-body=296");
   ASSERT_TRUE(e.ok());
@@ -548,7 +554,7 @@ TEST(CutHeadsTest, CutsBothHeadsOfTheRespmodExample) {
   EXPECT_EQ(heads->resHdr, kOriginResponseHead);
 }
 
-TEST(CutHeadsTest, NeedsEveryByteOfTheHeads) {
+TEST(IcapCutHeadsTest, NeedsEveryByteOfTheHeads) {
   Result<Encapsulated> e = parseEncapsulated("req-hdr=0, null-body=170");
   ASSERT_TRUE(e.ok());
   Result<EncapsulatedHeads> heads = cutHeads(*e, std::string_view(kGetHead).substr(0, 169));
@@ -556,7 +562,7 @@ TEST(CutHeadsTest, NeedsEveryByteOfTheHeads) {
   EXPECT_TRUE(contains(heads.error(), "need 170 bytes, 169 given"));
 }
 
-TEST(CutHeadsTest, RejectsOffsetsThatDoNotFitTheBytes) {
+TEST(IcapCutHeadsTest, RejectsOffsetsThatDoNotFitTheBytes) {
   // One byte short and one byte long: the section no longer ends with its empty line.
   Result<Encapsulated> shortBy1 = parseEncapsulated("req-hdr=0, res-hdr=136, res-body=296");
   ASSERT_TRUE(shortBy1.ok());
@@ -576,7 +582,7 @@ TEST(CutHeadsTest, RejectsOffsetsThatDoNotFitTheBytes) {
 
 // ---- chunked body ----
 
-TEST(ChunkedDecoderTest, DecodesThePostExample) {
+TEST(IcapChunkedDecoderTest, DecodesThePostExample) {
   std::string body = "1e\r\nI am posting this information.\r\n0\r\n\r\n";
   ChunkOutcome o = decode(body + "ICAP/1.0");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
@@ -585,13 +591,13 @@ TEST(ChunkedDecoderTest, DecodesThePostExample) {
   EXPECT_FALSE(o.ieof);
 }
 
-TEST(ChunkedDecoderTest, RejectsTheRfcMiscountedChunk) {
+TEST(IcapChunkedDecoderTest, RejectsTheRfcMiscountedChunk) {
   // The chunk as RFC 3507 §4.9.3 prints it: one byte too long for its data.
   EXPECT_TRUE(contains(chunkError("5d\r\n" + kAdaptedBody + "\r\n0\r\n\r\n"),
                        "chunk data not followed by CR LF"));
 }
 
-TEST(ChunkedDecoderTest, ReportsIeofOnTheLastChunk) {
+TEST(IcapChunkedDecoderTest, ReportsIeofOnTheLastChunk) {
   ChunkOutcome o = decode("4\r\nabcd\r\n0; ieof\r\n\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
   EXPECT_EQ(o.data, "abcd");
@@ -600,7 +606,7 @@ TEST(ChunkedDecoderTest, ReportsIeofOnTheLastChunk) {
   EXPECT_TRUE(decode("0 ; a=1; ieof ;b=\"x;y\"\r\n\r\n").ieof);
 }
 
-TEST(ChunkedDecoderTest, ReportsIeofOnlyOnceTheBodyIsOver) {
+TEST(IcapChunkedDecoderTest, ReportsIeofOnlyOnceTheBodyIsOver) {
   ChunkedDecoder d;
   std::string out;
   EXPECT_EQ(d.feed("0; ieof\r\n", out).status, ParseStatus::NeedMore);
@@ -612,21 +618,21 @@ TEST(ChunkedDecoderTest, ReportsIeofOnlyOnceTheBodyIsOver) {
   EXPECT_FALSE(broken.ieof());
 }
 
-TEST(ChunkedDecoderTest, SkipsOtherExtensions) {
+TEST(IcapChunkedDecoderTest, SkipsOtherExtensions) {
   ChunkOutcome o = decode("A;name=value;q=\"quoted \\\" str\";flag\r\n0123456789\r\n0;x=1\r\n\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
   EXPECT_EQ(o.data, "0123456789");
   EXPECT_FALSE(o.ieof);
 }
 
-TEST(ChunkedDecoderTest, AcceptsUpperAndLowerHexAndLeadingZeros) {
+TEST(IcapChunkedDecoderTest, AcceptsUpperAndLowerHexAndLeadingZeros) {
   std::string data(0xAB, 'x');
   ChunkOutcome o = decode("00aB\r\n" + data + "\r\n0000\r\n\r\n");
   ASSERT_EQ(o.status, ParseStatus::Done) << o.error;
   EXPECT_EQ(o.data, data);
 }
 
-TEST(ChunkedDecoderTest, NeedsMoreOnEveryPrefix) {
+TEST(IcapChunkedDecoderTest, NeedsMoreOnEveryPrefix) {
   std::string body = "3\r\nabc\r\n2;x=y\r\nde\r\n0; ieof\r\n\r\n";
   for (size_t n = 0; n < body.size(); ++n)
     EXPECT_EQ(decode(body.substr(0, n)).status, ParseStatus::NeedMore) << n;
@@ -635,7 +641,7 @@ TEST(ChunkedDecoderTest, NeedsMoreOnEveryPrefix) {
   EXPECT_EQ(o.data, "abcde");
 }
 
-TEST(ChunkedDecoderTest, RejectsAMissingSize) {
+TEST(IcapChunkedDecoderTest, RejectsAMissingSize) {
   EXPECT_TRUE(contains(chunkError("\r\n"), "hexadecimal size"));
   EXPECT_TRUE(contains(chunkError(";ieof\r\n\r\n"), "hexadecimal size"));
   EXPECT_TRUE(contains(chunkError("-1\r\n"), "hexadecimal size"));
@@ -643,7 +649,7 @@ TEST(ChunkedDecoderTest, RejectsAMissingSize) {
   EXPECT_TRUE(contains(chunkError("1 0\r\n"), "after the chunk size"));
 }
 
-TEST(ChunkedDecoderTest, RejectsAnOversizedChunk) {
+TEST(IcapChunkedDecoderTest, RejectsAnOversizedChunk) {
   EXPECT_TRUE(contains(chunkError("40000001\r\n"), "chunk size larger than"));
   EXPECT_TRUE(contains(chunkError("ffffffffffffffffffff\r\n"), "chunk size larger than"));
   ChunkedLimits small;
@@ -652,7 +658,7 @@ TEST(ChunkedDecoderTest, RejectsAnOversizedChunk) {
   EXPECT_TRUE(contains(chunkError("11\r\n", small), "chunk size larger than 16"));
 }
 
-TEST(ChunkedDecoderTest, RejectsAnOverlongSizeLine) {
+TEST(IcapChunkedDecoderTest, RejectsAnOverlongSizeLine) {
   std::string line = "1;x=" + std::string(2000, 'a') + "\r\n";
   EXPECT_TRUE(contains(chunkError(line), "size line longer than 1024"));
   ChunkedLimits limits;
@@ -661,7 +667,7 @@ TEST(ChunkedDecoderTest, RejectsAnOverlongSizeLine) {
   EXPECT_TRUE(contains(chunkError("1;abcd\r\nx\r\n0\r\n\r\n", limits), "longer than 5"));
 }
 
-TEST(ChunkedDecoderTest, RejectsBadExtensions) {
+TEST(IcapChunkedDecoderTest, RejectsBadExtensions) {
   EXPECT_TRUE(contains(chunkError("1;\r\n"), "without a name"));
   EXPECT_TRUE(contains(chunkError("1;=x\r\n"), "without a name"));
   EXPECT_TRUE(contains(chunkError("1;a=\r\n"), "without a value"));
@@ -669,17 +675,17 @@ TEST(ChunkedDecoderTest, RejectsBadExtensions) {
   EXPECT_TRUE(contains(chunkError("1;a=b c\r\n"), "after the chunk size"));
 }
 
-TEST(ChunkedDecoderTest, RejectsIeofOnADataChunk) {
+TEST(IcapChunkedDecoderTest, RejectsIeofOnADataChunk) {
   EXPECT_TRUE(contains(chunkError("1; ieof\r\nx\r\n0\r\n\r\n"), "ieof on a chunk"));
 }
 
-TEST(ChunkedDecoderTest, RequiresCrLfAfterTheData) {
+TEST(IcapChunkedDecoderTest, RequiresCrLfAfterTheData) {
   EXPECT_TRUE(contains(chunkError("3\r\nabcd\r\n"), "not followed by CR LF"));
   EXPECT_TRUE(contains(chunkError("3\r\nabc\n0\r\n\r\n"), "not followed by CR LF"));
   EXPECT_TRUE(contains(chunkError("3\r\nabc\rx"), "CR not followed by LF"));
 }
 
-TEST(ChunkedDecoderTest, RejectsBareLfAndLoneCrInSizeLines) {
+TEST(IcapChunkedDecoderTest, RejectsBareLfAndLoneCrInSizeLines) {
   EXPECT_TRUE(contains(chunkError("3\nabc\r\n"), "bare LF"));
   EXPECT_TRUE(contains(chunkError("0\n\r\n"), "bare LF"));
   EXPECT_TRUE(contains(chunkError("3\rx\r\n"), "CR inside"));
@@ -687,11 +693,11 @@ TEST(ChunkedDecoderTest, RejectsBareLfAndLoneCrInSizeLines) {
   EXPECT_TRUE(contains(chunkError("0\r\n\rx"), "CR not followed by LF"));
 }
 
-TEST(ChunkedDecoderTest, RejectsTrailers) {
+TEST(IcapChunkedDecoderTest, RejectsTrailers) {
   EXPECT_TRUE(contains(chunkError("0\r\nX-Trailer: 1\r\n\r\n"), "trailer fields"));
 }
 
-TEST(ChunkedDecoderTest, StaysDoneOrFailed) {
+TEST(IcapChunkedDecoderTest, StaysDoneOrFailed) {
   ChunkedDecoder d;
   std::string out;
   EXPECT_EQ(d.feed("0\r\n\r\n", out).status, ParseStatus::Done);
@@ -705,7 +711,7 @@ TEST(ChunkedDecoderTest, StaysDoneOrFailed) {
   EXPECT_EQ(bad.feed("0\r\n\r\n", out).consumed, 0u);
 }
 
-TEST(ChunkEncoderTest, EncodesChunksAndLastChunks) {
+TEST(IcapChunkEncoderTest, EncodesChunksAndLastChunks) {
   EXPECT_EQ(encodeChunk(kPostBody), "1e\r\nI am posting this information.\r\n");
   EXPECT_EQ(encodeChunk(""), "");
   EXPECT_EQ(encodeChunk(std::string(4096, 'z')).substr(0, 6), "1000\r\n");
@@ -716,7 +722,7 @@ TEST(ChunkEncoderTest, EncodesChunksAndLastChunks) {
   EXPECT_EQ(out, "x2\r\nab\r\n");
 }
 
-TEST(ChunkEncoderTest, EncodeThenDecodeGivesTheData) {
+TEST(IcapChunkEncoderTest, EncodeThenDecodeGivesTheData) {
   for (bool ieof : {false, true}) {
     std::string wire;
     std::string expected;
@@ -744,7 +750,7 @@ RequestSpec reqmodSpec() {
   return spec;
 }
 
-TEST(RequestBuilderTest, BuildsTheReqmodExample) {
+TEST(IcapRequestBuilderTest, BuildsTheReqmodExample) {
   RequestSpec spec = reqmodSpec();
   spec.allow204 = false;
   Result<std::string> r = buildRequest(spec);
@@ -756,7 +762,7 @@ TEST(RequestBuilderTest, BuildsTheReqmodExample) {
                     kGetHead);
 }
 
-TEST(RequestBuilderTest, BuildsThePostExampleWithAPreviewAndAllow204) {
+TEST(IcapRequestBuilderTest, BuildsThePostExampleWithAPreviewAndAllow204) {
   RequestSpec spec = reqmodSpec();
   spec.reqHdr = kPostHead;
   spec.body = true;
@@ -775,7 +781,7 @@ TEST(RequestBuilderTest, BuildsThePostExampleWithAPreviewAndAllow204) {
                     kPostHead);
 }
 
-TEST(RequestBuilderTest, BuildsTheRespmodExample) {
+TEST(IcapRequestBuilderTest, BuildsTheRespmodExample) {
   RequestSpec spec;
   spec.method = Method::Respmod;
   spec.service = {"icap.example.org", 1344, "/satisf"};
@@ -797,7 +803,7 @@ TEST(RequestBuilderTest, BuildsTheRespmodExample) {
   EXPECT_TRUE(contains(*r, "Encapsulated: res-hdr=0, res-body=159\r\n"));
 }
 
-TEST(RequestBuilderTest, BuildsOptions) {
+TEST(IcapRequestBuilderTest, BuildsOptions) {
   RequestSpec spec;
   spec.method = Method::Options;
   spec.service = {"icap.server.net", 1345, "/sample-service"};
@@ -809,7 +815,7 @@ TEST(RequestBuilderTest, BuildsOptions) {
                 "\r\n");
 }
 
-TEST(RequestBuilderTest, BracketsIpv6Hosts) {
+TEST(IcapRequestBuilderTest, BracketsIpv6Hosts) {
   RequestSpec spec = reqmodSpec();
   spec.service.host = "2001:db8::1";
   Result<std::string> r = buildRequest(spec);
@@ -828,7 +834,7 @@ std::string buildError(const RequestSpec& spec) {
   return r ? std::string() : r.error();
 }
 
-TEST(RequestBuilderTest, RefusesCrLfNulAndControlsInValues) {
+TEST(IcapRequestBuilderTest, RefusesCrLfNulAndControlsInValues) {
   for (const char* bad : {"a\r\nInjected: 1", "a\nb", "a\rb", "a\x01"}) {
     RequestSpec spec = reqmodSpec();
     spec.extraFields = {{"X-Client-Username", bad}};
@@ -839,7 +845,7 @@ TEST(RequestBuilderTest, RefusesCrLfNulAndControlsInValues) {
   EXPECT_TRUE(contains(buildError(spec), "control character"));
 }
 
-TEST(RequestBuilderTest, RefusesBadOrReservedFieldNames) {
+TEST(IcapRequestBuilderTest, RefusesBadOrReservedFieldNames) {
   RequestSpec spec = reqmodSpec();
   spec.extraFields = {{"X Client", "1"}};
   EXPECT_TRUE(contains(buildError(spec), "invalid field name"));
@@ -851,7 +857,7 @@ TEST(RequestBuilderTest, RefusesBadOrReservedFieldNames) {
   }
 }
 
-TEST(RequestBuilderTest, RefusesBadHostsAndPaths) {
+TEST(IcapRequestBuilderTest, RefusesBadHostsAndPaths) {
   for (const char* host : {"", "bad host", "a/b", "[]", "[example.com]", "a\r\nb", "2001:db8::g"}) {
     RequestSpec spec = reqmodSpec();
     spec.service.host = host;
@@ -864,7 +870,7 @@ TEST(RequestBuilderTest, RefusesBadHostsAndPaths) {
   }
 }
 
-TEST(RequestBuilderTest, RefusesSectionsThatDoNotFitTheMethod) {
+TEST(IcapRequestBuilderTest, RefusesSectionsThatDoNotFitTheMethod) {
   RequestSpec spec = reqmodSpec();
   spec.reqHdr = {};
   EXPECT_TRUE(contains(buildError(spec), "REQMOD needs"));
@@ -884,7 +890,7 @@ TEST(RequestBuilderTest, RefusesSectionsThatDoNotFitTheMethod) {
   EXPECT_TRUE(contains(buildError(spec), "Preview without a body"));
 }
 
-TEST(RequestBuilderTest, RefusesHeadsWithoutTheirEmptyLine) {
+TEST(IcapRequestBuilderTest, RefusesHeadsWithoutTheirEmptyLine) {
   RequestSpec spec = reqmodSpec();
   std::string cut = kGetHead.substr(0, kGetHead.size() - 2);
   spec.reqHdr = cut;
@@ -916,7 +922,7 @@ std::string optionsWith(std::string_view extra) {
   return "ICAP/1.0 200 OK\r\nMethods: REQMOD\r\nISTag: \"t1\"\r\n" + std::string(extra) + "\r\n";
 }
 
-TEST(OptionsTest, ReadsTheRfcExample) {
+TEST(IcapOptionsTest, ReadsTheRfcExample) {
   ServiceOptions o = optionsOf(kOptionsAnswer);
   EXPECT_FALSE(o.reqmod);
   EXPECT_TRUE(o.respmod);
@@ -934,7 +940,7 @@ TEST(OptionsTest, ReadsTheRfcExample) {
   EXPECT_EQ(o.transferFor("gif"), Transfer::Preview);
 }
 
-TEST(OptionsTest, DefaultsWhenOptionalFieldsAreAbsent) {
+TEST(IcapOptionsTest, DefaultsWhenOptionalFieldsAreAbsent) {
   ServiceOptions o = optionsOf(optionsWith(""));
   EXPECT_TRUE(o.reqmod);
   EXPECT_FALSE(o.respmod);
@@ -948,25 +954,25 @@ TEST(OptionsTest, DefaultsWhenOptionalFieldsAreAbsent) {
   EXPECT_EQ(o.transferFor("exe"), Transfer::Complete); // RFC 3507: no preview unless asked for
 }
 
-TEST(OptionsTest, ReadsBothMethodsAndIgnoresUnknownOnes) {
+TEST(IcapOptionsTest, ReadsBothMethodsAndIgnoresUnknownOnes) {
   ServiceOptions o = optionsOf(
       "ICAP/1.0 200 OK\r\nMethods: REQMOD, RESPMOD FOO\r\nISTag: \"a\\\"b\"\r\nX-Other: 1\r\n\r\n");
   EXPECT_TRUE(o.reqmod && o.respmod);
   EXPECT_EQ(o.istag, "a\"b");
 }
 
-TEST(OptionsTest, ExplicitListWinsOverStar) {
+TEST(IcapOptionsTest, ExplicitListWinsOverStar) {
   ServiceOptions o = optionsOf(optionsWith("Transfer-Ignore: *\r\nTransfer-Preview: DOC\r\n"));
   EXPECT_EQ(o.transferFor("doc"), Transfer::Preview);
   EXPECT_EQ(o.transferFor("zip"), Transfer::Ignore);
 }
 
-TEST(OptionsTest, RejectsAnotherStatus) {
+TEST(IcapOptionsTest, RejectsAnotherStatus) {
   EXPECT_TRUE(
       contains(optionsError("ICAP/1.0 404 Not Found\r\nISTag: \"x\"\r\n\r\n"), "status 404"));
 }
 
-TEST(OptionsTest, RejectsMissingOrUselessMethods) {
+TEST(IcapOptionsTest, RejectsMissingOrUselessMethods) {
   EXPECT_TRUE(contains(optionsError("ICAP/1.0 200 OK\r\nISTag: \"x\"\r\n\r\n"), "no Methods"));
   EXPECT_TRUE(contains(optionsError("ICAP/1.0 200 OK\r\nMethods: OPTIONS\r\nISTag: \"x\"\r\n\r\n"),
                        "neither REQMOD nor RESPMOD"));
@@ -974,7 +980,7 @@ TEST(OptionsTest, RejectsMissingOrUselessMethods) {
                        "neither REQMOD nor RESPMOD"));
 }
 
-TEST(OptionsTest, RejectsBadIsTags) {
+TEST(IcapOptionsTest, RejectsBadIsTags) {
   auto withTag = [](std::string_view tag) {
     return "ICAP/1.0 200 OK\r\nMethods: REQMOD\r\n" + std::string(tag) + "\r\n";
   };
@@ -990,14 +996,14 @@ TEST(OptionsTest, RejectsBadIsTags) {
   EXPECT_TRUE(contains(optionsError(withTag(tooLong)), "1 to 32 bytes"));
 }
 
-TEST(OptionsTest, RejectsFieldsGivenTwice) {
+TEST(IcapOptionsTest, RejectsFieldsGivenTwice) {
   EXPECT_TRUE(contains(optionsError(optionsWith("Preview: 1\r\nPreview: 2\r\n")),
                        "Preview given more than once"));
   EXPECT_TRUE(
       contains(optionsError(optionsWith("ISTag: \"t2\"\r\n")), "ISTag given more than once"));
 }
 
-TEST(OptionsTest, RejectsBadNumbers) {
+TEST(IcapOptionsTest, RejectsBadNumbers) {
   EXPECT_TRUE(contains(optionsError(optionsWith("Preview: -1\r\n")), "Preview"));
   EXPECT_TRUE(contains(optionsError(optionsWith("Preview: 16777217\r\n")), "Preview"));
   EXPECT_EQ(optionsOf(optionsWith("Preview: 16777216\r\n")).preview, 16777216u);
@@ -1008,7 +1014,7 @@ TEST(OptionsTest, RejectsBadNumbers) {
   EXPECT_EQ(optionsOf(optionsWith("Options-TTL: 0\r\n")).optionsTtl, 0u);
 }
 
-TEST(OptionsTest, RejectsBadOrContradictoryTransferLists) {
+TEST(IcapOptionsTest, RejectsBadOrContradictoryTransferLists) {
   EXPECT_TRUE(contains(optionsError(optionsWith("Transfer-Ignore: a\"b\r\n")),
                        "not a list of file extensions"));
   EXPECT_TRUE(
@@ -1018,14 +1024,14 @@ TEST(OptionsTest, RejectsBadOrContradictoryTransferLists) {
                        "'*' is in two"));
 }
 
-TEST(OptionsTest, Allow204IsOneItemOfAList) {
+TEST(IcapOptionsTest, Allow204IsOneItemOfAList) {
   EXPECT_TRUE(optionsOf(optionsWith("Allow: trailers, 204\r\n")).allow204);
   EXPECT_FALSE(optionsOf(optionsWith("Allow: 2040\r\n")).allow204);
 }
 
 // ---- round trips ----
 
-TEST(RoundTripTest, BuiltRequestsParseBackWithTheSameSections) {
+TEST(IcapRoundTripTest, BuiltRequestsParseBackWithTheSameSections) {
   // A request built here is shaped like a response for the head parser once its first line is
   // swapped for a status line: every field and the encapsulated part come back unchanged.
   RequestSpec spec;
