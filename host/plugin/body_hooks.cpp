@@ -2,6 +2,7 @@
 // of a body's pieces through the on_body hooks of the plugins that asked for it.
 #include "plugin/body_hooks.h"
 
+#include "plugin/pending_verdict.h"
 #include "plugin/plugin_transaction.h"
 #include "plugin/txn_state.h"
 
@@ -62,44 +63,68 @@ bool PluginTransaction::wantsBody(int32_t which) const {
   return false;
 }
 
+PluginTransaction::LinkBody& PluginTransaction::linkBody(int32_t which, size_t i) {
+  auto& states = bodies_[which == EXAPROXY_REQUEST ? 0 : 1];
+  if (states.size() <= i)
+    states.resize(chain_->links().size());
+  return states[i];
+}
+
 PluginTransaction::BodyStep PluginTransaction::runBody(int32_t which, std::string_view data,
                                                        bool end, std::string& out) {
+  return walkBody(which, 0, data, end, out);
+}
+
+PluginTransaction::BodyStep PluginTransaction::takeBody(std::string& out) {
+  out.append(bodyReady_);
+  bodyReady_.clear();
+  BodyStep r = std::move(bodyResult_);
+  bodyResult_ = BodyStep{};
+  return r;
+}
+
+PluginTransaction::BodyStep PluginTransaction::walkBody(int32_t which, size_t from,
+                                                        std::string_view in, bool end,
+                                                        std::string& out) {
   BodyStep result;
   const auto& links = chain_->links();
-  auto& states = bodies_[which == EXAPROXY_REQUEST ? 0 : 1];
-  if (states.size() < links.size())
-    states.resize(links.size());
   uint8_t bit = bitOf(which);
-  std::string_view in = data;
   int scratch = 0;
-  for (size_t i = 0; i < links.size() && i < txn_.bodyWants.size(); ++i) {
-    if (!(txn_.bodyWants[i] & bit) || states[i].off)
+  for (size_t i = from; i < links.size() && i < txn_.bodyWants.size(); ++i) {
+    if (!(txn_.bodyWants[i] & bit) || linkBody(which, i).off)
       continue;
     std::string& next = bodyScratch_[scratch];
     next.clear();
-    if (!bodyCall(i, which, in, end, states[i], next, result)) {
-      if (result.answered)
-        return result;
-      continue; // passed: `in` goes on unchanged
+    switch (bodyCall(i, which, in, end, next, result)) {
+    case BodyLink::Pass:
+      continue; // `in` goes on unchanged
+    case BodyLink::Output:
+      in = next;
+      scratch ^= 1;
+      continue;
+    case BodyLink::Answered:
+      return result;
+    case BodyLink::Waiting:
+      result.waiting = true;
+      return result;
     }
-    in = next;
-    scratch ^= 1;
   }
   out.append(in);
   return result;
 }
 
-// False when `in` goes on unchanged (or the plugin answered: result.answered); true when the
-// plugin's output is in `next`.
-bool PluginTransaction::bodyCall(size_t i, int32_t which, std::string_view in, bool end,
-                                 LinkBody& state, std::string& next, BodyStep& result) {
-  const auto& link = chain_->links()[i];
-  auto& p = *link.plugin;
+PluginTransaction::BodyLink PluginTransaction::bodyCall(size_t i, int32_t which,
+                                                        std::string_view in, bool end,
+                                                        std::string& next, BodyStep& result) {
+  auto& p = *chain_->links()[i].plugin;
+  LinkBody& state = linkBody(which, i);
   exaproxy_verdict v;
   std::string why;
   int32_t action = EXAPROXY_ERROR;
   p.counters.calls.fetch_add(1, std::memory_order_relaxed);
   txn_.current = i;
+  txn_.taken = 0;
+  txn_.allowPending = true;
   txn_.held = exaproxy_str{state.held.data(), state.held.size()};
   try {
     action = p.descriptor().on_body(p.instance(), &txn_, which, exaproxy_str{in.data(), in.size()},
@@ -109,18 +134,50 @@ bool PluginTransaction::bodyCall(size_t i, int32_t which, std::string_view in, b
   } catch (...) {
     why = "exception escaped the plugin";
   }
+  exaproxy_pending taken = txn_.taken;
+  txn_.taken = 0;
+  txn_.allowPending = false;
   txn_.held = exaproxy_str{};
   txn_.current = kNone;
   detail::countVerdict(p, action);
+  if (action == EXAPROXY_PENDING && taken != 0) {
+    bodyWait_.active = true;
+    bodyWait_.which = which;
+    bodyWait_.link = i;
+    bodyWait_.end = end;
+    bodyWait_.input.assign(in);
+    bodyWait_.handle = taken;
+    timer_.arm(chain_->links()[i].policy.timeout);
+    return BodyLink::Waiting; // onPendingComplete() or onTimeout() goes on (resumeBody)
+  }
+  if (taken != 0) // took a handle but answered at once: the handle is void now
+    PendingTable::instance().release(taken);
+  if (action == EXAPROXY_PENDING) {
+    action = EXAPROXY_ERROR;
+    why = "PENDING without pending_handle()";
+    p.counters.errors.fetch_add(1, std::memory_order_relaxed);
+  }
+  return applyBody(i, which, in, end, action, v, std::move(why), next, result);
+}
+
+// A verdict (returned, or completed later) on the piece `in` of link i.
+PluginTransaction::BodyLink PluginTransaction::applyBody(size_t i, int32_t which,
+                                                         std::string_view in, bool end,
+                                                         int32_t action, exaproxy_verdict& v,
+                                                         std::string why, std::string& next,
+                                                         BodyStep& result) {
+  const auto& link = chain_->links()[i];
+  auto& p = *link.plugin;
+  LinkBody& state = linkBody(which, i);
   switch (action) {
   case EXAPROXY_CONTINUE:
     applyCarried(txn_, i, v);
     if (state.held.empty())
-      return false;
+      return BodyLink::Pass;
     next.swap(state.held);
     state.held.clear();
     next.append(in);
-    return true;
+    return BodyLink::Output;
   case EXAPROXY_REWRITE:
   case EXAPROXY_HOLD: {
     // What it holds after this call: what it said, else nothing (REWRITE) or all (HOLD).
@@ -144,7 +201,7 @@ bool PluginTransaction::bodyCall(size_t i, int32_t which, std::string_view in, b
     else
       state.held.clear();
     next.swap(v.outcome.body);
-    return true;
+    return BodyLink::Output;
   }
   case EXAPROXY_REDIRECT:
   case EXAPROXY_RESPOND:
@@ -154,7 +211,7 @@ bool PluginTransaction::bodyCall(size_t i, int32_t which, std::string_view in, b
       result.answer.plugin = p.name();
       result.answer.pluginName = p.descriptor().name;
       result.answered = true;
-      return false;
+      return BodyLink::Answered;
     }
     result.answer = Outcome{};
     break;
@@ -163,27 +220,70 @@ bool PluginTransaction::bodyCall(size_t i, int32_t which, std::string_view in, b
       why = v.outcome.reason.empty() ? "ERROR verdict" : v.outcome.reason;
     break;
   default:
-    why = action == EXAPROXY_PENDING
-              ? "PENDING is not allowed in on_body"
-              : "verdict " + std::to_string(action) + " is not allowed in on_body";
+    why = "verdict " + std::to_string(action) + " is not allowed in on_body";
     break;
   }
   if (action > EXAPROXY_CONTINUE && action <= EXAPROXY_HOLD && action != EXAPROXY_ERROR)
     p.counters.errors.fetch_add(1, std::memory_order_relaxed); // a known verdict, misused
-  Outcome o = detail::failurePolicy(link, false, why);
+  return failBody(i, state, in, false, why, next, result);
+}
+
+// The plugin failed (or timed out): its policy decides. Deny answers 503; allow passes what it
+// held and `in` on, and it sees no more of this body.
+PluginTransaction::BodyLink PluginTransaction::failBody(size_t i, LinkBody& state,
+                                                        std::string_view in, bool timeout,
+                                                        const std::string& why, std::string& next,
+                                                        BodyStep& result) {
+  Outcome o = detail::failurePolicy(chain_->links()[i], timeout, why);
   if (o.kind != Outcome::Kind::Continue) {
     result.answer = std::move(o);
     result.answered = true;
-    return false;
+    return BodyLink::Answered;
   }
-  // on_error = allow: what it held and this data go on, and it sees no more of this body.
   state.off = true;
   if (state.held.empty())
-    return false;
+    return BodyLink::Pass;
   next.swap(state.held);
   state.held.clear();
   next.append(in);
-  return true;
+  return BodyLink::Output;
+}
+
+// A stopped walk goes on: the waiting plugin's verdict arrived (v), or its time ran out.
+void PluginTransaction::resumeBody(int32_t action, exaproxy_verdict* v, bool timedOut) {
+  timer_.cancel();
+  BodyWait w = std::move(bodyWait_);
+  bodyWait_ = BodyWait{};
+  PendingTable::instance().release(w.handle); // a late complete() is now a no-op
+  const auto& link = chain_->links()[w.link];
+  std::string next;
+  BodyStep result;
+  BodyLink k;
+  if (timedOut) {
+    link.plugin->counters.timeouts.fetch_add(1, std::memory_order_relaxed);
+    k = failBody(w.link, linkBody(w.which, w.link), w.input, true,
+                 "no body verdict after " + std::to_string(link.policy.timeout.count()) + "ms",
+                 next, result);
+  } else {
+    detail::countVerdict(*link.plugin, action);
+    std::string why;
+    if (action == EXAPROXY_PENDING) {
+      action = EXAPROXY_ERROR;
+      why = "complete() with PENDING";
+    }
+    k = applyBody(w.link, w.which, w.input, w.end, action, *v, std::move(why), next, result);
+  }
+  if (k == BodyLink::Answered) {
+    bodyResult_ = std::move(result);
+  } else {
+    std::string_view in = k == BodyLink::Output ? std::string_view(next) : w.input;
+    BodyStep rest = walkBody(w.which, w.link + 1, in, w.end, bodyReady_);
+    if (rest.answered)
+      bodyResult_ = std::move(rest);
+  }
+  auto resume = bodyResume_; // last: the callback may end the transaction
+  if (resume)
+    resume();
 }
 
 } // namespace exaproxy::plugin

@@ -240,6 +240,10 @@ void PluginTransaction::finish(Outcome o) {
 }
 
 void PluginTransaction::onTimeout() {
+  if (bodyWait_.active) {
+    resumeBody(EXAPROXY_ERROR, nullptr, true);
+    return;
+  }
   if (waiting_ == kNone)
     return;
   size_t i = waiting_;
@@ -259,6 +263,11 @@ void PluginTransaction::onTimeout() {
 
 void PluginTransaction::onPendingComplete(exaproxy_pending handle, int32_t action,
                                           std::shared_ptr<exaproxy_verdict> v) {
+  if (bodyWait_.active && handle == bodyWait_.handle) {
+    exaproxy_verdict empty;
+    resumeBody(action, v ? v.get() : &empty, false);
+    return;
+  }
   if (waiting_ == kNone || handle != waitHandle_)
     return; // a handle of a hook that already answered synchronously
   size_t i = waiting_;

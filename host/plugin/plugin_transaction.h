@@ -96,12 +96,21 @@ public:
   // Deny 503 when a plugin failed under on_error = deny).
   struct BodyStep {
     bool answered = false;
+    bool waiting = false; // a plugin answered PENDING: the rest comes later (takeBody)
     Outcome answer;
   };
   // Runs the on_body hooks that asked for `which`, in chain order, on the next piece of that
   // body (`end`: the last one, exactly once); each plugin's output is the next one's input, and
-  // the last one's is appended to `out`. Synchronous.
+  // the last one's is appended to `out`. A PENDING verdict stops the walk (waiting): it goes on
+  // when the verdict arrives or the plugin's timeout passes, then the resume callback runs and
+  // takeBody() has the rest. Not while bodyWaiting().
   BodyStep runBody(int32_t which, std::string_view data, bool end, std::string& out);
+  bool bodyWaiting() const { return bodyWait_.active; }
+  // After a walk stopped and went on (not while bodyWaiting()): its output, appended to `out`,
+  // or the answer a plugin gave.
+  BodyStep takeBody(std::string& out);
+  // Loop thread: runs when a stopped walk went on. Set once; it may destroy nothing.
+  void onBodyResume(std::function<void()> fn) { bodyResume_ = std::move(fn); }
 
   // Calls every on_done hook once with the summary. Later calls do nothing.
   void done(const TxSummary& summary);
@@ -131,13 +140,30 @@ private:
   void onPendingComplete(exaproxy_pending handle, int32_t action,
                          std::shared_ptr<exaproxy_verdict> v) override;
   void releaseHandles();
-  // One plugin's on_body call on `in`; its output goes to `next` (or stays `in`: pass is true).
   struct LinkBody {
     std::string held; // what the plugin holds (HOLD), at most its policy's bodyHoldMax
     bool off = false; // failed under on_error = allow: this body passes it by
   };
-  bool bodyCall(size_t i, int32_t which, std::string_view in, bool end, LinkBody& state,
-                std::string& next, BodyStep& result);
+  // What one plugin did with a piece: `in` goes on unchanged (Pass), its output is in `next`
+  // (Output), it answered (result.answer), or it answered PENDING.
+  enum class BodyLink { Pass, Output, Answered, Waiting };
+  BodyStep walkBody(int32_t which, size_t from, std::string_view in, bool end, std::string& out);
+  BodyLink bodyCall(size_t i, int32_t which, std::string_view in, bool end, std::string& next,
+                    BodyStep& result);
+  BodyLink applyBody(size_t i, int32_t which, std::string_view in, bool end, int32_t action,
+                     exaproxy_verdict& v, std::string why, std::string& next, BodyStep& result);
+  BodyLink failBody(size_t i, LinkBody& state, std::string_view in, bool timeout,
+                    const std::string& why, std::string& next, BodyStep& result);
+  void resumeBody(int32_t action, exaproxy_verdict* v, bool timedOut);
+  LinkBody& linkBody(int32_t which, size_t i);
+  struct BodyWait {
+    bool active = false;
+    int32_t which = 0;
+    size_t link = 0;
+    bool end = false;
+    std::string input; // the piece the waiting plugin was given
+    exaproxy_pending handle = 0;
+  };
 
   ChainPtr chain_;
   net::EventLoop& loop_;
@@ -154,6 +180,10 @@ private:
   net::Clock::time_point started_;
   std::vector<LinkBody> bodies_[2]; // per chain link, for EXAPROXY_REQUEST and _RESPONSE
   std::string bodyScratch_[2];      // a piece between two plugins (alternating)
+  BodyWait bodyWait_;               // a walk stopped at a PENDING on_body verdict
+  std::string bodyReady_;           // what the walk produced after it went on
+  BodyStep bodyResult_;             // or the answer it ended with
+  std::function<void()> bodyResume_;
 };
 
 } // namespace exaproxy::plugin

@@ -30,6 +30,7 @@ ClientSession::ClientSession(LoopContext& ctx, net::Fd fd, const Endpoint& peer,
   // state_ starts as Idle (waiting for the first request): counted like every later Idle, so
   // that leaving it (setState) or closing in it (the destructor) has an increment to undo.
   bump(ctx_.counters().connections_idle);
+  filters_.onBodyResume([this] { resumeBody(); });
 }
 
 ClientSession::~ClientSession() {

@@ -60,6 +60,11 @@ private:
 
   void setState(TxState s);
   void advance();
+  // A body plugin's PENDING verdict arrived (proxy/filtered_body.h): step on.
+  void resumeBody() {
+    if (!closed_)
+      advance();
+  }
   void updateInterest();
   // Does what a stage decided; true when the state machine should step again.
   bool apply(Next next);

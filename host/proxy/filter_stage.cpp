@@ -31,6 +31,7 @@ void FilterStage::run(const Exchange& ex, plugin::PluginTransaction::Callback on
     tx_ = std::make_unique<plugin::PluginTransaction>(
         runtime->chain(), ex.ctx.loop(), ex.ctx.shared().workers,
         plugin::TxInfo{ex.client, ex.listener, ex.connection});
+    tx_->onBodyResume(bodyResume_);
     tx_->runRequest(ex.tx.req, std::move(onVerdict));
   }
   running_ = false;
@@ -145,8 +146,10 @@ std::optional<Next> FilterStage::onResponse(const Exchange& ex) {
 }
 
 void FilterStage::release(net::EventLoop& loop) {
-  if (tx_)
+  if (tx_) {
+    tx_->onBodyResume(nullptr); // the walk is over for the session, whatever it awaited
     loop.deferDestroy(std::move(tx_));
+  }
 }
 
 std::string_view FilterStage::user() const {

@@ -9,6 +9,7 @@
 #include "proxy/exchange.h"
 #include "proxy/next.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ public:
   std::optional<Next> onResponse(const Exchange& ex);
   // Some plugin asked for the response body (ABI 1.7 body_want): proxy/filtered_body.h.
   bool wantsResponseBody() const { return tx_ && tx_->wantsBody(EXAPROXY_RESPONSE); }
+  // What runs (on the loop) when a body walk stopped by a PENDING verdict went on: the session's
+  // step. Set once, before run().
+  void onBodyResume(std::function<void()> fn) { bodyResume_ = std::move(fn); }
 
   // The plugins' view of the client, for the access log (null without a plugin transaction).
   plugin::PluginTransaction* transaction() { return tx_.get(); }
@@ -48,6 +52,7 @@ private:
                          std::string_view detail);
 
   std::unique_ptr<plugin::PluginTransaction> tx_;
+  std::function<void()> bodyResume_;
   bool running_ = false;
 };
 

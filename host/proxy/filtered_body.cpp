@@ -64,6 +64,42 @@ void appendFramed(const Exchange& ex, FilteredBody& f, bool end) {
     out.append("0\r\n\r\n");
 }
 
+// Bytes taken without output (framing, data a plugin holds) are activity all the same.
+std::optional<Next> quiet(size_t taken) {
+  if (taken == 0)
+    return std::nullopt;
+  return Next::progress(Rearm::RelayIdle);
+}
+
+// What the plugins made of a piece (`end`: the last one): an answer in place of the response,
+// or their output (f.out) framed for the client.
+std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, FilteredBody& f,
+                            plugin::PluginTransaction::BodyStep step, bool end, size_t taken) {
+  auto& cur = ex.cur;
+  if (step.answered) {
+    if (cur.respHeadHeld) {
+      // Nothing of the origin's response went out: the plugin's answer replaces it.
+      cur.respHeadHeld = false;
+      cur.respHeadDone = false;
+      ex.up.close();
+      return filters.answerFor(ex, step.answer);
+    }
+    bump(ex.ctx.counters().plugin_late_answers);
+    proxyLog()->warn("plugin.late_answer plugin={} url={} reason=\"{}\" (the response had "
+                     "started: the client connection is closed)",
+                     step.answer.plugin, ex.tx.req.url(), step.answer.reason);
+    markAborted(cur);
+    return Next::abort("plugin " + step.answer.plugin + " ended the response after it started");
+  }
+  f.ended = end;
+  if (f.out.empty() && !end)
+    return quiet(taken);
+  if (cur.respHeadHeld)
+    writeHeldHead(ex, f, end, f.out.size());
+  appendFramed(ex, f, end);
+  return std::nullopt;
+}
+
 } // namespace
 
 void startFilteredBody(const Exchange& ex, bool keepAlive) {
@@ -74,6 +110,7 @@ void startFilteredBody(const Exchange& ex, bool keepAlive) {
   f.keepAlive = keepAlive;
   f.chunkedOut = false;
   f.ended = false;
+  f.waited = false;
   f.data.consume(f.data.size());
   ex.cur.respFiltered = true;
   ex.cur.respHeadHeld = true;
@@ -85,8 +122,16 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
   auto& in = ex.up.s.in;
   auto& body = cur.respBody;
   FilteredBody& f = ex.tx.filtered;
-  if (f.ended || ex.down.out.size() >= kBufferLimit)
-    return std::nullopt; // done, or the client has not taken what went out yet: wait for it
+  auto* plugins = filters.transaction();
+  if (f.ended || plugins->bodyWaiting())
+    return std::nullopt; // done, or a plugin's PENDING verdict has not come yet
+  f.out.clear();
+  if (f.waited) { // it came (or its time ran out): what the plugins made of that piece
+    f.waited = false;
+    return deliver(ex, filters, f, plugins->takeBody(f.out), f.waitedEnd, 0);
+  }
+  if (ex.down.out.size() >= kBufferLimit)
+    return std::nullopt; // the client has not taken what went out yet: wait for it
   size_t taken = 0;
   std::string_view piece;
   if (!in.empty() && !body.done()) {
@@ -110,42 +155,19 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
                            ? "upstream closed in the middle of a chunked body"
                            : "upstream closed before the end of its Content-Length body");
   bool end = body.done();
-  // Bytes taken without output (framing, data a plugin holds) are activity all the same.
-  auto quiet = [taken]() -> std::optional<Next> {
-    if (taken == 0)
-      return std::nullopt;
-    return Next::progress(Rearm::RelayIdle);
-  };
   if (piece.empty() && !end) {
     in.consume(taken);
-    return quiet();
+    return quiet(taken);
   }
-  f.out.clear();
-  auto step = filters.transaction()->runBody(EXAPROXY_RESPONSE, piece, end, f.out);
+  auto step = plugins->runBody(EXAPROXY_RESPONSE, piece, end, f.out);
   in.consume(taken);
   f.data.consume(f.data.size());
-  if (step.answered) {
-    if (cur.respHeadHeld) {
-      // Nothing of the origin's response went out: the plugin's answer replaces it.
-      cur.respHeadHeld = false;
-      cur.respHeadDone = false;
-      ex.up.close();
-      return filters.answerFor(ex, step.answer);
-    }
-    bump(ex.ctx.counters().plugin_late_answers);
-    proxyLog()->warn("plugin.late_answer plugin={} url={} reason=\"{}\" (the response had "
-                     "started: the client connection is closed)",
-                     step.answer.plugin, ex.tx.req.url(), step.answer.reason);
-    markAborted(cur);
-    return Next::abort("plugin " + step.answer.plugin + " ended the response after it started");
+  if (step.waiting) {
+    f.waited = true;
+    f.waitedEnd = end;
+    return quiet(taken);
   }
-  f.ended = end;
-  if (f.out.empty() && !end)
-    return quiet();
-  if (cur.respHeadHeld)
-    writeHeldHead(ex, f, end, f.out.size());
-  appendFramed(ex, f, end);
-  return std::nullopt;
+  return deliver(ex, filters, f, std::move(step), end, taken);
 }
 
 bool filteredBodyEnded(const Exchange& ex) { return !ex.cur.respFiltered || ex.tx.filtered.ended; }

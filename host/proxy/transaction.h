@@ -32,6 +32,8 @@ struct FilteredBody {
   bool keepAlive = false;  // the client connection may stay open (before the framing's say)
   bool chunkedOut = false; // the client gets chunked framing
   bool ended = false;      // the body's end went through the plugins
+  bool waited = false;     // a plugin answered PENDING on the piece given last
+  bool waitedEnd = false;  // that piece was the last one
 };
 
 struct Transaction {

@@ -197,12 +197,35 @@ TEST_F(Abi17, ABodyAskedForInTheResponseHookAndAStreamedDownload) {
   EXPECT_TRUE(r.out == patternBytes(0, 5000000)) << "the same bytes";
 }
 
-TEST_F(Abi17, PendingIsRefusedInOnBody) {
-  start(bodyConf({"mode = pending"}));
+TEST_F(Abi17, PendingBodyVerdictsFromThePluginsOwnThread) {
+  start(bodyConf({"mode = pending", "from = origin", "to = O"}));
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/text/700000")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe() << log();
+  EXPECT_EQ(r.status, 200);
+  // Pieces end anywhere, so a word cut in two stays as it is: count what was replaced.
+  EXPECT_GT(r.out.size(), 190000u);
+  EXPECT_LT(r.out.size(), 201000u);
+  EXPECT_EQ(r.out.substr(0, 6), "O O O ");
+  auto again = fetch("/split");
+  ASSERT_TRUE(again) << log();
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(again->body, "hello origin world") << "neither piece holds the whole word";
+}
+
+TEST_F(Abi17, APendingBodyVerdictThatNeverComesTimesOut) {
+  start(bodyConf({"mode = pendingforever"}, {"timeout = 300ms"}));
+  auto r = fetch("/text/1000");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(log().find("no body verdict after 300ms"), std::string::npos) << log();
+}
+
+TEST_F(Abi17, PendingWithoutAHandleIsAnError) {
+  start(bodyConf({"mode = nohandle"}, {"on_error = deny"}));
   auto r = fetch("/text/100");
   ASSERT_TRUE(r) << log();
   EXPECT_EQ(r->status, 503);
-  EXPECT_NE(log().find("PENDING is not allowed in on_body"), std::string::npos) << log();
+  EXPECT_NE(log().find("PENDING without pending_handle()"), std::string::npos) << log();
 }
 
 } // namespace

@@ -534,7 +534,12 @@ typedef struct exaproxy_plugin {
    *             never taken for a complete one;
    *   ERROR     the on_error policy: allow passes what was held and this data on, and this
    *             plugin sees no more of this body; deny answers 503 as above.
-   * PENDING is not allowed here in this release (it is an ERROR). Must not block. Optional. */
+   *   PENDING   (pending_handle() first) the verdict comes later through complete(), from any
+   *             thread, and does then what it would have done returned here; meanwhile the host
+   *             reads no further than its buffers hold. [plugin] timeout and on_timeout apply.
+   *             Use verdict_set_body / verdict_hold_body on the verdict, not body_held (which
+   *             is the loop's).
+   * Must not block. Optional. */
   int32_t (*on_body)(void* instance, exaproxy_txn* txn, int32_t which, exaproxy_str data,
                      uint32_t flags, exaproxy_verdict* v);
 } exaproxy_plugin;

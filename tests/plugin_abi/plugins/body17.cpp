@@ -12,13 +12,21 @@
 //          throw        throws on the first piece
 //          holdforever  holds every piece, the last one included
 //          late         passes the first piece, then denies on the second
-//          pending      answers pending() (not allowed in on_body)
+//          pending      answers pending() and completes from a thread of its own ~20 ms later
+//                       with the piece's `from` replaced by `to` (words cut by a piece's end
+//                       are not looked for)
+//          pendingforever  takes the handle, answers pending() and never completes
+//          nohandle     answers pending() without taking the handle
 //   from = word, to = text
 //   ask = request | response   where wantBody is called (default request)
 // Each onBody call adds one to the metric "calls" and the piece's size to "bytes".
 #include <exaproxy/plugin.hpp>
 
+#include <chrono>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace exaproxy::sdk;
 
@@ -76,9 +84,28 @@ public:
       return Verdict::hold();
     if (mode_ == "late" && *seen >= 2)
       return Verdict::deny("too late to block");
-    if (mode_ == "pending")
+    if (mode_ == "pending") {
+      Pending handle = tx.pending();
+      std::lock_guard<std::mutex> lock(mutex_);
+      threads_.emplace_back([this, handle, piece = std::string(data)] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        handle.complete(Verdict::replaceBody(replaceAll(piece)));
+      });
+      return Verdict::pending();
+    }
+    if (mode_ == "pendingforever") {
+      tx.pending();
+      return Verdict::pending();
+    }
+    if (mode_ == "nohandle")
       return Verdict::pending();
     return Verdict::next();
+  }
+
+  ~Body17() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& t : threads_)
+      t.join();
   }
 
 private:
@@ -106,6 +133,19 @@ private:
     return Verdict::replaceBody(std::move(out), text.substr(i));
   }
 
+  std::string replaceAll(const std::string& text) const {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+      if (text.compare(i, from_.size(), from_) == 0) {
+        out += to_;
+        i += from_.size();
+      } else {
+        out += text[i++];
+      }
+    }
+    return out;
+  }
+
   Verdict block(Txn& tx, std::string_view data, bool end) {
     std::string seen(tx.bodyHeld());
     seen.append(data);
@@ -118,6 +158,8 @@ private:
 
   std::string mode_ = "pass", from_ = "origin", to_ = "ORIGIN";
   bool askInResponse_ = false;
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
   int32_t calls_ = -1, bytes_ = -1;
 };
 

@@ -155,8 +155,48 @@ TEST_F(Abi17Chain, ADenyIsAnAnswerWithThePluginsName) {
   EXPECT_EQ(step.answer.reason, "the body contains secret");
 }
 
+TEST_F(Abi17Chain, APendingVerdictFromAnotherThreadResumesTheWalk) {
+  auto first = load("10-a", "body17", {{"mode", "pending"}, {"from", "cat"}, {"to", "dog"}});
+  auto second = load("20-b", "body17", {{"mode", "replace"}, {"from", "dog"}, {"to", "wolf"}});
+  ASSERT_TRUE(first && second);
+  auto tx = start({{first, policy()}, {second, policy()}});
+  int resumed = 0;
+  tx->onBodyResume([&] { ++resumed; });
+  std::string out;
+  auto step = tx->runBody(EXAPROXY_RESPONSE, "a cat ", false, out);
+  EXPECT_TRUE(step.waiting);
+  EXPECT_TRUE(tx->bodyWaiting());
+  EXPECT_EQ(out, "");
+  ASSERT_TRUE(runUntil(loop_, [&] { return resumed == 1; }));
+  EXPECT_FALSE(tx->bodyWaiting());
+  step = tx->takeBody(out);
+  EXPECT_FALSE(step.answered);
+  EXPECT_EQ(out, "a wolf")
+      << "the later plugin ran on the completed verdict's output (and keeps \" \")";
+  step = tx->runBody(EXAPROXY_RESPONSE, "and a cat", true, out);
+  ASSERT_TRUE(step.waiting);
+  ASSERT_TRUE(runUntil(loop_, [&] { return resumed == 2; }));
+  tx->takeBody(out);
+  EXPECT_EQ(out, "a wolf and a wolf");
+}
+
+TEST_F(Abi17Chain, APendingVerdictThatNeverComesFollowsOnTimeout) {
+  auto p = load("10-a", "body17", {{"mode", "pendingforever"}});
+  ASSERT_TRUE(p);
+  auto tx = start({{p, PluginPolicy{50ms, true, false}}});
+  bool resumed = false;
+  tx->onBodyResume([&] { resumed = true; });
+  std::string out;
+  ASSERT_TRUE(tx->runBody(EXAPROXY_RESPONSE, "data", false, out).waiting);
+  ASSERT_TRUE(runUntil(loop_, [&] { return resumed; }));
+  auto step = tx->takeBody(out);
+  EXPECT_FALSE(step.answered) << "on_timeout = allow";
+  EXPECT_EQ(out, "data");
+  EXPECT_EQ(p->counters.timeouts.load(), 1u);
+}
+
 TEST_F(Abi17Chain, PendingAndExceptionsAreErrors) {
-  auto pending = load("10-a", "body17", {{"mode", "pending"}});
+  auto pending = load("10-a", "body17", {{"mode", "nohandle"}});
   auto throws = load("20-b", "body17", {{"mode", "throw"}});
   ASSERT_TRUE(pending && throws);
   auto tx = start({{pending, policy(true)}, {throws, policy(false)}});
