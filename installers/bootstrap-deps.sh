@@ -9,7 +9,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config ninja-build
   libpoco-dev libc-ares-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libssl-dev)
+  libgtest-dev libgmock-dev libssl-dev zlib1g-dev)
 test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps iproute2 python3
   libbenchmark-dev
   chromium chromium-driver squidguard squid haproxy

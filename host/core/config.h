@@ -113,7 +113,9 @@ struct HostConfig {
   size_t maxConnectionsPerClient = 1000;
   size_t maxRequestHead = 64 * 1024;
   size_t maxUri = 8 * 1024;
-  uint64_t maxRequestBody = 0; // 0 = unlimited
+  uint64_t maxRequestBody = 0;                  // 0 = unlimited
+  uint64_t maxDecodedBody = uint64_t{64} << 20; // a body plugins read decoded (ABI 1.7)
+  uint64_t maxDecodeRatio = 100;                // decoded bytes per encoded byte, at most
 
   // [timeouts]
   std::chrono::milliseconds headerRead{30000};

@@ -374,7 +374,11 @@ std::vector<HostSection> buildHostSchema() {
                "largest request line + headers"),
         row<H>("max_uri", size(&H::maxUri, 1, kMaxHead), "8k", "largest URI"),
         row<H>("max_request_body", size(&H::maxRequestBody, 0, UINT64_MAX), "0",
-               "largest request body (0 = unlimited)")}});
+               "largest request body (0 = unlimited)"),
+        row<H>("max_decoded_body", size(&H::maxDecodedBody, 1, UINT64_MAX), "64m",
+               "largest body decoded (gzip, deflate) for plugins that read it decoded"),
+        row<H>("max_decode_ratio", count(&H::maxDecodeRatio, 1, 100'000), "100",
+               "most decoded bytes per encoded byte of such a body")}});
   s.push_back(
       {"timeouts",
        {row<H>("header_read", duration(&H::headerRead), "30s", "to send a complete request head"),

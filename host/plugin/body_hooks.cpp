@@ -6,6 +6,9 @@
 #include "plugin/plugin_transaction.h"
 #include "plugin/txn_state.h"
 
+#include "http/header_map.h"
+#include "http/request_parser.h"
+
 #include <exception>
 
 namespace exaproxy::plugin {
@@ -22,8 +25,33 @@ bool hasBodyHook(const exaproxy_plugin& d) {
 
 } // namespace
 
+// Keeps of an Accept-Encoding list what the host can decode (and identity), so that the origin
+// of a body a plugin reads decoded does not choose br or zstd. Nothing left: no field (identity).
+void narrowAcceptEncoding(http::HeaderMap& headers) {
+  auto value = headers.get("accept-encoding");
+  if (!value)
+    return;
+  std::string kept;
+  http::forEachListElement(*value, [&](std::string_view element) {
+    std::string_view coding = element.substr(0, element.find(';'));
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+      coding.remove_suffix(1);
+    std::string lower(coding);
+    for (char& c : lower)
+      c = static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+    if (lower == "gzip" || lower == "x-gzip" || lower == "deflate" || lower == "identity")
+      kept.append(kept.empty() ? "" : ", ").append(element);
+    return true;
+  });
+  if (kept.empty())
+    headers.remove("accept-encoding");
+  else
+    headers.set("Accept-Encoding", kept);
+}
+
 int32_t bodyWant(exaproxy_txn* t, int32_t which, uint32_t flags) {
-  if (!t || (which != EXAPROXY_REQUEST && which != EXAPROXY_RESPONSE) || flags != 0)
+  constexpr uint32_t kKnown = EXAPROXY_WANT_DECODED | EXAPROXY_WANT_PLAIN;
+  if (!t || (which != EXAPROXY_REQUEST && which != EXAPROXY_RESPONSE) || (flags & ~kKnown) != 0)
     return EXAPROXY_E_INVALID;
   if (!t->inHeadHook || !t->chain || t->current >= t->chain->links().size() || !t->req)
     return EXAPROXY_E_UNAVAILABLE;
@@ -38,7 +66,20 @@ int32_t bodyWant(exaproxy_txn* t, int32_t which, uint32_t flags) {
   } catch (...) {
     return EXAPROXY_E_UNAVAILABLE;
   }
-  t->bodyWants[t->current] |= bitOf(which);
+  uint8_t bits = bitOf(which);
+  if (flags & EXAPROXY_WANT_DECODED) {
+    bits |= kWantsDecoded;
+    if (flags & EXAPROXY_WANT_PLAIN)
+      bits |= kWantsPlain;
+    if (!t->resp) { // a request hook: the origin has not chosen its coding yet
+      try {
+        narrowAcceptEncoding(t->req->headers);
+      } catch (...) {
+        return EXAPROXY_E_UNAVAILABLE;
+      }
+    }
+  }
+  t->bodyWants[t->current] |= bits;
   return EXAPROXY_OK;
 }
 
@@ -55,12 +96,40 @@ int32_t verdictHoldBody(exaproxy_verdict* v, exaproxy_str data) {
   return EXAPROXY_OK;
 }
 
-bool PluginTransaction::wantsBody(int32_t which) const {
+bool PluginTransaction::wantsBody(int32_t which) const { return bodyFlags(which) != 0; }
+
+uint32_t PluginTransaction::bodyFlags(int32_t which) const {
   uint8_t bit = bitOf(which);
-  for (uint8_t w : txn_.bodyWants)
-    if (w & bit)
-      return true;
-  return false;
+  uint32_t flags = 0;
+  for (size_t i = 0; i < txn_.bodyWants.size(); ++i) {
+    uint8_t w = txn_.bodyWants[i];
+    const auto& states = bodies_[which == EXAPROXY_REQUEST ? 0 : 1];
+    if (!(w & bit) || (i < states.size() && states[i].off))
+      continue;
+    flags |= kBodyAsked;
+    if (w & kWantsDecoded)
+      flags |= EXAPROXY_WANT_DECODED;
+    if (w & kWantsPlain)
+      flags |= EXAPROXY_WANT_PLAIN;
+  }
+  return flags;
+}
+
+std::optional<Outcome> PluginTransaction::decodeRefusal(int32_t which, const std::string& why,
+                                                        bool skip) {
+  const auto& links = chain_->links();
+  uint8_t bit = bitOf(which);
+  for (size_t i = 0; i < links.size() && i < txn_.bodyWants.size(); ++i) {
+    uint8_t w = txn_.bodyWants[i];
+    if (!(w & bit) || !(w & kWantsDecoded) || linkBody(which, i).off)
+      continue;
+    Outcome o = detail::failurePolicy(links[i], false, why);
+    if (o.kind != Outcome::Kind::Continue)
+      return o;
+    if (skip)
+      linkBody(which, i).off = true;
+  }
+  return std::nullopt;
 }
 
 PluginTransaction::LinkBody& PluginTransaction::linkBody(int32_t which, size_t i) {

@@ -46,6 +46,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +92,15 @@ public:
   // Bodies (ABI 1.7; host/plugin/body_hooks.cpp). Whether some plugin asked for the body of
   // `which` (EXAPROXY_REQUEST / EXAPROXY_RESPONSE) in its head hook.
   bool wantsBody(int32_t which) const;
+  // What the plugins still reading the body of `which` asked: kBodyAsked when any did, plus
+  // EXAPROXY_WANT_DECODED when one wants it decoded, EXAPROXY_WANT_PLAIN when one wants it sent
+  // on plain (host/proxy/body_codec.h does both).
+  static constexpr uint32_t kBodyAsked = 1u << 31;
+  uint32_t bodyFlags(int32_t which) const;
+  // The body cannot be given decoded as asked (`why`): the on_error policy of each plugin that
+  // asked for decoding. The first deny is the answer; `skip`: the others (allow) see no more of
+  // this body.
+  std::optional<Outcome> decodeRefusal(int32_t which, const std::string& why, bool skip);
   // What feeding a piece of a body through the plugins gave: its data went on (appended to the
   // caller's `out`), or a plugin answers in place of the message (Redirect, Respond or Deny;
   // Deny 503 when a plugin failed under on_error = deny).

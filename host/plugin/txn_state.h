@@ -64,6 +64,8 @@ struct exaproxy_txn {
 namespace exaproxy::plugin {
 constexpr uint8_t kWantsRequestBody = 1;  // body_want(EXAPROXY_REQUEST)
 constexpr uint8_t kWantsResponseBody = 2; // body_want(EXAPROXY_RESPONSE)
+constexpr uint8_t kWantsDecoded = 4;      // ... with EXAPROXY_WANT_DECODED
+constexpr uint8_t kWantsPlain = 8;        // ... with EXAPROXY_WANT_PLAIN
 
 // What a plugin changed in the request, for the access log's decision field (rewrittenBy()).
 constexpr uint8_t kChangedUrl = 1;             // URL, host or path

@@ -20,6 +20,8 @@ void writeHeldHead(const Exchange& ex, FilteredBody& f, bool complete, size_t to
   http::Framing origin = resp.framing;
   bool keep = f.keepAlive;
   resp.headers.remove("content-length");
+  if (f.plainOut)
+    resp.headers.remove("content-encoding");
   if (complete) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, total);
@@ -64,6 +66,27 @@ void appendFramed(const Exchange& ex, FilteredBody& f, bool end) {
     out.append("0\r\n\r\n");
 }
 
+// The origin's content cannot be decoded: 502 while nothing went out, else the connection ends.
+std::optional<Next> badContent(const Exchange& ex, const std::string& why) {
+  bump(ex.ctx.counters().upstream_bad_responses);
+  proxyLog()->info("upstream.bad_content to={} url={} reason=\"{}\"", ex.up.remote.toString(),
+                   ex.tx.req.url(), why);
+  ex.up.close();
+  if (!ex.cur.respHeadHeld)
+    return Next::abort("undecodable content from upstream: " + why);
+  ex.cur.respHeadHeld = false;
+  ex.cur.respHeadDone = false;
+  return Next::error(502, "The server sent content that cannot be decoded: " + why, "TCP_MISS",
+                     true);
+}
+
+// Decoded data is left for another step (one step decodes a bounded amount): step again.
+std::optional<Next> more(const FilteredBody& f, std::optional<Next> n) {
+  if (n || !f.decoder || !f.decoder->hasPending() || f.ended)
+    return n;
+  return Next::progress(Rearm::RelayIdle);
+}
+
 // Bytes taken without output (framing, data a plugin holds) are activity all the same.
 std::optional<Next> quiet(size_t taken) {
   if (taken == 0)
@@ -92,6 +115,11 @@ std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, FilteredBo
     return Next::abort("plugin " + step.answer.plugin + " ended the response after it started");
   }
   f.ended = end;
+  if (f.encoder) {
+    f.encoded.clear();
+    f.encoder->encode(f.out, end, f.encoded);
+    f.out.swap(f.encoded);
+  }
   if (f.out.empty() && !end)
     return quiet(taken);
   if (cur.respHeadHeld)
@@ -100,9 +128,38 @@ std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, FilteredBo
   return std::nullopt;
 }
 
+// Sets up the decoding the plugins asked for. An Answer when it cannot be had and a plugin's
+// policy refuses the response for it.
+std::optional<Next> startDecoding(const Exchange& ex, FilterStage& filters, FilteredBody& f) {
+  auto* plugins = filters.transaction();
+  uint32_t flags = plugins->bodyFlags(EXAPROXY_RESPONSE);
+  if (!(flags & EXAPROXY_WANT_DECODED))
+    return std::nullopt;
+  auto value = ex.tx.resp.headers.get("content-encoding");
+  if (!value || value->empty())
+    return std::nullopt; // identity: nothing to decode
+  auto coding = codingOf(*value);
+  if (!coding) {
+    auto refusal = plugins->decodeRefusal(
+        EXAPROXY_RESPONSE, "cannot decode Content-Encoding: " + std::string(*value), true);
+    if (!refusal)
+      return std::nullopt; // on_error = allow: those plugins skip this body
+    ex.cur.respHeadHeld = false;
+    ex.cur.respHeadDone = false;
+    ex.up.close();
+    return filters.answerFor(ex, *refusal);
+  }
+  f.decoder = std::make_unique<BodyDecoder>(*coding, ex.cfg.maxDecodedBody, ex.cfg.maxDecodeRatio);
+  if (flags & EXAPROXY_WANT_PLAIN)
+    f.plainOut = true;
+  else
+    f.encoder = std::make_unique<BodyEncoder>(*coding);
+  return std::nullopt;
+}
+
 } // namespace
 
-void startFilteredBody(const Exchange& ex, bool keepAlive) {
+std::optional<Next> startFilteredBody(const Exchange& ex, FilterStage& filters, bool keepAlive) {
   auto& tx = ex.tx;
   FilteredBody& f = tx.filtered;
   f.decodeChunks = tx.resp.framing == http::Framing::Chunked;
@@ -112,9 +169,13 @@ void startFilteredBody(const Exchange& ex, bool keepAlive) {
   f.ended = false;
   f.waited = false;
   f.data.consume(f.data.size());
+  f.decoder.reset();
+  f.encoder.reset();
+  f.plainOut = false;
   ex.cur.respFiltered = true;
   ex.cur.respHeadHeld = true;
   ex.cur.respBody.start(tx.resp.framing, tx.resp.contentLength);
+  return startDecoding(ex, filters, f);
 }
 
 std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
@@ -155,9 +216,30 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
                            ? "upstream closed in the middle of a chunked body"
                            : "upstream closed before the end of its Content-Length body");
   bool end = body.done();
+  if (f.decoder) {
+    f.decoded.clear();
+    std::string bad = f.decoder->decode(piece, end, f.decoded);
+    in.consume(taken);
+    f.data.consume(f.data.size());
+    taken = 0;
+    if (!bad.empty())
+      return badContent(ex, bad);
+    if (!f.decoder->overLimit().empty()) {
+      auto refusal = plugins->decodeRefusal(EXAPROXY_RESPONSE, f.decoder->overLimit(), false);
+      if (refusal) {
+        plugin::PluginTransaction::BodyStep step;
+        step.answered = true;
+        step.answer = std::move(*refusal);
+        return deliver(ex, filters, f, std::move(step), end, 0);
+      }
+      f.decoder->lift(); // on_error = allow: decoding goes on unbounded
+    }
+    end = end && !f.decoder->hasPending();
+    piece = f.decoded;
+  }
   if (piece.empty() && !end) {
     in.consume(taken);
-    return quiet(taken);
+    return more(f, quiet(taken));
   }
   auto step = plugins->runBody(EXAPROXY_RESPONSE, piece, end, f.out);
   in.consume(taken);
@@ -167,7 +249,7 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
     f.waitedEnd = end;
     return quiet(taken);
   }
-  return deliver(ex, filters, f, std::move(step), end, taken);
+  return more(f, deliver(ex, filters, f, std::move(step), end, taken));
 }
 
 bool filteredBodyEnded(const Exchange& ex) { return !ex.cur.respFiltered || ex.tx.filtered.ended; }

@@ -16,8 +16,10 @@
 namespace exaproxy::proxy {
 
 // Takes over the response body (instead of relaying it as it is): the head in tx.resp is kept
-// back. `keepAlive`: what the request and the proxy allow for the client connection.
-void startFilteredBody(const Exchange& ex, bool keepAlive);
+// back, and its Content-Encoding decoded when a plugin asked (proxy/body_codec.h). `keepAlive`:
+// what the request and the proxy allow for the client connection. An Answer when the body
+// cannot be had as asked and a plugin's policy refuses the response for it.
+std::optional<Next> startFilteredBody(const Exchange& ex, FilterStage& filters, bool keepAlive);
 
 // What arrived of the body: through the plugins, then to down.out. nullopt to go on; Answer (a
 // plugin replaced the response before any byte of it went out) or Abort (the origin broke its

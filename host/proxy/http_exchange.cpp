@@ -106,7 +106,9 @@ Next forwardResponseHead(const Exchange& ex, FilterStage& filters) {
     // Plugins read the body: it is re-framed for the client (proxy/filtered_body.h), so the
     // origin's framing does not limit the client connection.
     ex.cur.respHeadDone = true;
-    startFilteredBody(ex, tx.req.keepAlive && !ex.closeAfter && !ex.ctx.draining());
+    if (auto refused = startFilteredBody(ex, filters,
+                                         tx.req.keepAlive && !ex.closeAfter && !ex.ctx.draining()))
+      return std::move(*refused);
     return Next::to(Next::Kind::Relay);
   }
   bool keep = tx.req.keepAlive && !ex.closeAfter && tx.resp.framing != http::Framing::UntilClose &&

@@ -13,6 +13,7 @@
 #include "net/buffer.h"
 #include "net/connector.h"
 #include "net/event_loop.h"
+#include "proxy/body_codec.h"
 #include "proxy/dechunker.h"
 
 #include <cstdint>
@@ -34,6 +35,11 @@ struct FilteredBody {
   bool ended = false;      // the body's end went through the plugins
   bool waited = false;     // a plugin answered PENDING on the piece given last
   bool waitedEnd = false;  // that piece was the last one
+  // Content-Encoding (proxy/body_codec.h), when a plugin reads the body decoded.
+  std::unique_ptr<BodyDecoder> decoder;
+  std::unique_ptr<BodyEncoder> encoder; // null: the output goes as it is (plain, or raw)
+  bool plainOut = false;                // the output is decoded: Content-Encoding is dropped
+  std::string decoded, encoded;
 };
 
 struct Transaction {

@@ -7,6 +7,8 @@
 // passing a truncated body off as complete. Bodies nobody asked for are relayed as they are.
 #include "itest.h"
 
+#include <zlib.h>
+
 #ifndef BODY17_PLUGIN
 #error "BODY17_PLUGIN must name body17.so"
 #endif
@@ -14,6 +16,46 @@
 using namespace itest;
 
 namespace {
+
+// gzip (windowBits 31) of `text`, or zlib's inflate of such data ("" when it is not valid).
+std::string gzip(const std::string& text) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, text.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(out.size() - z.avail_out);
+  deflateEnd(&z);
+  return out;
+}
+std::string gunzip(const std::string& data) {
+  z_stream z{};
+  inflateInit2(&z, 31);
+  std::string out;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    char buf[65536];
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+std::string origins(size_t n) {
+  std::string body;
+  while (body.size() < n)
+    body += "origin ";
+  body.resize(n);
+  return body;
+}
 
 std::string bodyConf(const std::vector<std::string>& settings,
                      const std::vector<std::string>& policy = {}) {
@@ -46,12 +88,35 @@ protected:
         return;
       }
       if (target.starts_with("/text/")) {
-        size_t n = std::stoul(target.substr(6));
-        std::string body;
-        while (body.size() < n)
-          body += "origin ";
-        body.resize(n);
-        ex.respond(200, body, {{"Content-Type", "text/plain"}});
+        ex.respond(200, origins(std::stoul(target.substr(6))), {{"Content-Type", "text/plain"}});
+        return;
+      }
+      // /gz/N: N bytes of "origin " gzipped, chunked in two halves with a pause between.
+      if (target.starts_with("/gz/")) {
+        std::string gz = gzip(origins(std::stoul(target.substr(4))));
+        ex.sendHead(200, {{"Content-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}});
+        size_t half = gz.size() / 2;
+        auto chunk = [&](std::string_view part) {
+          char size[20];
+          snprintf(size, sizeof size, "%zx\r\n", part.size());
+          ex.sendRaw(std::string(size) + std::string(part) + "\r\n");
+        };
+        chunk(std::string_view(gz).substr(0, half));
+        ex.sleepFor(Millis(100));
+        chunk(std::string_view(gz).substr(half));
+        ex.sendRaw("0\r\n\r\n");
+        return;
+      }
+      if (target.starts_with("/bomb")) { // 50 MB of zeros in about 50 KB
+        ex.respond(200, gzip(std::string(50 << 20, '\0')), {{"Content-Encoding", "gzip"}});
+        return;
+      }
+      if (target.starts_with("/br")) {
+        ex.respond(200, "not really brotli", {{"Content-Encoding", "br"}});
+        return;
+      }
+      if (target.starts_with("/corrupt")) {
+        ex.respond(200, "this is not gzip at all", {{"Content-Encoding", "gzip"}});
         return;
       }
       OriginServer::builtin(ex);
@@ -226,6 +291,67 @@ TEST_F(Abi17, PendingWithoutAHandleIsAnError) {
   ASSERT_TRUE(r) << log();
   EXPECT_EQ(r->status, 503);
   EXPECT_NE(log().find("PENDING without pending_handle()"), std::string::npos) << log();
+}
+
+TEST_F(Abi17, AChunkedGzipBodyIsDecodedReplacedAndEncodedAgain) {
+  start(bodyConf({"mode = replace", "from = origin", "to = O", "decoded = on"}));
+  auto curl = runCurl({"-x", proxy_->proxyArg(), "--compressed", origin_.url("/gz/70000")});
+  ASSERT_EQ(curl.exitCode, 0) << "valid gzip for a browser-like client: " << curl.describe();
+  EXPECT_EQ(curl.out.size(), 20000u);
+  EXPECT_EQ(curl.out.find("origin"), std::string::npos);
+  // What went over the wire: gzip still, decoding to the replaced text.
+  RawClient c(proxy_->endpoint());
+  ASSERT_TRUE(c.send(absoluteGet(origin_, "/gz/70000", {"Accept-Encoding: br, gzip;q=0.8"})));
+  auto r = c.readFinalResponse();
+  ASSERT_TRUE(r) << c.lastError() << log();
+  EXPECT_EQ(r->headers.get("Content-Encoding").value_or(""), "gzip");
+  EXPECT_EQ(gunzip(r->body), curl.out);
+  auto seen = origin_.requests().back().headers.get("Accept-Encoding");
+  EXPECT_EQ(seen.value_or("(none)"), "gzip;q=0.8") << "br narrowed away: the host cannot decode it";
+}
+
+TEST_F(Abi17, DecodedAndSentOnPlain) {
+  start(bodyConf({"mode = replace", "from = origin", "to = O", "decoded = plain"}));
+  auto r = fetch("/gz/7000");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->headers.get("Content-Encoding")) << "plain: the coding is dropped";
+  EXPECT_EQ(r->body.size(), 2000u);
+}
+
+TEST_F(Abi17, ACompressionBombIsStoppedByTheBound) {
+  // 50 MB of zeros in 50 KB: beyond the 100:1 ratio once 1 MiB is decoded. A plugin that passes
+  // the data on has started the response by then: the connection is cut, never completed.
+  start(bodyConf({"mode = pass", "decoded = on"}));
+  auto r = runCurl({"-x", proxy_->proxyArg(), "--compressed", origin_.url("/bomb")});
+  EXPECT_NE(r.exitCode, 0) << r.describe();
+  EXPECT_LT(r.sizeDownload, 50u << 20);
+  EXPECT_NE(log().find("100 times its size"), std::string::npos) << log();
+  // One that holds the data first (here: all of it) is refused with the error page instead.
+  start(bodyConf({"mode = holdall", "decoded = on"}, {"body_hold_max = 100m"}));
+  auto held = fetch("/bomb");
+  ASSERT_TRUE(held) << log();
+  EXPECT_EQ(held->status, 503);
+}
+
+TEST_F(Abi17, AContentEncodingTheHostCannotDecodeFollowsOnError) {
+  start(bodyConf({"mode = replace", "decoded = on"}));
+  auto denied = fetch("/br");
+  ASSERT_TRUE(denied) << log();
+  EXPECT_EQ(denied->status, 503);
+  EXPECT_NE(log().find("cannot decode Content-Encoding: br"), std::string::npos) << log();
+  auto corrupt = fetch("/corrupt");
+  ASSERT_TRUE(corrupt) << log();
+  EXPECT_EQ(corrupt->status, 502) << "the origin's fault";
+}
+
+TEST_F(Abi17, UnderOnErrorAllowAnUndecodableBodyPassesUnread) {
+  start(bodyConf({"mode = replace", "decoded = on"}, {"on_error = allow"}));
+  auto r = fetch("/br");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "not really brotli");
+  EXPECT_EQ(r->headers.get("Content-Encoding").value_or(""), "br");
 }
 
 } // namespace

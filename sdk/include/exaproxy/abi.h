@@ -136,6 +136,14 @@ enum {
   EXAPROXY_BODY_END = 1u << 0 /* the body's last call: no data follows (data may be empty) */
 };
 
+/* Flags of body_want (ABI 1.7). Bits; append-only. */
+enum {
+  EXAPROXY_WANT_DECODED = 1u << 0, /* the data decoded from its Content-Encoding (gzip, x-gzip,
+                                      deflate), re-encoded the same way for the client */
+  EXAPROXY_WANT_PLAIN = 1u << 1    /* with DECODED: the client gets the output plain, without
+                                      Content-Encoding */
+};
+
 /* Bounds of notes (ABI 1.5): longer keys or values, or more notes, are refused. */
 #define EXAPROXY_NOTE_KEY_MAX 64
 #define EXAPROXY_NOTE_VALUE_MAX 1024
@@ -450,9 +458,15 @@ typedef struct exaproxy_host_api {
    * are encrypted) never reach on_body. */
   /* THREAD: the transaction's loop, during on_request_head, on_connect (nothing: tunnels have no
    * body) or on_response_head. Asks for the body of `which`: EXAPROXY_RESPONSE (the origin's
-   * response to this request). `flags` must be 0 (reserved). EXAPROXY_OK; EXAPROXY_E_UNAVAILABLE
-   * when the plugin has no on_body hook, for a CONNECT, or for EXAPROXY_REQUEST (not yet);
-   * EXAPROXY_E_INVALID for another `which` or unknown flags. Asking twice is asking once. */
+   * response to this request). `flags`: EXAPROXY_WANT_* bits. With EXAPROXY_WANT_DECODED, every
+   * plugin that asked for this body sees it decoded (one decoding per body), bounded by the
+   * host's [limits] max_decoded_body and max_decode_ratio (beyond them, the on_error policy of
+   * each plugin that asked for decoding: deny refuses the response, allow lifts the bound); a
+   * Content-Encoding the host cannot decode (br, several codings) is an on_error case too.
+   * Asked in on_request_head, it also narrows the request's Accept-Encoding to what the host
+   * decodes. EXAPROXY_OK; EXAPROXY_E_UNAVAILABLE when the plugin has no on_body hook, for a
+   * CONNECT, or for EXAPROXY_REQUEST (not yet); EXAPROXY_E_INVALID for another `which` or
+   * unknown flags. Asking twice adds the flags. */
   int32_t (*body_want)(exaproxy_txn* txn, int32_t which, uint32_t flags);
   /* THREAD: the transaction's loop, during on_body. What this plugin holds of the body so far
    * (the data of its calls answered EXAPROXY_HOLD since it last passed or replaced them; not the

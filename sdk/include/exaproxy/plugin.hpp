@@ -451,11 +451,12 @@ public:
   }
 
   // ABI 1.7, in onRequest, onConnect or onResponse: this plugin's onBody gets the response body
-  // of this transaction (abi.h's body_want). False when the host cannot give it (older than 1.7,
-  // a CONNECT, the request body for now, or the class has no onBody).
-  bool wantBody(Message which) {
+  // of this transaction (abi.h's body_want); `flags`: EXAPROXY_WANT_DECODED (decoded from its
+  // Content-Encoding), | EXAPROXY_WANT_PLAIN (sent on decoded). False when the host cannot give
+  // it (older than 1.7, a CONNECT, the request body for now, or the class has no onBody).
+  bool wantBody(Message which, uint32_t flags = 0) {
     return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, body_want) &&
-           a()->body_want(txn_, static_cast<int32_t>(which), 0) == EXAPROXY_OK;
+           a()->body_want(txn_, static_cast<int32_t>(which), flags) == EXAPROXY_OK;
   }
   // ABI 1.7, in onBody: what this plugin holds of the body (its hold() verdicts' data since it
   // last passed or replaced them), not the current call's data.

@@ -19,6 +19,8 @@
 //          nohandle     answers pending() without taking the handle
 //   from = word, to = text
 //   ask = request | response   where wantBody is called (default request)
+//   decoded = on | plain       ask for the body decoded (EXAPROXY_WANT_DECODED), and with plain
+//                              sent on decoded (EXAPROXY_WANT_PLAIN)
 // Each onBody call adds one to the metric "calls" and the piece's size to "bytes".
 #include <exaproxy/plugin.hpp>
 
@@ -44,6 +46,8 @@ public:
         to_ = s.value;
       else if (s.key == "ask")
         askInResponse_ = s.value == "response";
+      else if (s.key == "decoded")
+        flags_ = EXAPROXY_WANT_DECODED | (s.value == "plain" ? uint32_t{EXAPROXY_WANT_PLAIN} : 0u);
     }
     calls_ = host.counter("calls", "on_body calls");
     bytes_ = host.counter("bytes", "bytes seen by on_body");
@@ -110,7 +114,8 @@ public:
 
 private:
   void ask(Txn& tx) {
-    if (tx.path().find("nobody") == std::string_view::npos && !tx.wantBody(Message::Response))
+    if (tx.path().find("nobody") == std::string_view::npos &&
+        !tx.wantBody(Message::Response, flags_))
       host().log(Level::Warn, "wantBody refused");
   }
 
@@ -158,6 +163,7 @@ private:
 
   std::string mode_ = "pass", from_ = "origin", to_ = "ORIGIN";
   bool askInResponse_ = false;
+  uint32_t flags_ = 0;
   std::mutex mutex_;
   std::vector<std::thread> threads_;
   int32_t calls_ = -1, bytes_ = -1;

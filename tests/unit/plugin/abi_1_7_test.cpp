@@ -36,7 +36,7 @@ TEST(Abi17BodyWant, OnlyInAHeadHookOfAPluginThatHasOnBody) {
   exaproxy_txn t;
   EXPECT_EQ(api().body_want(nullptr, EXAPROXY_RESPONSE, 0), EXAPROXY_E_INVALID);
   EXPECT_EQ(api().body_want(&t, 7, 0), EXAPROXY_E_INVALID) << "neither request nor response";
-  EXPECT_EQ(api().body_want(&t, EXAPROXY_RESPONSE, 1), EXAPROXY_E_INVALID) << "reserved flags";
+  EXPECT_EQ(api().body_want(&t, EXAPROXY_RESPONSE, 4), EXAPROXY_E_INVALID) << "unknown flags";
   EXPECT_EQ(api().body_want(&t, EXAPROXY_RESPONSE, 0), EXAPROXY_E_UNAVAILABLE)
       << "outside a head hook";
   EXPECT_EQ(api().body_held(&t).len, 0u);
