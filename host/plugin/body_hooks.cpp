@@ -140,8 +140,8 @@ PluginTransaction::LinkBody& PluginTransaction::linkBody(int32_t which, size_t i
 }
 
 PluginTransaction::BodyStep PluginTransaction::runBody(int32_t which, std::string_view data,
-                                                       bool end, std::string& out) {
-  return walkBody(which, 0, data, end, out);
+                                                       bool end, std::string& out, bool refer) {
+  return walkBody(which, 0, data, end, out, refer);
 }
 
 PluginTransaction::BodyStep PluginTransaction::takeBody(std::string& out) {
@@ -154,11 +154,12 @@ PluginTransaction::BodyStep PluginTransaction::takeBody(std::string& out) {
 
 PluginTransaction::BodyStep PluginTransaction::walkBody(int32_t which, size_t from,
                                                         std::string_view in, bool end,
-                                                        std::string& out) {
+                                                        std::string& out, bool refer) {
   BodyStep result;
   const auto& links = chain_->links();
   uint8_t bit = bitOf(which);
   int scratch = 0;
+  bool changed = false;
   for (size_t i = from; i < links.size() && i < txn_.bodyWants.size(); ++i) {
     if (!(txn_.bodyWants[i] & bit) || linkBody(which, i).off)
       continue;
@@ -170,6 +171,7 @@ PluginTransaction::BodyStep PluginTransaction::walkBody(int32_t which, size_t fr
     case BodyLink::Output:
       in = next;
       scratch ^= 1;
+      changed = true;
       continue;
     case BodyLink::Answered:
       return result;
@@ -177,6 +179,10 @@ PluginTransaction::BodyStep PluginTransaction::walkBody(int32_t which, size_t fr
       result.waiting = true;
       return result;
     }
+  }
+  if (refer && !changed) {
+    result.unchanged = true; // `in` is still the caller's data
+    return result;
   }
   out.append(in);
   return result;
@@ -241,12 +247,7 @@ PluginTransaction::BodyLink PluginTransaction::applyBody(size_t i, int32_t which
   switch (action) {
   case EXAPROXY_CONTINUE:
     applyCarried(txn_, i, v);
-    if (state.held.empty())
-      return BodyLink::Pass;
-    next.swap(state.held);
-    state.held.clear();
-    next.append(in);
-    return BodyLink::Output;
+    return passHeld(state, in, next);
   case EXAPROXY_REWRITE:
   case EXAPROXY_HOLD: {
     // What it holds after this call: what it said, else nothing (REWRITE) or all (HOLD).
@@ -310,6 +311,12 @@ PluginTransaction::BodyLink PluginTransaction::failBody(size_t i, LinkBody& stat
     return BodyLink::Answered;
   }
   state.off = true;
+  return passHeld(state, in, next);
+}
+
+// What the plugin held, then `in`, go on (and it holds nothing more).
+PluginTransaction::BodyLink PluginTransaction::passHeld(LinkBody& state, std::string_view in,
+                                                        std::string& next) {
   if (state.held.empty())
     return BodyLink::Pass;
   next.swap(state.held);

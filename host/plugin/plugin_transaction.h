@@ -106,7 +106,8 @@ public:
   // Deny 503 when a plugin failed under on_error = deny).
   struct BodyStep {
     bool answered = false;
-    bool waiting = false; // a plugin answered PENDING: the rest comes later (takeBody)
+    bool waiting = false;   // a plugin answered PENDING: the rest comes later (takeBody)
+    bool unchanged = false; // (runBody with `refer`) the output is `data` itself, not in `out`
     Outcome answer;
   };
   // Runs the on_body hooks that asked for `which`, in chain order, on the next piece of that
@@ -114,7 +115,10 @@ public:
   // the last one's is appended to `out`. A PENDING verdict stops the walk (waiting): it goes on
   // when the verdict arrives or the plugin's timeout passes, then the resume callback runs and
   // takeBody() has the rest. Not while bodyWaiting().
-  BodyStep runBody(int32_t which, std::string_view data, bool end, std::string& out);
+  // `refer`: when every plugin passed the piece as it is, nothing is appended to `out` and the
+  // step says unchanged, so that the caller can send `data` without a copy.
+  BodyStep runBody(int32_t which, std::string_view data, bool end, std::string& out,
+                   bool refer = false);
   bool bodyWaiting() const { return bodyWait_.active; }
   // After a walk stopped and went on (not while bodyWaiting()): its output, appended to `out`,
   // or the answer a plugin gave.
@@ -157,13 +161,15 @@ private:
   // What one plugin did with a piece: `in` goes on unchanged (Pass), its output is in `next`
   // (Output), it answered (result.answer), or it answered PENDING.
   enum class BodyLink { Pass, Output, Answered, Waiting };
-  BodyStep walkBody(int32_t which, size_t from, std::string_view in, bool end, std::string& out);
+  BodyStep walkBody(int32_t which, size_t from, std::string_view in, bool end, std::string& out,
+                    bool refer = false);
   BodyLink bodyCall(size_t i, int32_t which, std::string_view in, bool end, std::string& next,
                     BodyStep& result);
   BodyLink applyBody(size_t i, int32_t which, std::string_view in, bool end, int32_t action,
                      exaproxy_verdict& v, std::string why, std::string& next, BodyStep& result);
   BodyLink failBody(size_t i, LinkBody& state, std::string_view in, bool timeout,
                     const std::string& why, std::string& next, BodyStep& result);
+  static BodyLink passHeld(LinkBody& state, std::string_view in, std::string& next);
   void resumeBody(int32_t action, exaproxy_verdict* v, bool timedOut);
   LinkBody& linkBody(int32_t which, size_t i);
   struct BodyWait {

@@ -128,6 +128,32 @@ std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, FilteredBo
   return std::nullopt;
 }
 
+// Every plugin passed the piece (the first `taken` bytes of the origin's buffer) as it is: it
+// goes out from there, as a plain relay's bytes do, after its framing; what follows it waits.
+std::optional<Next> sendInPlace(const Exchange& ex, FilteredBody& f, size_t taken, bool end) {
+  f.ended = end;
+  if (ex.cur.respHeadHeld)
+    writeHeldHead(ex, f, end, taken);
+  if (f.chunkedOut) {
+    if (taken > 0) {
+      char size[20];
+      auto [p, ec] = std::to_chars(size, size + sizeof size, taken, 16);
+      (void)ec;
+      ex.down.out.append(std::string_view(size, static_cast<size_t>(p - size)));
+      ex.down.out.append("\r\n");
+      f.suffix = "\r\n";
+    }
+    if (end)
+      f.suffix += "0\r\n\r\n";
+  }
+  ex.cur.respSendable = taken;
+  if (taken == 0) { // no data to wait for
+    ex.down.out.append(f.suffix);
+    f.suffix.clear();
+  }
+  return std::nullopt;
+}
+
 // Sets up the decoding the plugins asked for. An Answer when it cannot be had and a plugin's
 // policy refuses the response for it.
 std::optional<Next> startDecoding(const Exchange& ex, FilterStage& filters, FilteredBody& f) {
@@ -168,6 +194,7 @@ std::optional<Next> startFilteredBody(const Exchange& ex, FilterStage& filters, 
   f.chunkedOut = false;
   f.ended = false;
   f.waited = false;
+  f.suffix.clear();
   f.data.consume(f.data.size());
   f.decoder.reset();
   f.encoder.reset();
@@ -184,12 +211,18 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
   auto& body = cur.respBody;
   FilteredBody& f = ex.tx.filtered;
   auto* plugins = filters.transaction();
+  if (cur.respSendable > 0)
+    return std::nullopt; // a piece goes out from the origin's buffer: nothing may pass it
+  if (!f.suffix.empty()) {
+    ex.down.out.append(f.suffix);
+    f.suffix.clear();
+  }
   if (f.ended || plugins->bodyWaiting())
     return std::nullopt; // done, or a plugin's PENDING verdict has not come yet
   f.out.clear();
   if (f.waited) { // it came (or its time ran out): what the plugins made of that piece
     f.waited = false;
-    return deliver(ex, filters, f, plugins->takeBody(f.out), f.waitedEnd, 0);
+    return more(f, deliver(ex, filters, f, plugins->takeBody(f.out), f.waitedEnd, 0));
   }
   if (ex.down.out.size() >= kBufferLimit)
     return std::nullopt; // the client has not taken what went out yet: wait for it
@@ -241,7 +274,10 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
     in.consume(taken);
     return more(f, quiet(taken));
   }
-  auto step = plugins->runBody(EXAPROXY_RESPONSE, piece, end, f.out);
+  bool inPlace = !f.decoder && !f.decodeChunks; // the piece is the front of `in`
+  auto step = plugins->runBody(EXAPROXY_RESPONSE, piece, end, f.out, inPlace);
+  if (step.unchanged)
+    return sendInPlace(ex, f, taken, end);
   in.consume(taken);
   f.data.consume(f.data.size());
   if (step.waiting) {
@@ -252,6 +288,8 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
   return more(f, deliver(ex, filters, f, std::move(step), end, taken));
 }
 
-bool filteredBodyEnded(const Exchange& ex) { return !ex.cur.respFiltered || ex.tx.filtered.ended; }
+bool filteredBodyEnded(const Exchange& ex) {
+  return !ex.cur.respFiltered || (ex.tx.filtered.ended && ex.tx.filtered.suffix.empty());
+}
 
 } // namespace exaproxy::proxy

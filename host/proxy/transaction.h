@@ -39,6 +39,9 @@ struct FilteredBody {
   std::unique_ptr<BodyDecoder> decoder;
   std::unique_ptr<BodyEncoder> encoder; // null: the output goes as it is (plain, or raw)
   bool plainOut = false;                // the output is decoded: Content-Encoding is dropped
+  // What must follow the piece sent from the origin's buffer without a copy (its chunk's CRLF,
+  // the last chunk): written once that piece is out.
+  std::string suffix;
   std::string decoded, encoded;
 };
 
@@ -69,8 +72,12 @@ struct Transaction {
     note.clear();
     contentType.clear();
     selfTarget = false;
-    if (filtered.out.capacity() > 256 * 1024) // a plugin's big replacement is not kept for others
-      std::string().swap(filtered.out);
+    // A body's zlib state and big buffers are not kept for the requests that come next.
+    filtered.decoder.reset();
+    filtered.encoder.reset();
+    for (std::string* s : {&filtered.out, &filtered.decoded, &filtered.encoded})
+      if (s->capacity() > 256 * 1024)
+        std::string().swap(*s);
   }
 };
 

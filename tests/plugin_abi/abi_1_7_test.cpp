@@ -262,6 +262,21 @@ TEST_F(Abi17, ABodyAskedForInTheResponseHookAndAStreamedDownload) {
   EXPECT_TRUE(r.out == patternBytes(0, 5000000)) << "the same bytes";
 }
 
+TEST_F(Abi17, PiecesEveryPluginPassesGoOutWithoutACopyAndStayFramed) {
+  start(bodyConf({"mode = pass"}));
+  RawClient c(proxy_->endpoint());
+  for (uint64_t n : {3000000u, 10u, 0u}) { // many pieces, one, none: then the next request
+    ASSERT_TRUE(c.send(absoluteGet(origin_, "/bytes/" + std::to_string(n)))) << c.lastError();
+    auto r = c.readFinalResponse();
+    ASSERT_TRUE(r) << n << " " << c.lastError() << log();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(r->body == patternBytes(0, n)) << n << ": the same bytes";
+  }
+  auto old = fetch("/bytes/300000", "HTTP/1.0");
+  ASSERT_TRUE(old) << log();
+  EXPECT_TRUE(old->body == patternBytes(0, 300000));
+}
+
 TEST_F(Abi17, PendingBodyVerdictsFromThePluginsOwnThread) {
   start(bodyConf({"mode = pending", "from = origin", "to = O"}));
   auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/text/700000")});

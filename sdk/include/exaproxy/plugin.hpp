@@ -724,12 +724,12 @@ inline void destroy(void* instance) noexcept {
   delete inst;
 }
 
-inline int32_t runHook(Instance* inst, Verdict (Plugin::*member)(Txn&), exaproxy_txn* txn,
-                       exaproxy_verdict* v) noexcept {
+// Runs fn() (a hook of the user's class, returning its filled verdict's action); an exception
+// becomes an ERROR verdict saying what was thrown.
+template <typename Fn> int32_t guarded(exaproxy_verdict* v, Fn&& fn) noexcept {
   std::string why;
   try {
-    Txn tx(txn, inst->host.raw());
-    return ((*inst->plugin).*member)(tx).fill(v);
+    return fn();
   } catch (const std::exception& e) {
     why = e.what();
   } catch (...) {
@@ -741,6 +741,14 @@ inline int32_t runHook(Instance* inst, Verdict (Plugin::*member)(Txn&), exaproxy
   } catch (...) {
   }
   return EXAPROXY_ERROR;
+}
+
+inline int32_t runHook(Instance* inst, Verdict (Plugin::*member)(Txn&), exaproxy_txn* txn,
+                       exaproxy_verdict* v) noexcept {
+  return guarded(v, [&] {
+    Txn tx(txn, inst->host.raw());
+    return ((*inst->plugin).*member)(tx).fill(v);
+  });
 }
 
 // Deletes the per-transaction data this layer created (Txn::emplaceData).
@@ -766,22 +774,12 @@ int32_t hook(void* instance, exaproxy_txn* txn, exaproxy_verdict* v) noexcept {
 inline int32_t body(void* instance, exaproxy_txn* txn, int32_t which, exaproxy_str data,
                     uint32_t flags, exaproxy_verdict* v) noexcept {
   auto* inst = static_cast<Instance*>(instance);
-  std::string why;
-  try {
+  return guarded(v, [&] {
     Txn tx(txn, inst->host.raw());
     return inst->plugin
         ->onBody(tx, static_cast<Message>(which), view(data), (flags & EXAPROXY_BODY_END) != 0)
         .fill(v);
-  } catch (const std::exception& e) {
-    why = e.what();
-  } catch (...) {
-    why = "unknown";
-  }
-  try {
-    api()->verdict_set_reason(v, str("exception: " + why));
-  } catch (...) {
-  }
-  return EXAPROXY_ERROR;
+  });
 }
 
 inline void done(void* instance, exaproxy_txn* txn, const exaproxy_summary* s) noexcept {
