@@ -23,8 +23,6 @@ bool hasBodyHook(const exaproxy_plugin& d) {
   return EXAPROXY_HAS_FIELD(&d, exaproxy_plugin, on_body) && d.on_body;
 }
 
-} // namespace
-
 // Keeps of an Accept-Encoding list what the host can decode (and identity), so that the origin
 // of a body a plugin reads decoded does not choose br or zstd. Nothing left: no field (identity).
 void narrowAcceptEncoding(http::HeaderMap& headers) {
@@ -36,11 +34,11 @@ void narrowAcceptEncoding(http::HeaderMap& headers) {
     std::string_view coding = element.substr(0, element.find(';'));
     while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
       coding.remove_suffix(1);
-    std::string lower(coding);
-    for (char& c : lower)
-      c = static_cast<char>(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
-    if (lower == "gzip" || lower == "x-gzip" || lower == "deflate" || lower == "identity")
-      kept.append(kept.empty() ? "" : ", ").append(element);
+    for (std::string_view known : {"gzip", "x-gzip", "deflate", "identity"})
+      if (http::iequals(coding, known)) {
+        kept.append(kept.empty() ? "" : ", ").append(element);
+        break;
+      }
     return true;
   });
   if (kept.empty())
@@ -48,6 +46,8 @@ void narrowAcceptEncoding(http::HeaderMap& headers) {
   else
     headers.set("Accept-Encoding", kept);
 }
+
+} // namespace
 
 int32_t bodyWant(exaproxy_txn* t, int32_t which, uint32_t flags) {
   constexpr uint32_t kKnown = EXAPROXY_WANT_DECODED | EXAPROXY_WANT_PLAIN;

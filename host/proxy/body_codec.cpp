@@ -1,5 +1,7 @@
 #include "proxy/body_codec.h"
 
+#include "http/header_map.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,12 +19,6 @@ constexpr size_t kMaxStep = 256 * 1024;
 // Below this many decoded bytes the ratio is not judged: small, very regular pages (a page of
 // one repeated line) compress far better than 100:1 and are no threat.
 constexpr uint64_t kRatioFloor = 1024 * 1024;
-
-bool equalsLower(std::string_view a, std::string_view lower) {
-  return a.size() == lower.size() &&
-         std::equal(a.begin(), a.end(), lower.begin(),
-                    [](char x, char y) { return (x >= 'A' && x <= 'Z' ? x | 0x20 : x) == y; });
-}
 
 void judgeBounds(uint64_t in, uint64_t out, uint64_t maxDecoded, uint64_t maxRatio,
                  std::string& why) {
@@ -42,9 +38,9 @@ std::optional<Coding> codingOf(std::string_view v) {
     v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
     v.remove_suffix(1);
-  if (equalsLower(v, "gzip") || equalsLower(v, "x-gzip"))
+  if (http::iequals(v, "gzip") || http::iequals(v, "x-gzip"))
     return Coding::Gzip;
-  if (equalsLower(v, "deflate"))
+  if (http::iequals(v, "deflate"))
     return Coding::Deflate;
   return std::nullopt;
 }
