@@ -1,5 +1,6 @@
 #include "proxy/filtered_body.h"
 
+#include "http/header_map.h"
 #include "http/serializer.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
@@ -162,7 +163,7 @@ std::optional<Next> startDecoding(const Exchange& ex, FilterStage& filters, Filt
   if (!(flags & EXAPROXY_WANT_DECODED))
     return std::nullopt;
   auto value = ex.tx.resp.headers.get("content-encoding");
-  if (!value || value->empty())
+  if (!value || value->empty() || http::iequals(*value, "identity"))
     return std::nullopt; // identity: nothing to decode
   auto coding = codingOf(*value);
   if (!coding) {

@@ -111,6 +111,10 @@ protected:
         ex.respond(200, gzip(std::string(50 << 20, '\0')), {{"Content-Encoding", "gzip"}});
         return;
       }
+      if (target.starts_with("/identity")) {
+        ex.respond(200, "origin identity", {{"Content-Encoding", "identity"}});
+        return;
+      }
       if (target.starts_with("/br")) {
         ex.respond(200, "not really brotli", {{"Content-Encoding", "br"}});
         return;
@@ -355,6 +359,10 @@ TEST_F(Abi17, AContentEncodingTheHostCannotDecodeFollowsOnError) {
   ASSERT_TRUE(denied) << log();
   EXPECT_EQ(denied->status, 503);
   EXPECT_NE(log().find("cannot decode Content-Encoding: br"), std::string::npos) << log();
+  auto identity = fetch("/identity");
+  ASSERT_TRUE(identity) << log();
+  EXPECT_EQ(identity->status, 200) << "identity is no coding: nothing to decode";
+  EXPECT_EQ(identity->body, "ORIGIN identity");
   auto corrupt = fetch("/corrupt");
   ASSERT_TRUE(corrupt) << log();
   EXPECT_EQ(corrupt->status, 502) << "the origin's fault";
