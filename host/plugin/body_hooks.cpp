@@ -15,9 +15,12 @@ namespace exaproxy::plugin {
 
 namespace {
 
-uint8_t bitOf(int32_t which) {
-  return which == EXAPROXY_REQUEST ? kWantsRequestBody : kWantsResponseBody;
+// A kWants* bit (the response's) for the body of `which`.
+uint8_t bitFor(int32_t which, uint8_t responseBit) {
+  return which == EXAPROXY_REQUEST ? static_cast<uint8_t>(responseBit << 1) : responseBit;
 }
+
+uint8_t bitOf(int32_t which) { return bitFor(which, kWantsResponseBody); }
 
 bool hasBodyHook(const exaproxy_plugin& d) {
   return EXAPROXY_HAS_FIELD(&d, exaproxy_plugin, on_body) && d.on_body;
@@ -55,8 +58,9 @@ int32_t bodyWant(exaproxy_txn* t, int32_t which, uint32_t flags) {
     return EXAPROXY_E_INVALID;
   if (!t->inHeadHook || !t->chain || t->current >= t->chain->links().size() || !t->req)
     return EXAPROXY_E_UNAVAILABLE;
-  // Request bodies are not filtered yet; tunnels never are (their bytes are encrypted).
-  if (which == EXAPROXY_REQUEST || t->req->isConnect())
+  // Tunnels are never filtered (their bytes are encrypted); a request's body is asked for
+  // before it goes, in a request hook.
+  if (t->req->isConnect() || (which == EXAPROXY_REQUEST && t->resp))
     return EXAPROXY_E_UNAVAILABLE;
   if (!hasBodyHook(t->chain->links()[t->current].plugin->descriptor()))
     return EXAPROXY_E_UNAVAILABLE;
@@ -68,10 +72,10 @@ int32_t bodyWant(exaproxy_txn* t, int32_t which, uint32_t flags) {
   }
   uint8_t bits = bitOf(which);
   if (flags & EXAPROXY_WANT_DECODED) {
-    bits |= kWantsDecoded;
+    bits |= bitFor(which, kWantsDecoded);
     if (flags & EXAPROXY_WANT_PLAIN)
-      bits |= kWantsPlain;
-    if (!t->resp) { // a request hook: the origin has not chosen its coding yet
+      bits |= bitFor(which, kWantsPlain);
+    if (which == EXAPROXY_RESPONSE && !t->resp) { // the origin has not chosen its coding yet
       try {
         narrowAcceptEncoding(t->req->headers);
       } catch (...) {
@@ -107,9 +111,9 @@ uint32_t PluginTransaction::bodyFlags(int32_t which) const {
     if (!(w & bit) || (i < states.size() && states[i].off))
       continue;
     flags |= kBodyAsked;
-    if (w & kWantsDecoded)
+    if (w & bitFor(which, kWantsDecoded))
       flags |= EXAPROXY_WANT_DECODED;
-    if (w & kWantsPlain)
+    if (w & bitFor(which, kWantsPlain))
       flags |= EXAPROXY_WANT_PLAIN;
   }
   return flags;
@@ -121,7 +125,7 @@ std::optional<Outcome> PluginTransaction::decodeRefusal(int32_t which, const std
   uint8_t bit = bitOf(which);
   for (size_t i = 0; i < links.size() && i < txn_.bodyWants.size(); ++i) {
     uint8_t w = txn_.bodyWants[i];
-    if (!(w & bit) || !(w & kWantsDecoded) || linkBody(which, i).off)
+    if (!(w & bit) || !(w & bitFor(which, kWantsDecoded)) || linkBody(which, i).off)
       continue;
     Outcome o = detail::failurePolicy(links[i], false, why);
     if (o.kind != Outcome::Kind::Continue)

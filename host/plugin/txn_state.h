@@ -53,8 +53,8 @@ struct exaproxy_txn {
   std::vector<void*> data;       // txn_data slot per chain link
   std::vector<uint8_t> changes;  // kChanged* bits per chain link: what each changed in the request
   exaproxy::plugin::Notes notes; // note_set / verdict_set_note (ABI 1.5)
-  // Bodies (ABI 1.7): per chain link, the bodies it asked for (kWantsRequestBody /
-  // kWantsResponseBody bits; sized by the first body_want), and what body_want and body_held may
+  // Bodies (ABI 1.7): per chain link, the bodies it asked for and how (kWants* bits; sized by
+  // the first body_want), and what body_want and body_held may
   // see of the hook running now.
   std::vector<uint8_t> bodyWants;
   bool inHeadHook = false; // on_request_head, on_connect or on_response_head runs
@@ -62,10 +62,10 @@ struct exaproxy_txn {
 };
 
 namespace exaproxy::plugin {
-constexpr uint8_t kWantsRequestBody = 1;  // body_want(EXAPROXY_REQUEST)
-constexpr uint8_t kWantsResponseBody = 2; // body_want(EXAPROXY_RESPONSE)
+// For the response body; each bit shifted left by one for the request body (body_hooks.cpp).
+constexpr uint8_t kWantsResponseBody = 1; // body_want(EXAPROXY_RESPONSE)
 constexpr uint8_t kWantsDecoded = 4;      // ... with EXAPROXY_WANT_DECODED
-constexpr uint8_t kWantsPlain = 8;        // ... with EXAPROXY_WANT_PLAIN
+constexpr uint8_t kWantsPlain = 16;       // ... with EXAPROXY_WANT_PLAIN
 
 // What a plugin changed in the request, for the access log's decision field (rewrittenBy()).
 constexpr uint8_t kChangedUrl = 1;             // URL, host or path

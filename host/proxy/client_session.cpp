@@ -275,9 +275,8 @@ bool ClientSession::apply(Next n) {
   case Next::Kind::Forward:
     up_.s.watch.setCallback([this](uint32_t e) { onUpstreamEvent(e); }); // a pooled connection
     setState(TxState::Forwarding);
-    startForwarding(ex());
     timer_.arm(cfg_->firstByte);
-    return true;
+    return apply(startForwarding(ex(), filters_));
   case Next::Kind::Relay:
     setState(TxState::Relaying);
     timer_.arm(cfg_->relayIdle);
@@ -382,7 +381,7 @@ void ClientSession::readFile(Next next) {
 }
 
 void ClientSession::respond(const LocalAnswer& a) {
-  if ((cur_.respHeadDone && !cur_.respHeadHeld) || cur_.bytesToClient > 0) {
+  if (cur_.responseStarted()) {
     abort("error after the response started");
     return;
   }

@@ -37,7 +37,8 @@ Next onDeadline(const Exchange& ex, TxState state) {
   case TxState::Connecting:
     return connectFailed(ex, "connect timeout", true);
   case TxState::Forwarding:
-    if (!ex.cur.respHeadDone && ex.cur.bytesToClient == 0 && ex.down.out.empty()) {
+    // Nothing went to the client but an interim 100 Continue: it may still get an answer.
+    if (!ex.cur.respHeadDone && ex.cur.bytesToClient + ex.down.out.size() <= ex.cur.interimBytes) {
       bump(ex.ctx.counters().upstream_timeouts);
       ex.up.close();
       return Next::error(504,

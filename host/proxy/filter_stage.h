@@ -30,7 +30,9 @@ public:
   Next answerFor(const Exchange& ex, const plugin::Outcome& o);
   // The response hooks on the origin's head; nullopt when every plugin lets it through.
   std::optional<Next> onResponse(const Exchange& ex);
-  // Some plugin asked for the response body (ABI 1.7 body_want): proxy/filtered_body.h.
+  // Some plugin asked for the request's or the response's body (ABI 1.7 body_want):
+  // proxy/filtered_body.h.
+  bool wantsRequestBody() const { return tx_ && tx_->wantsBody(EXAPROXY_REQUEST); }
   bool wantsResponseBody() const { return tx_ && tx_->wantsBody(EXAPROXY_RESPONSE); }
   // What runs (on the loop) when a body walk stopped by a PENDING verdict went on: the session's
   // step. Set once, before run().

@@ -2,32 +2,85 @@
 
 #include "http/header_map.h"
 #include "http/serializer.h"
+#include "proxy/denial_log.h"
 #include "proxy/loop_context.h"
 #include "proxy/proxy_log.h"
 #include "proxy/relay_io.h"
 #include "proxy/tx_cache.h"
 
 #include <charconv>
+#include <string>
 
 namespace exaproxy::proxy {
 
 namespace {
 
+// One direction of a filtered body: where its bytes come from and go, and how far it is.
+struct Flow {
+  int32_t which;
+  FilteredBody& f;
+  net::Stream& from;      // the sender: its bytes and its end of stream
+  net::Buffer& out;       // what goes to the receiver
+  http::BodyCursor& body; // the sender's framing
+  size_t& sendable;       // bytes at the front of from.in that go out as they are
+  bool& headHeld;
+
+  bool request() const { return which == EXAPROXY_REQUEST; }
+};
+
+Flow flowOf(const Exchange& ex, int32_t which) {
+  auto& cur = ex.cur;
+  if (which == EXAPROXY_REQUEST)
+    return {which,       ex.tx.filteredReq, ex.down,        ex.up.s.out,
+            cur.reqBody, cur.reqSendable,   cur.reqHeadHeld};
+  return {which,        ex.tx.filtered,   ex.up.s,         ex.down.out,
+          cur.respBody, cur.respSendable, cur.respHeadHeld};
+}
+
+http::HeaderMap& headersOf(const Exchange& ex, const Flow& s) {
+  return s.request() ? ex.tx.req.headers : ex.tx.resp.headers;
+}
+
+// The held head of a request goes to the origin, framed for what is known of the body now: its
+// length when the end went through the plugins (`complete`, `total` bytes), else chunked (the
+// proxy speaks HTTP/1.1 to origins).
+void writeHeldRequestHead(const Exchange& ex, FilteredBody& f, bool complete, size_t total) {
+  auto& req = ex.tx.req;
+  http::Framing client = req.framing;
+  if (complete) {
+    req.headers.set("Content-Length", std::to_string(total));
+    req.framing = http::Framing::ContentLength;
+  } else {
+    req.framing = http::Framing::Chunked;
+    f.chunkedOut = true;
+  }
+  std::string& head = detail::headScratch();
+  http::ForwardOptions opts;
+  opts.viaName = ex.cfg.name;
+  opts.keepAlive = true;
+  http::writeRequestHead(req, opts, head);
+  req.framing = client; // the client's framing still says how its connection goes on
+  ex.up.s.out.append(head);
+}
+
 // The held head goes out, framed for what is known of the body now: `complete` (its end went
-// through the plugins, `total` bytes) gives a Content-Length; else chunked to an HTTP/1.1 client,
-// the connection's end to an HTTP/1.0 one.
-void writeHeldHead(const Exchange& ex, FilteredBody& f, bool complete, size_t total) {
+// through the plugins, `total` bytes) gives a Content-Length; else chunked to an origin or an
+// HTTP/1.1 client, the connection's end to an HTTP/1.0 one.
+void writeHeldHead(const Exchange& ex, const Flow& s, bool complete, size_t total) {
+  FilteredBody& f = s.f;
+  s.headHeld = false;
+  headersOf(ex, s).remove("content-length");
+  if (f.plainOut)
+    headersOf(ex, s).remove("content-encoding");
+  if (s.request()) {
+    writeHeldRequestHead(ex, f, complete, total);
+    return;
+  }
   auto& resp = ex.tx.resp;
   http::Framing origin = resp.framing;
   bool keep = f.keepAlive;
-  resp.headers.remove("content-length");
-  if (f.plainOut)
-    resp.headers.remove("content-encoding");
   if (complete) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, total);
-    (void)ec;
-    resp.headers.set("Content-Length", std::string_view(digits, static_cast<size_t>(end - digits)));
+    resp.headers.set("Content-Length", std::to_string(total));
     resp.framing = http::Framing::ContentLength;
   } else if (ex.tx.req.versionMinor >= 1) {
     resp.framing = http::Framing::Chunked;
@@ -45,40 +98,86 @@ void writeHeldHead(const Exchange& ex, FilteredBody& f, bool complete, size_t to
   http::writeResponseHead(resp, opts, head);
   resp.framing = origin; // the origin's framing still says what its connection can do
   ex.down.out.append(head);
-  ex.cur.respHeadHeld = false;
 }
 
-void appendFramed(const Exchange& ex, FilteredBody& f, bool end) {
-  auto& out = ex.down.out;
+void appendChunkSize(net::Buffer& out, size_t n) {
+  char size[20];
+  auto [p, ec] = std::to_chars(size, size + sizeof size, n, 16);
+  (void)ec;
+  out.append(std::string_view(size, static_cast<size_t>(p - size)));
+  out.append("\r\n");
+}
+
+void appendFramed(const Flow& s, bool end) {
+  FilteredBody& f = s.f;
   if (!f.chunkedOut) {
-    out.append(f.out);
+    s.out.append(f.out);
     return;
   }
   if (!f.out.empty()) {
-    char size[20];
-    auto [p, ec] = std::to_chars(size, size + sizeof size, f.out.size(), 16);
-    (void)ec;
-    out.append(std::string_view(size, static_cast<size_t>(p - size)));
-    out.append("\r\n");
-    out.append(f.out);
-    out.append("\r\n");
+    appendChunkSize(s.out, f.out.size());
+    s.out.append(f.out);
+    s.out.append("\r\n");
   }
   if (end)
-    out.append("0\r\n\r\n");
+    s.out.append("0\r\n\r\n");
 }
 
-// The origin's content cannot be decoded: 502 while nothing went out, else the connection ends.
-std::optional<Next> badContent(const Exchange& ex, const std::string& why) {
+// A plugin refused the message (`o`), or its body is bad (`status`, `why`: no `o`): while no byte
+// of the response went to the client, it gets the answer instead (the origin's connection is
+// closed: it has at most part of the request, never a complete one); later the client
+// connection ends.
+std::optional<Next> refuse(const Exchange& ex, FilterStage& filters, const Flow& s,
+                           const plugin::Outcome* o, int status = 0, const std::string& why = {}) {
+  auto& cur = ex.cur;
+  if (!cur.responseStarted()) {
+    ex.up.close();
+    s.headHeld = false;
+    cur.respHeadHeld = false;
+    cur.respHeadDone = false;
+    if (o)
+      return filters.answerFor(ex, *o);
+    return Next::error(status, why, s.request() ? "NONE_NONE" : "TCP_MISS", true);
+  }
+  markAborted(cur);
+  if (!o)
+    return Next::abort(why);
+  bump(ex.ctx.counters().plugin_late_answers);
+  proxyLog()->warn("plugin.late_answer plugin={} url={} reason=\"{}\" (the response had "
+                   "started: the client connection is closed)",
+                   o->plugin, ex.tx.req.url(), o->reason);
+  return Next::abort("plugin " + o->plugin + " ended the response after it started");
+}
+
+// The sender's content cannot be decoded.
+std::optional<Next> badContent(const Exchange& ex, FilterStage& filters, const Flow& s,
+                               const std::string& why) {
+  if (s.request()) {
+    proxyLog()->info("request.bad_content client={} url={} reason=\"{}\"", ex.client.toString(),
+                     ex.tx.req.url(), why);
+    return refuse(ex, filters, s, nullptr, 400, "The request's content cannot be decoded: " + why);
+  }
   bump(ex.ctx.counters().upstream_bad_responses);
   proxyLog()->info("upstream.bad_content to={} url={} reason=\"{}\"", ex.up.remote.toString(),
                    ex.tx.req.url(), why);
   ex.up.close();
-  if (!ex.cur.respHeadHeld)
+  if (!s.headHeld)
     return Next::abort("undecodable content from upstream: " + why);
-  ex.cur.respHeadHeld = false;
-  ex.cur.respHeadDone = false;
-  return Next::error(502, "The server sent content that cannot be decoded: " + why, "TCP_MISS",
-                     true);
+  return refuse(ex, filters, s, nullptr, 502,
+                "The server sent content that cannot be decoded: " + why);
+}
+
+// The sender broke its framing or ended in the middle of the body.
+std::optional<Next> badFraming(const Exchange& ex, FilterStage& filters, const Flow& s,
+                               const std::string& why, int status) {
+  if (s.request()) {
+    logDenial("request.body_rejected: " + why,
+              "request.body_rejected client={} status={} reason=\"{}\"", ex.client.toString(),
+              status, why);
+    return refuse(ex, filters, s, nullptr, status, why);
+  }
+  bump(ex.ctx.counters().upstream_bad_responses);
+  return Next::abort(why);
 }
 
 // Decoded data is left for another step (one step decodes a bounded amount): step again.
@@ -96,25 +195,12 @@ std::optional<Next> quiet(size_t taken) {
 }
 
 // What the plugins made of a piece (`end`: the last one): an answer in place of the response,
-// or their output (f.out) framed for the client.
-std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, FilteredBody& f,
+// or their output (f.out) framed for the receiver.
+std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, const Flow& s,
                             plugin::PluginTransaction::BodyStep step, bool end, size_t taken) {
-  auto& cur = ex.cur;
-  if (step.answered) {
-    if (cur.respHeadHeld) {
-      // Nothing of the origin's response went out: the plugin's answer replaces it.
-      cur.respHeadHeld = false;
-      cur.respHeadDone = false;
-      ex.up.close();
-      return filters.answerFor(ex, step.answer);
-    }
-    bump(ex.ctx.counters().plugin_late_answers);
-    proxyLog()->warn("plugin.late_answer plugin={} url={} reason=\"{}\" (the response had "
-                     "started: the client connection is closed)",
-                     step.answer.plugin, ex.tx.req.url(), step.answer.reason);
-    markAborted(cur);
-    return Next::abort("plugin " + step.answer.plugin + " ended the response after it started");
-  }
+  FilteredBody& f = s.f;
+  if (step.answered)
+    return refuse(ex, filters, s, &step.answer);
   f.ended = end;
   if (f.encoder) {
     f.encoded.clear();
@@ -123,58 +209,53 @@ std::optional<Next> deliver(const Exchange& ex, FilterStage& filters, FilteredBo
   }
   if (f.out.empty() && !end)
     return quiet(taken);
-  if (cur.respHeadHeld)
-    writeHeldHead(ex, f, end, f.out.size());
-  appendFramed(ex, f, end);
+  if (s.headHeld)
+    writeHeldHead(ex, s, end, f.out.size());
+  appendFramed(s, end);
   return std::nullopt;
 }
 
-// Every plugin passed the piece (the first `taken` bytes of the origin's buffer) as it is: it
+// Every plugin passed the piece (the first `taken` bytes of the sender's buffer) as it is: it
 // goes out from there, as a plain relay's bytes do, after its framing; what follows it waits.
-std::optional<Next> sendInPlace(const Exchange& ex, FilteredBody& f, size_t taken, bool end) {
+std::optional<Next> sendInPlace(const Exchange& ex, const Flow& s, size_t taken, bool end) {
+  FilteredBody& f = s.f;
   f.ended = end;
-  if (ex.cur.respHeadHeld)
-    writeHeldHead(ex, f, end, taken);
+  if (s.headHeld)
+    writeHeldHead(ex, s, end, taken);
   if (f.chunkedOut) {
     if (taken > 0) {
-      char size[20];
-      auto [p, ec] = std::to_chars(size, size + sizeof size, taken, 16);
-      (void)ec;
-      ex.down.out.append(std::string_view(size, static_cast<size_t>(p - size)));
-      ex.down.out.append("\r\n");
+      appendChunkSize(s.out, taken);
       f.suffix = "\r\n";
     }
     if (end)
       f.suffix += "0\r\n\r\n";
   }
-  ex.cur.respSendable = taken;
+  s.sendable = taken;
   if (taken == 0) { // no data to wait for
-    ex.down.out.append(f.suffix);
+    s.out.append(f.suffix);
     f.suffix.clear();
   }
   return std::nullopt;
 }
 
 // Sets up the decoding the plugins asked for. An Answer when it cannot be had and a plugin's
-// policy refuses the response for it.
-std::optional<Next> startDecoding(const Exchange& ex, FilterStage& filters, FilteredBody& f) {
+// policy refuses the message for it.
+std::optional<Next> startDecoding(const Exchange& ex, FilterStage& filters, const Flow& s) {
+  FilteredBody& f = s.f;
   auto* plugins = filters.transaction();
-  uint32_t flags = plugins->bodyFlags(EXAPROXY_RESPONSE);
+  uint32_t flags = plugins->bodyFlags(s.which);
   if (!(flags & EXAPROXY_WANT_DECODED))
     return std::nullopt;
-  auto value = ex.tx.resp.headers.get("content-encoding");
+  auto value = headersOf(ex, s).get("content-encoding");
   if (!value || value->empty() || http::iequals(*value, "identity"))
     return std::nullopt; // identity: nothing to decode
   auto coding = codingOf(*value);
   if (!coding) {
     auto refusal = plugins->decodeRefusal(
-        EXAPROXY_RESPONSE, "cannot decode Content-Encoding: " + std::string(*value), true);
+        s.which, "cannot decode Content-Encoding: " + std::string(*value), true);
     if (!refusal)
       return std::nullopt; // on_error = allow: those plugins skip this body
-    ex.cur.respHeadHeld = false;
-    ex.cur.respHeadDone = false;
-    ex.up.close();
-    return filters.answerFor(ex, *refusal);
+    return refuse(ex, filters, s, &*refusal);
   }
   f.decoder = std::make_unique<BodyDecoder>(*coding, ex.cfg.maxDecodedBody, ex.cfg.maxDecodeRatio);
   if (flags & EXAPROXY_WANT_PLAIN)
@@ -184,12 +265,37 @@ std::optional<Next> startDecoding(const Exchange& ex, FilterStage& filters, Filt
   return std::nullopt;
 }
 
+// Decodes the piece into f.decoded (the sender's bytes are consumed). An answer when the content
+// is bad or a plugin's policy refuses it over the decoding bounds.
+std::optional<Next> decodePiece(const Exchange& ex, FilterStage& filters, const Flow& s,
+                                std::string_view& piece, size_t& taken, bool& end) {
+  FilteredBody& f = s.f;
+  f.decoded.clear();
+  std::string bad = f.decoder->decode(piece, end, f.decoded);
+  s.from.in.consume(taken);
+  f.data.consume(f.data.size());
+  taken = 0;
+  if (!bad.empty())
+    return badContent(ex, filters, s, bad);
+  if (!f.decoder->overLimit().empty()) {
+    auto refusal = filters.transaction()->decodeRefusal(s.which, f.decoder->overLimit(), false);
+    if (refusal)
+      return refuse(ex, filters, s, &*refusal);
+    f.decoder->lift(); // on_error = allow: decoding goes on unbounded
+  }
+  end = end && !f.decoder->hasPending();
+  piece = f.decoded;
+  return std::nullopt;
+}
+
 } // namespace
 
-std::optional<Next> startFilteredBody(const Exchange& ex, FilterStage& filters, bool keepAlive) {
-  auto& tx = ex.tx;
-  FilteredBody& f = tx.filtered;
-  f.decodeChunks = tx.resp.framing == http::Framing::Chunked;
+std::optional<Next> startFilteredBody(const Exchange& ex, FilterStage& filters, int32_t which,
+                                      bool keepAlive) {
+  Flow s = flowOf(ex, which);
+  FilteredBody& f = s.f;
+  http::Framing framing = s.request() ? ex.tx.req.framing : ex.tx.resp.framing;
+  f.decodeChunks = framing == http::Framing::Chunked;
   f.dechunker = Dechunker();
   f.keepAlive = keepAlive;
   f.chunkedOut = false;
@@ -200,22 +306,31 @@ std::optional<Next> startFilteredBody(const Exchange& ex, FilterStage& filters, 
   f.decoder.reset();
   f.encoder.reset();
   f.plainOut = false;
-  ex.cur.respFiltered = true;
-  ex.cur.respHeadHeld = true;
-  ex.cur.respBody.start(tx.resp.framing, tx.resp.contentLength);
-  return startDecoding(ex, filters, f);
+  s.headHeld = true;
+  if (s.request()) {
+    ex.cur.reqFiltered = true;
+    // The client waits for a 100 before it sends the body, and the origin sees the head only
+    // with the first output: the proxy answers the expectation itself.
+    if (ex.tx.req.expectContinue) {
+      queueContinue(ex);
+      ex.tx.req.headers.remove("expect");
+    }
+  } else {
+    ex.cur.respFiltered = true;
+    s.body.start(framing, ex.tx.resp.contentLength);
+  }
+  return startDecoding(ex, filters, s);
 }
 
-std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
-  auto& cur = ex.cur;
-  auto& in = ex.up.s.in;
-  auto& body = cur.respBody;
-  FilteredBody& f = ex.tx.filtered;
+std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters, int32_t which) {
+  Flow s = flowOf(ex, which);
+  auto& in = s.from.in;
+  FilteredBody& f = s.f;
   auto* plugins = filters.transaction();
-  if (cur.respSendable > 0)
-    return std::nullopt; // a piece goes out from the origin's buffer: nothing may pass it
+  if (s.sendable > 0)
+    return std::nullopt; // a piece goes out from the sender's buffer: nothing may pass it
   if (!f.suffix.empty()) {
-    ex.down.out.append(f.suffix);
+    s.out.append(f.suffix);
     f.suffix.clear();
   }
   if (f.ended || plugins->bodyWaiting())
@@ -223,17 +338,20 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
   f.out.clear();
   if (f.waited) { // it came (or its time ran out): what the plugins made of that piece
     f.waited = false;
-    return more(f, deliver(ex, filters, f, plugins->takeBody(f.out), f.waitedEnd, 0));
+    return more(f, deliver(ex, filters, s, plugins->takeBody(f.out), f.waitedEnd, 0));
   }
-  if (ex.down.out.size() >= kBufferLimit)
-    return std::nullopt; // the client has not taken what went out yet: wait for it
+  if (s.out.size() >= kBufferLimit)
+    return std::nullopt; // the receiver has not taken what went out yet: wait for it
   size_t taken = 0;
   std::string_view piece;
-  if (!in.empty() && !body.done()) {
-    auto r = body.take(in.view());
+  if (!in.empty() && !s.body.done()) {
+    auto r = s.body.take(in.view());
     if (!r) {
-      bump(ex.ctx.counters().upstream_bad_responses);
-      return Next::abort("invalid chunked body from upstream: " + r.error().message);
+      int status = r.error().code == 413 ? 413 : 400;
+      return badFraming(ex, filters, s,
+                        s.request() ? r.error().message
+                                    : "invalid chunked body from upstream: " + r.error().message,
+                        status);
     }
     taken = *r;
     if (f.decodeChunks) {
@@ -243,42 +361,30 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
       piece = in.view().substr(0, taken);
     }
   }
-  if (ex.up.s.eof)
-    body.endOfInput();
-  if (body.truncated())
-    return Next::abort(body.framing() == http::Framing::Chunked
-                           ? "upstream closed in the middle of a chunked body"
-                           : "upstream closed before the end of its Content-Length body");
-  bool end = body.done();
-  if (f.decoder) {
-    f.decoded.clear();
-    std::string bad = f.decoder->decode(piece, end, f.decoded);
-    in.consume(taken);
-    f.data.consume(f.data.size());
-    taken = 0;
-    if (!bad.empty())
-      return badContent(ex, bad);
-    if (!f.decoder->overLimit().empty()) {
-      auto refusal = plugins->decodeRefusal(EXAPROXY_RESPONSE, f.decoder->overLimit(), false);
-      if (refusal) {
-        plugin::PluginTransaction::BodyStep step;
-        step.answered = true;
-        step.answer = std::move(*refusal);
-        return deliver(ex, filters, f, std::move(step), end, 0);
-      }
-      f.decoder->lift(); // on_error = allow: decoding goes on unbounded
+  if (s.from.eof)
+    s.body.endOfInput();
+  if (s.body.truncated()) {
+    bool chunked = s.body.framing() == http::Framing::Chunked;
+    if (s.request()) {
+      markAborted(ex.cur);
+      return Next::abort("the client closed in the middle of its request body");
     }
-    end = end && !f.decoder->hasPending();
-    piece = f.decoded;
+    return Next::abort(chunked ? "upstream closed in the middle of a chunked body"
+                               : "upstream closed before the end of its Content-Length body");
+  }
+  bool end = s.body.done();
+  if (f.decoder) {
+    if (auto n = decodePiece(ex, filters, s, piece, taken, end))
+      return n;
   }
   if (piece.empty() && !end) {
     in.consume(taken);
     return more(f, quiet(taken));
   }
   bool inPlace = !f.decoder && !f.decodeChunks; // the piece is the front of `in`
-  auto step = plugins->runBody(EXAPROXY_RESPONSE, piece, end, f.out, inPlace);
+  auto step = plugins->runBody(which, piece, end, f.out, inPlace);
   if (step.unchanged)
-    return sendInPlace(ex, f, taken, end);
+    return sendInPlace(ex, s, taken, end);
   in.consume(taken);
   f.data.consume(f.data.size());
   if (step.waiting) {
@@ -286,10 +392,12 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters) {
     f.waitedEnd = end;
     return quiet(taken);
   }
-  return more(f, deliver(ex, filters, f, std::move(step), end, taken));
+  return more(f, deliver(ex, filters, s, std::move(step), end, taken));
 }
 
-bool filteredBodyEnded(const Exchange& ex) {
+bool filteredBodyEnded(const Exchange& ex, int32_t which) {
+  if (which == EXAPROXY_REQUEST)
+    return !ex.cur.reqFiltered || (ex.tx.filteredReq.ended && ex.tx.filteredReq.suffix.empty());
   return !ex.cur.respFiltered || (ex.tx.filtered.ended && ex.tx.filtered.suffix.empty());
 }
 

@@ -106,7 +106,7 @@ Next forwardResponseHead(const Exchange& ex, FilterStage& filters) {
     // Plugins read the body: it is re-framed for the client (proxy/filtered_body.h), so the
     // origin's framing does not limit the client connection.
     ex.cur.respHeadDone = true;
-    if (auto refused = startFilteredBody(ex, filters,
+    if (auto refused = startFilteredBody(ex, filters, EXAPROXY_RESPONSE,
                                          tx.req.keepAlive && !ex.closeAfter && !ex.ctx.draining()))
       return std::move(*refused);
     return Next::to(Next::Kind::Relay);
@@ -152,7 +152,7 @@ Next handleResponseHead(const Exchange& ex, FilterStage& filters) {
     bump(ex.ctx.counters().responses_1xx);
     // Interim responses go to HTTP/1.1 clients only; then wait for the final one.
     if (tx.req.versionMinor >= 1 && tx.resp.status == 100)
-      ex.down.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+      queueContinue(ex);
     tx.respParser.reset();
     return Next::progress();
   }
@@ -163,23 +163,31 @@ Next handleResponseHead(const Exchange& ex, FilterStage& filters) {
 
 } // namespace
 
-void startForwarding(const Exchange& ex) {
+Next startForwarding(const Exchange& ex, FilterStage& filters) {
   auto& cur = ex.cur;
+  auto& req = ex.tx.req;
   cur.hierarchy = "HIER_DIRECT";
-  std::string& head = detail::headScratch();
-  http::ForwardOptions opts;
-  opts.viaName = ex.cfg.name;
-  opts.keepAlive = true;
-  http::writeRequestHead(ex.tx.req, opts, head);
-  ex.up.s.out.append(head);
   cur.requestSent = false;
   cur.reqSendable = 0;
-  cur.reqBody.start(ex.tx.req.framing, ex.tx.req.contentLength, ex.cfg.maxRequestBody);
+  cur.reqBody.start(req.framing, req.contentLength, ex.cfg.maxRequestBody);
   ex.tx.respParser.reset();
   cur.respHeadDone = false;
   cur.respBody.awaitHead();
   cur.respSendable = 0;
   cur.respBytesFromUpstream = 0;
+  if (req.framing != http::Framing::None && filters.wantsRequestBody()) {
+    // Plugins read the body: the head waits for their first output (proxy/filtered_body.h).
+    if (auto refused = startFilteredBody(ex, filters, EXAPROXY_REQUEST, true))
+      return std::move(*refused);
+    return Next::progress();
+  }
+  std::string& head = detail::headScratch();
+  http::ForwardOptions opts;
+  opts.viaName = ex.cfg.name;
+  opts.keepAlive = true;
+  http::writeRequestHead(req, opts, head);
+  ex.up.s.out.append(head);
+  return Next::progress();
 }
 
 Next stepHttp(const Exchange& ex, FilterStage& filters) {
@@ -187,8 +195,12 @@ Next stepHttp(const Exchange& ex, FilterStage& filters) {
   Rearm rearm = Rearm::None;
   bool progress = false;
   // Request side: head and body to the upstream.
-  if (auto bad = markRequestSendable(ex))
+  if (cur.reqFiltered) {
+    if (auto n = stepFilteredBody(ex, filters, EXAPROXY_REQUEST))
+      return std::move(*n);
+  } else if (auto bad = markRequestSendable(ex)) {
     return std::move(*bad);
+  }
   if (!ex.up.s.blocked && ex.up.valid() && (!ex.up.s.out.empty() || cur.reqSendable > 0)) {
     Next n = flushUpstream(ex);
     if (n.kind == Next::Kind::Abort)
@@ -199,7 +211,8 @@ Next stepHttp(const Exchange& ex, FilterStage& filters) {
         rearm = cur.requestSent ? Rearm::FirstByte : Rearm::RelayIdle;
     }
   }
-  if (!cur.requestSent && cur.reqBody.done() && cur.reqSendable == 0 && ex.up.s.out.empty()) {
+  if (!cur.requestSent && cur.reqBody.done() && cur.reqSendable == 0 && ex.up.s.out.empty() &&
+      !cur.reqHeadHeld && filteredBodyEnded(ex, EXAPROXY_REQUEST)) {
     cur.requestSent = true;
     if (!cur.respHeadDone)
       rearm = Rearm::FirstByte;
@@ -222,7 +235,7 @@ Next stepHttp(const Exchange& ex, FilterStage& filters) {
     return progress ? Next::progress(rearm) : Next::stay();
   }
   if (cur.respFiltered) {
-    if (auto n = stepFilteredBody(ex, filters))
+    if (auto n = stepFilteredBody(ex, filters, EXAPROXY_RESPONSE))
       return std::move(*n);
   } else if (!cur.respBody.done() || cur.respSendable < ex.up.s.in.size()) {
     if (auto bad = markResponseSendable(ex))
@@ -237,7 +250,8 @@ Next stepHttp(const Exchange& ex, FilterStage& filters) {
       rearm = Rearm::RelayIdle;
     }
   }
-  if (cur.respBody.done() && ex.down.out.empty() && cur.respSendable == 0 && filteredBodyEnded(ex))
+  if (cur.respBody.done() && ex.down.out.empty() && cur.respSendable == 0 &&
+      filteredBodyEnded(ex, EXAPROXY_RESPONSE))
     return Next::to(Next::Kind::Finish);
   return progress ? Next::progress(rearm) : Next::stay();
 }

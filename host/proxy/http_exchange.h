@@ -10,8 +10,9 @@
 
 namespace exaproxy::proxy {
 
-// Queues the request head for the origin and starts both body cursors.
-void startForwarding(const Exchange& ex);
+// Queues the request head for the origin (or holds it while plugins read the body) and starts
+// both body cursors. Progress, or Answer when the body cannot be had as a plugin asked.
+Next startForwarding(const Exchange& ex, FilterStage& filters);
 
 // Everything that can move now, both ways. Progress/Stay (with the deadline to restart), Relay
 // (the response head is out), Tunnel (101), Connect (a stale pooled connection is replaced),

@@ -12,6 +12,12 @@ void markAborted(TxProgress& cur) {
     cur.resultCode += "_ABORTED";
 }
 
+void queueContinue(const Exchange& ex) {
+  constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  ex.down.out.append(kContinue);
+  ex.cur.interimBytes += kContinue.size();
+}
+
 Next readSide(const Exchange& ex, Side side, size_t limit) {
   net::Stream& s = side == Side::Client ? ex.down : ex.up.s;
   auto r = net::readSome(s.fd.get(), s.in, limit, kReadChunk, s.eof);

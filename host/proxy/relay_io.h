@@ -23,6 +23,9 @@ Next flushClient(const Exchange& ex);
 // down.in.
 Next flushUpstream(const Exchange& ex);
 
+// Queues an interim "100 Continue" for the client (counted apart from the final response).
+void queueContinue(const Exchange& ex);
+
 // Marks the access-log result of a request whose client went away.
 void markAborted(TxProgress& cur);
 

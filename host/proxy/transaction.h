@@ -23,15 +23,15 @@
 
 namespace exaproxy::proxy {
 
-// A response body that plugins read (ABI 1.7): its state while it goes through them
-// (proxy/filtered_body.h). Kept with the Transaction, so its buffers are reused.
+// A body that plugins read (ABI 1.7), the request's or the response's: its state while it goes
+// through them (proxy/filtered_body.h). Kept with the Transaction, so its buffers are reused.
 struct FilteredBody {
-  bool decodeChunks = false; // the origin's body is chunked: its framing is removed first
+  bool decodeChunks = false; // the sender's body is chunked: its framing is removed first
   Dechunker dechunker;
   net::Buffer data;        // decoded data of this step, for the plugins
   std::string out;         // the plugins' output of this step
-  bool keepAlive = false;  // the client connection may stay open (before the framing's say)
-  bool chunkedOut = false; // the client gets chunked framing
+  bool keepAlive = false;  // (response) the client connection may stay open, framing aside
+  bool chunkedOut = false; // the receiver gets chunked framing
   bool ended = false;      // the body's end went through the plugins
   bool waited = false;     // a plugin answered PENDING on the piece given last
   bool waitedEnd = false;  // that piece was the last one
@@ -39,7 +39,7 @@ struct FilteredBody {
   std::unique_ptr<BodyDecoder> decoder;
   std::unique_ptr<BodyEncoder> encoder; // null: the output goes as it is (plain, or raw)
   bool plainOut = false;                // the output is decoded: Content-Encoding is dropped
-  // What must follow the piece sent from the origin's buffer without a copy (its chunk's CRLF,
+  // What must follow the piece sent from the sender's buffer without a copy (its chunk's CRLF,
   // the last chunk): written once that piece is out.
   std::string suffix;
   std::string decoded, encoded;
@@ -54,6 +54,7 @@ struct Transaction {
   http::ResponseHead resp;
   std::unique_ptr<Dechunker> dechunker; // only for HTTP/1.0 clients of a chunked response
   FilteredBody filtered;                // when TxProgress::respFiltered
+  FilteredBody filteredReq;             // when TxProgress::reqFiltered
   net::Connector connector;             // the destination's addresses, tried in order
   std::string destHost;                 // where to connect: the request's host, or a plugin's Route
   std::string note;                     // appended to the access-log line (plugin decisions)
@@ -73,11 +74,13 @@ struct Transaction {
     contentType.clear();
     selfTarget = false;
     // A body's zlib state and big buffers are not kept for the requests that come next.
-    filtered.decoder.reset();
-    filtered.encoder.reset();
-    for (std::string* s : {&filtered.out, &filtered.decoded, &filtered.encoded})
-      if (s->capacity() > 256 * 1024)
-        std::string().swap(*s);
+    for (FilteredBody* f : {&filtered, &filteredReq}) {
+      f->decoder.reset();
+      f->encoder.reset();
+      for (std::string* s : {&f->out, &f->decoded, &f->encoded})
+        if (s->capacity() > 256 * 1024)
+          std::string().swap(*s);
+    }
   }
 };
 
@@ -94,6 +97,8 @@ struct TxProgress {
   http::BodyCursor reqBody; // done: every body byte has been marked sendable
   size_t reqSendable = 0;   // bytes at the front of the client buffer, validated, for upstream
   bool requestSent = false;
+  bool reqFiltered = false; // plugins read the body (Transaction::filteredReq)
+  bool reqHeadHeld = false; // the head waits for their first output
 
   // Response (upstream → client).
   bool respHeadDone = false;
@@ -106,9 +111,15 @@ struct TxProgress {
   // Access log.
   net::Clock::time_point start;
   uint64_t bytesToClient = 0;
+  uint64_t interimBytes = 0; // of which interim responses (100 Continue), written or queued
   int status = 0;
   std::string resultCode = "TCP_MISS";
   std::string hierarchy = "HIER_NONE";
+
+  // Some byte of the final response went to the client (or its head was written to go).
+  bool responseStarted() const {
+    return (respHeadDone && !respHeadHeld) || bytesToClient > interimBytes;
+  }
 };
 
 } // namespace exaproxy::proxy

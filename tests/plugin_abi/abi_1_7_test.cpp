@@ -5,70 +5,14 @@
 // before any of it went out; a failing plugin is handled by its on_error policy, a hold beyond
 // body_hold_max too, and a block after the response started closes the connection instead of
 // passing a truncated body off as complete. Bodies nobody asked for are relayed as they are.
-#include "itest.h"
-
-#include <zlib.h>
-
-#ifndef BODY17_PLUGIN
-#error "BODY17_PLUGIN must name body17.so"
-#endif
+#include "body17_support.h"
 
 using namespace itest;
+using namespace itest::body17;
 
 namespace {
 
-// gzip (windowBits 31) of `text`, or zlib's inflate of such data ("" when it is not valid).
-std::string gzip(const std::string& text) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(out.size() - z.avail_out);
-  deflateEnd(&z);
-  return out;
-}
-std::string gunzip(const std::string& data) {
-  z_stream z{};
-  inflateInit2(&z, 31);
-  std::string out;
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char buf[65536];
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - z.avail_out);
-  }
-  inflateEnd(&z);
-  return rc == Z_STREAM_END ? out : std::string();
-}
-
-std::string origins(size_t n) {
-  std::string body;
-  while (body.size() < n)
-    body += "origin ";
-  body.resize(n);
-  return body;
-}
-
-std::string bodyConf(const std::vector<std::string>& settings,
-                     const std::vector<std::string>& policy = {}) {
-  std::string text = std::string("[plugin]\npath = ") + BODY17_PLUGIN + "\n";
-  for (const auto& p : policy)
-    text += p + "\n";
-  text += "\n[body17]\n";
-  for (const auto& s : settings)
-    text += s + "\n";
-  return text;
-}
-
-class Abi17 : public ::testing::Test {
+class Abi17 : public Body17Test {
 protected:
   void SetUp() override {
     ASSERT_TRUE(origin_.ok());
@@ -127,13 +71,6 @@ protected:
     });
   }
 
-  void start(const std::string& conf) {
-    ProxyOptions o;
-    o.extraFiles = {{"20-body17.conf", conf}};
-    proxy_ = std::make_unique<ProxyProcess>(o);
-    ASSERT_TRUE(proxy_->start());
-  }
-  std::string log() const { return proxy_->stderrText() + proxy_->stdoutText(); }
 
   // One request on its own connection, read with its framing.
   std::optional<HttpResponse> fetch(const std::string& path,
@@ -145,8 +82,6 @@ protected:
     return c.readFinalResponse(Millis(10000), method == "HEAD");
   }
 
-  OriginServer origin_;
-  std::unique_ptr<ProxyProcess> proxy_;
 };
 
 TEST_F(Abi17, AWordCutByAChunkBoundaryIsReplacedAndTheConnectionStaysOpen) {

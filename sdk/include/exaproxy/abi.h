@@ -446,27 +446,30 @@ typedef struct exaproxy_host_api {
   uint16_t (*client_port)(exaproxy_txn* txn);
 
   /* ---- 1.7: bodies (issue #18) ----
-   * A plugin with an on_body hook may ask, per transaction, for the response body (and, in a
-   * later release, the request body): its on_body then sees that body's data in order, after the
+   * A plugin with an on_body hook may ask, per transaction, for the response body and for the
+   * request body (an upload): its on_body then sees that body's data in order, after the
    * transfer framing is removed (chunk sizes, trailers) but with any Content-Encoding kept as the
-   * origin sent it (gzip stays gzip). Bodies nobody asked for cost nothing. The plugins that
+   * sender sent it (gzip stays gzip). Bodies nobody asked for cost nothing. The plugins that
    * asked see the body one after the other in chain order, each one the previous one's output.
-   * A body whose plugins may change it is sent on re-framed: the origin's Content-Length is
-   * dropped, and the client gets chunked framing (HTTP/1.1), the length when the whole body was
-   * known before its first byte went out (a plugin held all of it), or the end of the connection
-   * (HTTP/1.0). Responses without a body (HEAD, 1xx, 204, 304) and CONNECT tunnels (their bytes
-   * are encrypted) never reach on_body. */
+   * A body whose plugins may change it is sent on re-framed, its head held back until the first
+   * output: the sender's Content-Length is dropped, and the receiver gets chunked framing (the
+   * origin, an HTTP/1.1 client), the length when the whole body was known before its first byte
+   * went out (a plugin held all of it), or the end of the connection (an HTTP/1.0 client). A
+   * client's "Expect: 100-continue" is answered by the host when the request body is read.
+   * Messages without a body (HEAD responses, 1xx, 204, 304) and CONNECT tunnels (their bytes are
+   * encrypted) never reach on_body. */
   /* THREAD: the transaction's loop, during on_request_head, on_connect (nothing: tunnels have no
    * body) or on_response_head. Asks for the body of `which`: EXAPROXY_RESPONSE (the origin's
-   * response to this request). `flags`: EXAPROXY_WANT_* bits. With EXAPROXY_WANT_DECODED, every
+   * response to this request) or EXAPROXY_REQUEST (the client's, in on_request_head only: later
+   * it has gone). `flags`: EXAPROXY_WANT_* bits, per body. With EXAPROXY_WANT_DECODED, every
    * plugin that asked for this body sees it decoded (one decoding per body), bounded by the
    * host's [limits] max_decoded_body and max_decode_ratio (beyond them, the on_error policy of
    * each plugin that asked for decoding: deny refuses the response, allow lifts the bound); a
    * Content-Encoding the host cannot decode (br, several codings) is an on_error case too.
    * Asked in on_request_head, it also narrows the request's Accept-Encoding to what the host
-   * decodes. EXAPROXY_OK; EXAPROXY_E_UNAVAILABLE when the plugin has no on_body hook, for a
-   * CONNECT, or for EXAPROXY_REQUEST (not yet); EXAPROXY_E_INVALID for another `which` or
-   * unknown flags. Asking twice adds the flags. */
+   * decodes (for EXAPROXY_RESPONSE). EXAPROXY_OK; EXAPROXY_E_UNAVAILABLE when the plugin has no
+   * on_body hook, for a CONNECT, or for EXAPROXY_REQUEST outside on_request_head;
+   * EXAPROXY_E_INVALID for another `which` or unknown flags. Asking twice adds the flags. */
   int32_t (*body_want)(exaproxy_txn* txn, int32_t which, uint32_t flags);
   /* THREAD: the transaction's loop, during on_body. What this plugin holds of the body so far
    * (the data of its calls answered EXAPROXY_HOLD since it last passed or replaced them; not the
@@ -532,7 +535,7 @@ typedef struct exaproxy_plugin {
   /* THREAD: the transaction's loop. Data of a body this plugin asked for (body_want): `which`
    * says whose, `data` (OWNERSHIP host, borrowed for the call) is the next piece, `flags` has
    * EXAPROXY_BODY_END on the last call (exactly one per body; its data may be empty). What goes
-   * on to the next plugin (and finally to the client) depends on the verdict:
+   * on to the next plugin (and finally to the receiver) depends on the verdict:
    *   CONTINUE  what the plugin held, then this data, unchanged;
    *   REWRITE   the verdict's body (verdict_set_body; its content type is ignored) instead of
    *             what was held and this data: any length, empty drops them. The plugin then
@@ -544,8 +547,9 @@ typedef struct exaproxy_plugin {
    * held (nothing is left to wait for: a HOLD there is an ERROR);
    *   RESPOND, REDIRECT, DENY  the whole response is replaced by this answer when no byte of it
    *             has reached the client yet (so a plugin that holds the data can still block on
-   *             what it sees); later, the client's connection is closed, so a truncated body is
-   *             never taken for a complete one;
+   *             what it sees; a request body's origin, which has at most part of it, has its
+   *             connection cut); later, the client's connection is closed, so a truncated body
+   *             is never taken for a complete one;
    *   ERROR     the on_error policy: allow passes what was held and this data on, and this
    *             plugin sees no more of this body; deny answers 503 as above.
    *   PENDING   (pending_handle() first) the verdict comes later through complete(), from any

@@ -29,7 +29,8 @@
  *        external ACL helpers).
  *   1.7  bodies (issue #18): exaproxy_plugin.on_body, exaproxy_host_api.body_want and
  *        body_held, EXAPROXY_HOLD, EXAPROXY_BODY_END. A plugin asks for a transaction's
- *        response body in its head hook and passes, replaces, holds or blocks it piece by piece.
+ *        response body, or request body, in its head hook and passes, replaces, holds or blocks
+ *        it piece by piece.
  */
 #ifndef EXAPROXY_ABI_VERSION_H
 #define EXAPROXY_ABI_VERSION_H

@@ -451,9 +451,10 @@ public:
   }
 
   // ABI 1.7, in onRequest, onConnect or onResponse: this plugin's onBody gets the response body
-  // of this transaction (abi.h's body_want); `flags`: EXAPROXY_WANT_DECODED (decoded from its
+  // (Message::Response) or, asked in onRequest, the request body (Message::Request) of this
+  // transaction (abi.h's body_want); `flags`: EXAPROXY_WANT_DECODED (decoded from its
   // Content-Encoding), | EXAPROXY_WANT_PLAIN (sent on decoded). False when the host cannot give
-  // it (older than 1.7, a CONNECT, the request body for now, or the class has no onBody).
+  // it (older than 1.7, a CONNECT, the request body asked too late, or no onBody).
   bool wantBody(Message which, uint32_t flags = 0) {
     return EXAPROXY_HAS_FIELD(a(), exaproxy_host_api, body_want) &&
            a()->body_want(txn_, static_cast<int32_t>(which), flags) == EXAPROXY_OK;

@@ -1,7 +1,7 @@
 // body17: a test plugin for the ABI 1.7 body hooks, written with the C++ SDK (Txn::wantBody,
-// Plugin::onBody, Verdict::replaceBody / hold, Txn::bodyHeld). It asks for the response body of
-// every request whose path does not contain "nobody", in onRequest (or in onResponse with
-// `ask = response`). Settings (any section):
+// Plugin::onBody, Verdict::replaceBody / hold, Txn::bodyHeld). It asks for the response body (or
+// the request's, or both) of every request whose path does not contain "nobody", in onRequest (or
+// in onResponse with `ask = response`). Settings (any section):
 //   mode = pass         every piece passes (next())
 //          replace      `from` -> `to` everywhere, a word cut by a piece's end included (the
 //                       unfinished tail is kept with replaceBody's `keep`)
@@ -19,6 +19,7 @@
 //          nohandle     answers pending() without taking the handle
 //   from = word, to = text
 //   ask = request | response   where wantBody is called (default request)
+//   body = response | request | both   whose body it asks for (default response)
 //   decoded = on | plain       ask for the body decoded (EXAPROXY_WANT_DECODED), and with plain
 //                              sent on decoded (EXAPROXY_WANT_PLAIN)
 // Each onBody call adds one to the metric "calls" and the piece's size to "bytes".
@@ -44,6 +45,8 @@ public:
         from_ = s.value;
       else if (s.key == "to")
         to_ = s.value;
+      else if (s.key == "body")
+        body_ = s.value;
       else if (s.key == "ask")
         askInResponse_ = s.value == "response";
       else if (s.key == "decoded")
@@ -114,9 +117,12 @@ public:
 
 private:
   void ask(Txn& tx) {
-    if (tx.path().find("nobody") == std::string_view::npos &&
-        !tx.wantBody(Message::Response, flags_))
+    if (tx.path().find("nobody") != std::string_view::npos)
+      return;
+    if (body_ != "request" && !tx.wantBody(Message::Response, flags_))
       host().log(Level::Warn, "wantBody refused");
+    if (body_ != "response" && !tx.wantBody(Message::Request, flags_))
+      host().log(Level::Warn, "wantBody(request) refused");
   }
 
   Verdict replace(Txn& tx, std::string_view data, bool end) {
@@ -161,7 +167,7 @@ private:
     return Verdict::next();
   }
 
-  std::string mode_ = "pass", from_ = "origin", to_ = "ORIGIN";
+  std::string mode_ = "pass", from_ = "origin", to_ = "ORIGIN", body_ = "response";
   bool askInResponse_ = false;
   uint32_t flags_ = 0;
   std::mutex mutex_;

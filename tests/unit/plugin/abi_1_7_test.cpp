@@ -1,11 +1,12 @@
 // ABI 1.7 (bodies): the table's new entries after client_port, the descriptor's on_body after
 // on_connection_close, body_want's rules (only in a head hook, only with an on_body hook, not for
-// a CONNECT nor, yet, the request), and PluginTransaction::runBody: plugins in chain order, each
-// on the previous one's output, held data, the hold bound, failures under both policies. The
-// plugin is tests/plugin_abi/plugins/body17.cpp (the C++ SDK). Through the real binary:
-// tests/plugin_abi/abi_1_7_test.cpp.
+// a CONNECT, the request's only in a request hook), and PluginTransaction::runBody: plugins in
+// chain order, each on the previous one's output, held data, the hold bound, failures under both
+// policies. The plugin is tests/plugin_abi/plugins/body17.cpp (the C++ SDK). Through the real
+// binary: tests/plugin_abi/abi_1_7_test.cpp.
 #include "plugin_test_support.h"
 
+#include "http/response_parser.h"
 #include "plugin/host_api.h"
 #include "plugin/plugin_transaction.h"
 #include "plugin/txn_state.h"
@@ -207,6 +208,48 @@ TEST_F(Abi17Chain, PendingAndExceptionsAreErrors) {
   EXPECT_NE(step.answer.reason.find("thrown on purpose"), std::string::npos) << step.answer.reason;
   EXPECT_EQ(pending->counters.fail_open.load(), 1u);
   EXPECT_EQ(throws->counters.fail_closed.load(), 1u);
+}
+
+TEST_F(Abi17Chain, TheRequestBodyIsAskedForInARequestHookAndWalkedApart) {
+  auto both =
+      load("10-a", "body17", {{"body", "both"}, {"mode", "replace"}, {"from", "up"}, {"to", "UP"}});
+  ASSERT_TRUE(both);
+  auto tx = start({{both, policy()}});
+  EXPECT_TRUE(tx->wantsBody(EXAPROXY_REQUEST));
+  EXPECT_TRUE(tx->wantsBody(EXAPROXY_RESPONSE));
+  std::string up, down;
+  EXPECT_FALSE(tx->runBody(EXAPROXY_REQUEST, "going u", false, up).answered);
+  EXPECT_FALSE(tx->runBody(EXAPROXY_RESPONSE, "coming up", true, down).answered);
+  EXPECT_FALSE(tx->runBody(EXAPROXY_REQUEST, "p", true, up).answered);
+  EXPECT_EQ(up, "going UP") << "the tail held of the request body is its own";
+  EXPECT_EQ(down, "coming UP");
+
+  // Asked in on_response_head, the request body is refused: it has gone already.
+  auto late = load("20-b", "body17", {{"body", "request"}, {"ask", "response"}});
+  ASSERT_TRUE(late);
+  auto tx2 = start({{late, policy()}});
+  http::ResponseParser parser;
+  http::ResponseHead resp;
+  std::string raw = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_EQ(parser.parse(raw, "GET", resp), http::ParseState::Complete);
+  EXPECT_EQ(tx2->runResponse(resp).kind, Outcome::Kind::Continue);
+  EXPECT_FALSE(tx2->wantsBody(EXAPROXY_REQUEST));
+}
+
+TEST_F(Abi17Chain, DecodingIsAskedPerBody) {
+  auto p = load("10-a", "body17", {{"body", "request"}, {"decoded", "plain"}});
+  ASSERT_TRUE(p);
+  req_ = getRequest();
+  req_.headers.add("Accept-Encoding", "br, gzip");
+  auto tx = std::make_unique<PluginTransaction>(chainOf({{p, policy()}}), loop_, &pool_, info());
+  bool done = false;
+  tx->runRequest(req_, [&](Outcome) { done = true; });
+  ASSERT_TRUE(done);
+  EXPECT_EQ(tx->bodyFlags(EXAPROXY_REQUEST),
+            PluginTransaction::kBodyAsked | EXAPROXY_WANT_DECODED | EXAPROXY_WANT_PLAIN);
+  EXPECT_EQ(tx->bodyFlags(EXAPROXY_RESPONSE), 0u);
+  EXPECT_EQ(req_.headers.get("accept-encoding").value_or(""), "br, gzip")
+      << "a request body read decoded does not narrow what the client accepts";
 }
 
 } // namespace

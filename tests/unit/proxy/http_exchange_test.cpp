@@ -29,7 +29,7 @@ TEST(HttpExchange, ForwardsTheRequestAndRelaysAContentLengthResponse) {
   StageBench b;
   FilterStage f;
   b.request("GET http://example.test/a?b HTTP/1.1\r\nHost: example.test\r\nX-Keep: 1\r\n\r\n");
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   EXPECT_EQ(run(b, f).kind, Kind::Stay); // the request went; the response has not come
   std::string sent = StageBench::received(b.originFar);
   EXPECT_TRUE(sent.starts_with("GET /a?b HTTP/1.1\r\n")) << sent;
@@ -56,7 +56,7 @@ TEST(HttpExchange, InterimContinueReachesAnHttp11ClientBeforeTheFinalHead) {
   FilterStage f;
   b.request("POST http://example.test/ HTTP/1.1\r\nHost: example.test\r\nContent-Length: 2\r\n"
             "Expect: 100-continue\r\n\r\n");
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   run(b, f);
   StageBench::send(b.originFar, "HTTP/1.1 100 Continue\r\n\r\n");
   EXPECT_EQ(run(b, f).kind, Kind::Stay);
@@ -78,7 +78,7 @@ TEST(HttpExchange, ABodyOverTheLimitIsAnswered413AndCutsTheUpstream) {
   FilterStage f;
   b.request("POST http://example.test/ HTTP/1.1\r\nHost: example.test\r\n"
             "Transfer-Encoding: chunked\r\n\r\n9\r\n123456789\r\n0\r\n\r\n");
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   Next n = run(b, f);
   ASSERT_EQ(n.kind, Kind::Answer);
   EXPECT_EQ(n.answer.status, 413);
@@ -90,7 +90,7 @@ TEST(HttpExchange, AnInvalidChunkFromTheOriginAborts) {
   StageBench b;
   FilterStage f;
   b.request("GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n");
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   run(b, f);
   StageBench::send(b.originFar,
                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n");
@@ -105,7 +105,7 @@ TEST(HttpExchange, AFreshConnectionClosedWithoutAResponseIs502) {
   StageBench b;
   FilterStage f;
   b.request("GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n");
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   run(b, f);
   b.originFar.reset();
   Next n = run(b, f);
@@ -119,7 +119,7 @@ TEST(HttpExchange, APooledConnectionClosedWithoutAResponseIsRetriedOnce) {
   b.up.reused = true;
   b.request("GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n");
   b.tx->connector.reset({b.up.remote.address}, 80);
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   run(b, f);
   b.originFar.reset();
   EXPECT_EQ(run(b, f).kind, Kind::Connect);
@@ -133,7 +133,7 @@ TEST(HttpExchange, SwitchingProtocolsUnaskedIs502AndAnUpgradeBecomesATunnel) {
     StageBench b;
     FilterStage f;
     b.request("GET http://example.test/ HTTP/1.1\r\nHost: example.test\r\n\r\n");
-    startForwarding(b.ex());
+    startForwarding(b.ex(), f);
     run(b, f);
     StageBench::send(b.originFar, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n");
     Next n = run(b, f);
@@ -146,7 +146,7 @@ TEST(HttpExchange, SwitchingProtocolsUnaskedIs502AndAnUpgradeBecomesATunnel) {
             "\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n");
   ASSERT_TRUE(b.tx->req.upgradeWebsocket);
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   run(b, f);
   StageBench::send(b.originFar, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
                                 "Upgrade: websocket\r\n\r\n");
@@ -159,7 +159,7 @@ TEST(HttpExchange, AnHttp10ClientGetsAChunkedBodyDechunkedAndTheConnectionCloses
   StageBench b;
   FilterStage f;
   b.request("GET http://example.test/ HTTP/1.0\r\nHost: example.test\r\n\r\n");
-  startForwarding(b.ex());
+  startForwarding(b.ex(), f);
   run(b, f);
   StageBench::send(b.originFar, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                 "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
