@@ -20,7 +20,9 @@ test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps i
   # OpenLDAP and MIT Kerberos servers and clients for the auth plugin's integration tests: each
   # test starts its own slapd / krb5kdc on a loopback port from a temp dir (the system services
   # are never started; see tests/integration/fixtures/ldap_server.h and kdc.h)
-  slapd ldap-utils krb5-kdc krb5-admin-server krb5-user)
+  slapd ldap-utils krb5-kdc krb5-admin-server krb5-user
+  c-icap # an ICAP server (its echo service) for the ICAP client's tests, started by the test
+)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
@@ -51,7 +53,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # The daemons installed here only for the tests start their own instances: the packages' system
 # services (enabled for boot by their postinst) are disabled again, so that a reboot does not start
 # a KDC, a directory or a proxy either. Only for packages this run installed.
-for svc in slapd krb5-kdc krb5-admin-server squid haproxy prometheus; do
+for svc in slapd krb5-kdc krb5-admin-server squid haproxy prometheus c-icap; do
   case " ${missing[*]} " in *" $svc "*) ;; *) continue ;; esac
   if command -v deb-systemd-helper >/dev/null; then
     deb-systemd-helper disable "$svc.service" >/dev/null 2>&1 || true

@@ -37,6 +37,8 @@ std::vector<Case> cases() {
        "50-external_acl.conf:3: "},
       {"headers", "[headers yt]\nhost = youtube.com\nyoutube_restrict = strict\n",
        "[headers yt]\nhost = youtube.com\ncolour = blue\n", "50-headers.conf:3: "},
+      {"icap", "[icap echo]\nuri = icap://127.0.0.1:1344/echo\nbypass = on\n",
+       "[icap echo]\nuri = icap://127.0.0.1:1344/echo\nbypass = sometimes\n", "50-icap.conf:3: "},
       {"local", "[local docs]\nhost = docs.test\ndirectory = @DIR@\n",
        "[local docs]\nhost = docs.test\ndirectory = @DIR@/missing\n", "50-local.conf:3: "},
       {"redirector", "[redirector]\nprogram = /bin/cat\nstartup = 2\n",

@@ -22,6 +22,8 @@ fs::path stockPlugin(const std::string& name) {
     return STOCK_EXTERNAL_ACL_PLUGIN;
   if (name == "headers")
     return STOCK_HEADERS_PLUGIN;
+  if (name == "icap")
+    return STOCK_ICAP_PLUGIN;
   if (name == "local")
     return STOCK_LOCAL_PLUGIN;
   if (name == "redirector")

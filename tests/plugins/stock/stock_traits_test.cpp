@@ -43,6 +43,12 @@ TEST(StockTraits, RedirectorMayRouteAndRewrite) {
       kRoutes | kEdits);
 }
 
+TEST(StockTraits, IcapRewritesWhenItHasAService) {
+  // A REQMOD service may send back a modified request head (URL, fields).
+  EXPECT_EQ(traitsOf("icap", "[icap echo]\nuri = icap://127.0.0.1:1344/echo\n"), kEdits);
+  EXPECT_EQ(traitsOf("icap", "[icap]\ntimeout = 2s\n"), 0u);
+}
+
 TEST(StockTraits, XffEditsTheRequestWhenItWritesForwardingHeaders) {
   EXPECT_EQ(traitsOf("xff", "[xff]\ntrusted = 127.0.0.1\n"), kEdits); // appends by default
   EXPECT_EQ(traitsOf("xff", "[xff]\nforwarded_for = delete\n"), kEdits);

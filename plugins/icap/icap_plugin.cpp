@@ -1,0 +1,282 @@
+// ABI glue of the ICAP client: a request that a REQMOD service's rules take is sent to it from
+// the host's worker pool (blocking I/O there, never on a loop) and the transaction waits
+// (PENDING). A request with a body is held by the host until its end (the body hooks, bounded by
+// [plugin] body_hold_max) and sent whole. The answer becomes the verdict: 204 passes the request,
+// a modified request head rewrites it (a modified body replaces the body), an HTTP response is
+// the client's answer (a block page), and a failure bypasses the service or refuses the request
+// with 503, as the service's `bypass` says. The wire format is icap_core's; the connections and
+// OPTIONS are icap_service's.
+#include "config_problem.h"
+#include "icap_chunked.h"
+#include "icap_config.h"
+#include "icap_http.h"
+#include "icap_service.h"
+
+#include <exaproxy/plugin.hpp>
+#include <exaproxy/text.hpp>
+
+#include <map>
+#include <memory>
+
+namespace sdk = exaproxy::sdk;
+
+namespace exaproxy::icap {
+namespace {
+
+std::shared_ptr<const ClientConfig> readConfig(const sdk::Host& host) {
+  try {
+    return parseClientConfig(host.settings());
+  } catch (const common::ConfigFailure& f) {
+    throw sdk::ConfigError(f.index(), f.message()); // the host prefixes file:line itself
+  }
+}
+
+// Fields the host owns (a verdict may not edit them): a service's changes to them are dropped.
+bool hostOwned(std::string_view name) {
+  for (std::string_view owned : {"host", "content-length", "transfer-encoding"})
+    if (sdk::equalsIgnoreCase(name, owned))
+      return true;
+  return false;
+}
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// The fields by lower-case name: the name as first written, and every value in order.
+struct Named {
+  std::string name;
+  std::vector<std::string> values;
+};
+std::map<std::string, Named> byName(const std::vector<HeaderField>& fields) {
+  std::map<std::string, Named> out;
+  for (const auto& f : fields) {
+    Named& n = out[sdk::lower(f.name)];
+    if (n.name.empty())
+      n.name = f.name;
+    n.values.push_back(f.value);
+  }
+  return out;
+}
+
+// What a request carries for a body: a Content-Length above 0 or a Transfer-Encoding.
+bool hasBody(const Fields& fields) {
+  for (const auto& [name, value] : fields) {
+    if (sdk::equalsIgnoreCase(name, "transfer-encoding"))
+      return true;
+    if (sdk::equalsIgnoreCase(name, "content-length") && value != "0")
+      return true;
+  }
+  return false;
+}
+
+// The per-transaction state of a request whose body is being held for the service.
+struct Held {
+  Service* service = nullptr;
+  std::string httpHead;
+  std::vector<HeaderField> extra;
+};
+
+class IcapPlugin : public sdk::Plugin {
+public:
+  explicit IcapPlugin(sdk::Host& host) : Plugin(host), config_(readConfig(host)) {
+    for (const auto& s : config_->services)
+      services_.push_back(std::make_unique<Service>(s, config_->timeout, config_->maxReplyBody));
+    // A REQMOD service may send the request back modified (its URL, its fields).
+    host.declareTraits(services_.empty() ? 0u : uint32_t{EXAPROXY_TRAIT_EDITS_REQUEST});
+    requests_ = host.counter("requests", "requests sent to an ICAP service");
+    unmodified_ = host.counter("unmodified", "answered 204: the request passes as it was");
+    rewritten_ = host.counter("rewritten", "requests a service modified");
+    answered_ = host.counter("answered", "requests a service answered itself (a block page)");
+    failures_ = host.counter("failures", "exchanges that failed (unreachable, timeout, errors)");
+    bypassed_ = host.counter("bypassed", "failed or suspended exchanges passed (bypass = on)");
+    refused_ = host.counter("refused", "failed or suspended exchanges refused (bypass = off)");
+  }
+
+  sdk::Verdict onRequest(sdk::Txn& tx) override {
+    if (tx.isConnect())
+      return sdk::Verdict::next(); // a tunnel's bytes are encrypted: nothing to adapt
+    Service* service = choose(tx);
+    if (!service)
+      return sdk::Verdict::next();
+    if (service->suspended())
+      return failure(*service, "suspended after failure_limit failures in a row");
+    Fields fields;
+    auto headers = tx.requestHeaders();
+    for (size_t i = 0; i < headers.size(); ++i) {
+      auto [name, value] = headers.at(i);
+      fields.emplace_back(std::string(name), std::string(value));
+    }
+    std::string httpHead = encapsulatedRequestHead(tx.method(), tx.url(), fields);
+    auto extra = callerFields(tx);
+    if (hasBody(fields)) {
+      // The body comes through onBody, held to its end, and goes with the head.
+      if (!tx.wantBody(sdk::Message::Request))
+        return failure(*service, "the host cannot give the request body");
+      tx.emplaceData<Held>(Held{service, std::move(httpHead), std::move(extra)});
+      return sdk::Verdict::next();
+    }
+    auto request = requestFor(*service, httpHead, extra, nullptr);
+    if (!request)
+      return failure(*service, request.error());
+    return ask(tx, *service, std::move(*request), std::string(tx.url()), byName(toFields(fields)),
+               std::nullopt);
+  }
+
+  sdk::Verdict onBody(sdk::Txn& tx, sdk::Message which, std::string_view data, bool end) override {
+    Held* held = tx.data<Held>();
+    if (which != sdk::Message::Request || !held)
+      return sdk::Verdict::next();
+    if (!end)
+      return sdk::Verdict::hold();
+    std::string body(tx.bodyHeld());
+    body.append(data);
+    auto request = requestFor(*held->service, held->httpHead, held->extra, &body);
+    if (!request)
+      return failure(*held->service, request.error());
+    return ask(tx, *held->service, std::move(*request), {}, {}, std::move(body));
+  }
+
+  std::string status() const override {
+    std::string out = "{\"services\":[";
+    for (size_t i = 0; i < services_.size(); ++i)
+      out += (i ? "," : "") + services_[i]->statusJson();
+    return out + "]}";
+  }
+
+private:
+  using Original = std::map<std::string, Named>;
+
+  static std::vector<HeaderField> toFields(const Fields& fields) {
+    std::vector<HeaderField> out;
+    for (const auto& [n, v] : fields)
+      out.push_back({n, v});
+    return out;
+  }
+
+  Service* choose(sdk::Txn& tx) const {
+    const ServiceConfig* cfg = chooseService(*config_, Method::Reqmod, tx.method(), tx.host());
+    for (const auto& s : services_)
+      if (cfg && s->config().name == cfg->name)
+        return s.get();
+    return nullptr;
+  }
+
+  std::vector<HeaderField> callerFields(sdk::Txn& tx) const {
+    std::vector<HeaderField> extra;
+    if (config_->sendClientIp && !tx.clientAddress().empty())
+      extra.push_back({"X-Client-IP", std::string(tx.clientAddress())});
+    if (config_->sendUser && !tx.user().empty())
+      extra.push_back({"X-Client-Username", std::string(tx.user())});
+    return extra;
+  }
+
+  // The REQMOD request: its head and encapsulated HTTP head, then the body's chunks if any.
+  static Result<std::string> requestFor(const Service& service, const std::string& httpHead,
+                                        const std::vector<HeaderField>& extra,
+                                        const std::string* body) {
+    RequestSpec spec;
+    spec.method = Method::Reqmod;
+    spec.service = service.config().uri;
+    spec.reqHdr = httpHead;
+    spec.body = body != nullptr;
+    spec.extraFields = extra;
+    auto head = buildRequest(spec);
+    if (!head || !body)
+      return head;
+    std::string out = std::move(*head);
+    appendChunk(out, *body);
+    out += lastChunk();
+    return out;
+  }
+
+  // Sends it from a worker; the verdict completes the transaction's PENDING. `body`: the held
+  // request body (onBody), else the request's URL and fields to compare a rewrite with.
+  sdk::Verdict ask(sdk::Txn& tx, Service& service, std::string request, std::string url,
+                   Original original, std::optional<std::string> body) {
+    sdk::Pending pending = tx.pending();
+    host().add(requests_);
+    bool queued = host().submit(nullptr, [this, &service, pending, request = std::move(request),
+                                          url = std::move(url), original = std::move(original),
+                                          body = std::move(body)] {
+      auto reply = service.call(request, {});
+      pending.complete(reply ? verdictFor(service, *reply, url, original, body)
+                             : failure(service, reply.error()));
+    });
+    if (!queued)
+      return failure(service, "no worker to send the request");
+    return sdk::Verdict::pending();
+  }
+
+  sdk::Verdict verdictFor(const Service& service, const Reply& reply, const std::string& url,
+                          const Original& original, const std::optional<std::string>& body) {
+    if (reply.head.status == 204) {
+      host().add(unmodified_);
+      return sdk::Verdict::next();
+    }
+    if (!reply.resHdr.empty()) { // the service answers the client itself
+      auto head = parseHttpHead(reply.resHdr, true);
+      if (!head)
+        return failure(service, "the encapsulated response: " + head.error());
+      host().add(answered_);
+      const std::string* type = head->field("content-type");
+      auto v = sdk::Verdict::respond(head->status, reply.body, type ? *type : "text/html");
+      for (const auto& f : head->fields)
+        if (!hostOwned(f.name) && !sdk::equalsIgnoreCase(f.name, "content-type") &&
+            !sdk::equalsIgnoreCase(f.name, "connection"))
+          v.header(f.name, f.value);
+      return v.note("icap", service.config().name + ":answered", true);
+    }
+    if (reply.reqHdr.empty())
+      return failure(service, "a 200 answer without an encapsulated head");
+    auto head = parseHttpHead(reply.reqHdr, false);
+    if (!head)
+      return failure(service, "the encapsulated request: " + head.error());
+    host().add(rewritten_);
+    if (body) // the head went with the body: the body is what can still change
+      return sdk::Verdict::replaceBody(reply.hasBody ? reply.body : *body)
+          .note("icap", service.config().name + ":rewritten", true);
+    if (reply.hasBody && !reply.body.empty())
+      return failure(service, "a body added to a request that had none");
+    auto v = sdk::Verdict::rewrite();
+    if (head->target != url)
+      v.url(head->target);
+    auto now = byName(head->fields);
+    for (const auto& [key, field] : now) {
+      if (hostOwned(key))
+        continue;
+      auto was = original.find(key);
+      if (was != original.end() && was->second.values == field.values)
+        continue;
+      v.removeRequestHeader(field.name);
+      for (const auto& value : field.values)
+        v.addRequestHeader(field.name, value);
+    }
+    for (const auto& [key, field] : original)
+      if (!hostOwned(key) && !now.count(key))
+        v.removeRequestHeader(field.name);
+    return v.note("icap", service.config().name + ":rewritten", true);
+  }
+
+  sdk::Verdict failure(const Service& service, const std::string& why) const {
+    host().add(failures_);
+    host().log(sdk::Level::Warn, "icap service " + service.config().name + ": " + why);
+    if (service.config().bypass) {
+      host().add(bypassed_);
+      return sdk::Verdict::next().note("icap", service.config().name + ":bypassed", true);
+    }
+    host().add(refused_);
+    return sdk::Verdict::deny("The content filter (ICAP service " + service.config().name +
+                                  ") is unavailable: " + why,
+                              503);
+  }
+
+  std::shared_ptr<const ClientConfig> config_;
+  std::vector<std::unique_ptr<Service>> services_;
+  int32_t requests_ = -1, unmodified_ = -1, rewritten_ = -1, answered_ = -1, failures_ = -1,
+          bypassed_ = -1, refused_ = -1;
+};
+
+} // namespace
+} // namespace exaproxy::icap
+
+EXAPROXY_PLUGIN(exaproxy::icap::IcapPlugin, "icap", "0.1.0", "ExaProxy",
+                "ICAP/1.0 client (REQMOD): requests adapted by c-icap or any RFC 3507 service")

@@ -1,0 +1,87 @@
+// One ICAP service at run time: its OPTIONS (asked before the first request and again when their
+// Options-TTL runs out), its persistent connections (pooled, at most Max-Connections open), and
+// its health (after failure_limit failures in a row it is suspended for revival_delay). Used
+// from the host's worker threads only, with blocking I/O bounded by the client's timeout: never
+// from a loop.
+#pragma once
+
+#include "icap_config.h"
+#include "icap_options.h"
+#include "icap_response.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace exaproxy::icap {
+
+// What a service answered: its head, the encapsulated HTTP heads as sent, the body de-chunked.
+struct Reply {
+  ResponseHead head;
+  std::string reqHdr;
+  std::string resHdr;
+  std::string body;
+  bool hasBody = false; // a req-body or res-body came (possibly empty)
+};
+
+class Service {
+public:
+  using Clock = std::chrono::steady_clock;
+
+  Service(ServiceConfig cfg, std::chrono::milliseconds timeout, size_t maxReplyBody);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  const ServiceConfig& config() const { return cfg_; }
+
+  // One exchange: `head` is the ICAP request head with the encapsulated HTTP heads
+  // (buildRequest), `body` the chunked body that follows (empty for null-body). A failure
+  // (unreachable, timeout, a malformed or unexpected answer, an ICAP error status) names why
+  // and counts towards the suspension.
+  Result<Reply> call(const std::string& head, const std::string& body);
+
+  // Suspended: failure_limit failures in a row, less than revival_delay ago.
+  bool suspended() const;
+
+  // {"name":..,"uri":..,"istag":..,"requests":..,"failures":..,"suspended":..} for the UI.
+  std::string statusJson() const;
+
+private:
+  struct Lease {
+    int fd = -1;
+    bool reused = false;
+  };
+  Result<Lease> acquire(Clock::time_point deadline);
+  void release(int fd, bool reusable);
+  Result<Reply> exchange(const Lease& lease, const std::string& request, Clock::time_point deadline,
+                         bool& stale, bool& clean);
+  Result<Reply> callOnce(const std::string& request, Clock::time_point deadline);
+  std::optional<std::string> ensureOptions(Clock::time_point deadline);
+  void failed();
+  void succeeded();
+
+  const ServiceConfig cfg_;
+  const std::chrono::milliseconds timeout_;
+  const size_t maxReplyBody_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable slotFree_;
+  std::vector<int> idle_;
+  size_t open_ = 0; // connections open: idle or in use
+  std::optional<ServiceOptions> options_;
+  Clock::time_point optionsExpire_{};
+  uint32_t failuresInARow_ = 0;
+  Clock::time_point suspendedUntil_{};
+  std::mutex optionsMutex_; // one OPTIONS exchange at a time
+
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> failures_{0};
+};
+
+} // namespace exaproxy::icap

@@ -1,0 +1,328 @@
+// The ICAP client (icap.so) through the real binary, against a small REQMOD service written for
+// the test (icap_test_server.py, started and stopped by PID): OPTIONS asked once and the
+// connection kept; 204 passes the request; a block page from the service reaches the client and
+// nothing the origin; a modified request head (URL, fields) and a modified upload body reach the
+// origin; a service that is slow, answers garbage or is gone is bypassed or refuses the request
+// (503) as configured, and failure_limit suspends it; the rules send only what they name. And
+// against Debian's c-icap (its echo service): requests and uploads pass unchanged, OPTIONS once.
+#include "itest.h"
+
+#include <filesystem>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef ICAP_PLUGIN
+#error "ICAP_PLUGIN must name icap.so"
+#endif
+#ifndef ICAP_TEST_SERVER
+#error "ICAP_TEST_SERVER must name icap_test_server.py"
+#endif
+
+using namespace itest;
+
+namespace {
+
+class IcapClient : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_TRUE(origin_.ok());
+    // Every request: its target and its fields back, one a line.
+    origin_.setHandler([](Exchange& ex) {
+      std::string text = "target=" + ex.request().target + "\n";
+      for (const auto& h : ex.request().headers.list)
+        text += h.name + ": " + h.value + "\n";
+      text += "body=" + ex.request().body + "\n";
+      ex.respond(200, text, {{"Content-Type", "text/plain"}});
+    });
+    dir_ = makeTempDir("exaproxy-icap-");
+    startService();
+  }
+  void TearDown() override {
+    proxy_.reset();
+    stopService();
+    removeTree(dir_);
+  }
+
+  void startService() {
+    std::filesystem::remove(dir_ + "/port");
+    service_ = spawnProcess({"/usr/bin/python3", ICAP_TEST_SERVER, dir_ + "/port", dir_ + "/log"},
+                            dir_ + "/service.out", dir_ + "/service.out");
+    ASSERT_GT(service_, 0);
+    ASSERT_TRUE(waitFor([&] { return fileExists(dir_ + "/port"); }, Millis(10000)))
+        << readFile(dir_ + "/service.out");
+    port_ = readFile(dir_ + "/port");
+  }
+  void stopService() {
+    if (service_ > 0)
+      stopProcess(service_, SIGTERM, Millis(5000));
+    service_ = -1;
+  }
+
+  void start(const std::vector<std::string>& service, const std::string& global = "") {
+    std::string conf = std::string("[plugin]\npath = ") + ICAP_PLUGIN + "\n\n[icap]\n" + global +
+                       "\n[icap test]\nuri = icap://127.0.0.1:" + port_ + "/reqmod\n";
+    for (const auto& s : service)
+      conf += s + "\n";
+    ProxyOptions o;
+    o.extraFiles = {{"40-icap.conf", conf}};
+    proxy_ = std::make_unique<ProxyProcess>(o);
+    ASSERT_TRUE(proxy_->start());
+  }
+  std::string log() const { return proxy_->stderrText() + proxy_->stdoutText(); }
+  // The service's log lines.
+  std::vector<std::string> serviceLog() const {
+    std::vector<std::string> lines;
+    std::istringstream in(readFile(dir_ + "/log"));
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(line);
+    return lines;
+  }
+  size_t serviceCount(const std::string& needle) const {
+    size_t n = 0;
+    for (const auto& l : serviceLog())
+      n += l.find(needle) != std::string::npos;
+    return n;
+  }
+
+  std::optional<HttpResponse> get(const std::string& path,
+                                  const std::vector<std::string>& extra = {}) {
+    RawClient c(proxy_->endpoint());
+    if (!c.send(absoluteGet(origin_, path, extra)))
+      return std::nullopt;
+    return c.readFinalResponse(Millis(15000));
+  }
+  std::optional<HttpResponse> post(const std::string& path, const std::string& body) {
+    RawClient c(proxy_->endpoint());
+    if (!c.send(
+            absoluteGet(origin_, path, {"Content-Length: " + std::to_string(body.size())}, "POST") +
+            body))
+      return std::nullopt;
+    return c.readFinalResponse(Millis(15000));
+  }
+
+  OriginServer origin_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  std::string dir_, port_;
+  pid_t service_ = -1;
+};
+
+TEST_F(IcapClient, A204PassesTheRequestAndTheConnectionIsKeptWithOneOptions) {
+  start({"bypass = off"});
+  for (int i = 0; i < 3; ++i) {
+    auto r = get("/page" + std::to_string(i));
+    ASSERT_TRUE(r) << log();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_NE(r->body.find("target=/page" + std::to_string(i)), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(serviceCount("OPTIONS"), 1u) << "asked once (Options-TTL 60)";
+  auto lines = serviceLog();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_NE(lines[1].find("REQMOD " + origin_.url("/page0") + " ip=127.0.0.1"), std::string::npos)
+      << lines[1];
+  // The three REQMODs came on the connection the OPTIONS used: persistent and pooled.
+  std::string conn = lines[0] == "OPTIONS" ? lines[1].substr(lines[1].rfind("conn=")) : "";
+  EXPECT_EQ(serviceCount(conn), 3u) << readFile(dir_ + "/log");
+}
+
+TEST_F(IcapClient, TheServicesBlockPageReachesTheClientAndNothingTheOrigin) {
+  start({"bypass = off"});
+  auto r = get("/blocked/page");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(r->body, "<h1>Blocked by the ICAP test service</h1>");
+  EXPECT_EQ(r->headers.get("X-Icap-Page").value_or(""), "yes");
+  EXPECT_EQ(origin_.requestCount(), 0u);
+}
+
+TEST_F(IcapClient, AModifiedRequestHeadReachesTheOrigin) {
+  start({"bypass = off"});
+  auto r = get("/rewrite/page", {"X-Remove-Me: 1", "X-Keep-Me: 2"});
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("target=/rewritten/page"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("X-Icap: rewritten"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("X-Keep-Me: 2"), std::string::npos) << r->body;
+  EXPECT_EQ(r->body.find("X-Remove-Me"), std::string::npos) << r->body;
+}
+
+TEST_F(IcapClient, AnUploadGoesWithItsBodyAndTheModifiedBodyReachesTheOrigin) {
+  start({"bypass = off"});
+  auto r = post("/rewrite/upload", "hello icap");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("body=HELLO ICAP\n"), std::string::npos) << r->body;
+  EXPECT_EQ(serviceCount("body=10 "), 1u) << readFile(dir_ + "/log");
+
+  auto blocked = post("/blocked/upload", "secret");
+  ASSERT_TRUE(blocked) << log();
+  EXPECT_EQ(blocked->status, 403);
+  EXPECT_EQ(origin_.requestCount(), 1u) << "only the first upload reached the origin";
+}
+
+TEST_F(IcapClient, AFailingServiceRefusesTheRequestUnlessBypassIsOn) {
+  start({"bypass = off"}, "timeout = 1s\n");
+  auto garbage = get("/garbage");
+  ASSERT_TRUE(garbage) << log();
+  EXPECT_EQ(garbage->status, 503);
+  EXPECT_TRUE(
+      waitFor([&] { return log().find("invalid ICAP answer") != std::string::npos; }, Millis(5000)))
+      << log();
+  auto slow = get("/slow");
+  ASSERT_TRUE(slow) << log();
+  EXPECT_EQ(slow->status, 503) << "the 3 s answer is past the 1 s timeout";
+  auto closed = get("/close");
+  ASSERT_TRUE(closed) << log();
+  EXPECT_EQ(closed->status, 503);
+  EXPECT_EQ(origin_.requestCount(), 0u);
+  proxy_.reset();
+
+  start({"bypass = on"}, "timeout = 1s\n");
+  auto passed = get("/garbage");
+  ASSERT_TRUE(passed) << log();
+  EXPECT_EQ(passed->status, 200) << "bypass = on: the origin answers";
+}
+
+TEST_F(IcapClient, AServiceThatIsGoneIsBypassedOrRefused) {
+  stopService();
+  start({"bypass = off"});
+  auto refused = get("/page");
+  ASSERT_TRUE(refused) << log();
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("unavailable"), std::string::npos) << refused->body;
+  proxy_.reset();
+  start({"bypass = on"});
+  auto passed = get("/page");
+  ASSERT_TRUE(passed) << log();
+  EXPECT_EQ(passed->status, 200);
+}
+
+TEST_F(IcapClient, FailureLimitSuspendsTheService) {
+  start({"bypass = off", "failure_limit = 2", "revival_delay = 60s"});
+  EXPECT_EQ(get("/garbage/1")->status, 503);
+  EXPECT_EQ(get("/garbage/2")->status, 503);
+  auto r = get("/fine");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 503) << "suspended: not even asked";
+  EXPECT_EQ(serviceCount("/fine"), 0u);
+  EXPECT_TRUE(waitFor([&] { return log().find("suspended") != std::string::npos; }, Millis(5000)))
+      << log();
+}
+
+TEST_F(IcapClient, RulesSendOnlyWhatTheyName) {
+  start({"bypass = off", "methods = POST"});
+  auto r = get("/blocked/but-a-get");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200) << "a GET is not this service's";
+  EXPECT_EQ(serviceCount("REQMOD"), 0u);
+  auto p = post("/blocked/a-post", "x");
+  ASSERT_TRUE(p) << log();
+  EXPECT_EQ(p->status, 403);
+}
+
+TEST_F(IcapClient, ABadServiceSectionIsRefusedWithItsFileAndLine) {
+  std::string conf = std::string("[plugin]\npath = ") + ICAP_PLUGIN +
+                     "\n\n[icap test]\nuri = http://127.0.0.1:1344/x\n";
+  ProxyOptions o;
+  o.extraFiles = {{"40-icap.conf", conf}};
+  ProxyProcess p(o);
+  EXPECT_FALSE(p.start(Millis(5000)));
+  std::string err = p.stderrText() + p.stdoutText();
+  EXPECT_NE(err.find("40-icap.conf:5"), std::string::npos) << err;
+  EXPECT_NE(err.find("icap://"), std::string::npos) << err;
+}
+
+// A free loopback port: bound to port 0 and released (c-icap needs a number in its file).
+uint16_t freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class IcapWithCIcap : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!fileExists("/usr/bin/c-icap"))
+      GTEST_SKIP() << "c-icap is not installed (installers/bootstrap-deps.sh test)";
+    ASSERT_TRUE(origin_.ok());
+    dir_ = makeTempDir("exaproxy-cicap-");
+    port_ = std::to_string(freePort());
+    std::string conf = "PidFile " + dir_ + "/c-icap.pid\nCommandsSocket " + dir_ +
+                       "/c-icap.ctl\nTimeout 30\nStartServers 1\nMaxServers 1\n"
+                       "MinSpareThreads 2\nMaxSpareThreads 4\nThreadsPerChild 4\n"
+                       "Port 127.0.0.1:" +
+                       port_ + "\nTmpDir " + dir_ +
+                       "\nModulesDir /usr/lib/x86_64-linux-gnu/c_icap\n"
+                       "ServicesDir /usr/lib/x86_64-linux-gnu/c_icap\nServerLog " +
+                       dir_ + "/server.log\nAccessLog " + dir_ +
+                       "/access.log\nService echo srv_echo.so\n";
+    ASSERT_TRUE(writeFile(dir_ + "/c-icap.conf", conf));
+    pid_ = spawnProcess({"/usr/bin/c-icap", "-N", "-f", dir_ + "/c-icap.conf"}, dir_ + "/out",
+                        dir_ + "/out");
+    ASSERT_GT(pid_, 0);
+    ASSERT_TRUE(waitFor(
+        [&] {
+          RawClient probe;
+          return probe.connect(Endpoint{"127.0.0.1", static_cast<uint16_t>(std::stoi(port_))},
+                               Millis(200));
+        },
+        Millis(10000)))
+        << readFile(dir_ + "/out");
+    std::string plugin = std::string("[plugin]\npath = ") + ICAP_PLUGIN +
+                         "\n\n[icap echo]\nuri = icap://127.0.0.1:" + port_ + "/echo\n";
+    ProxyOptions o;
+    o.extraFiles = {{"40-icap.conf", plugin}};
+    proxy_ = std::make_unique<ProxyProcess>(o);
+    ASSERT_TRUE(proxy_->start());
+  }
+  void TearDown() override {
+    proxy_.reset();
+    if (pid_ > 0)
+      stopProcess(pid_, SIGTERM, Millis(5000));
+    if (!dir_.empty())
+      removeTree(dir_);
+  }
+  size_t accessCount(const std::string& needle) const {
+    std::istringstream in(readFile(dir_ + "/access.log"));
+    size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+      n += line.find(needle) != std::string::npos;
+    return n;
+  }
+
+  OriginServer origin_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  std::string dir_, port_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(IcapWithCIcap, TheEchoServicePassesRequestsAndUploadsUnchanged) {
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.out, "origin-ok\n");
+
+  std::string body = patternBytes(0, 100000);
+  RawClient c(proxy_->endpoint());
+  ASSERT_TRUE(c.send(absoluteGet(origin_, "/upload", {"Content-Length: 100000"}, "POST") + body));
+  auto up = c.readFinalResponse(Millis(15000));
+  ASSERT_TRUE(up) << proxy_->stderrText();
+  EXPECT_EQ(up->status, 200);
+  EXPECT_EQ(up->body, "received 100000\n");
+  auto got = origin_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].body, body) << "the upload reached the origin byte for byte";
+
+  EXPECT_TRUE(waitFor([&] { return accessCount("REQMOD echo") == 2; }, Millis(5000)))
+      << readFile(dir_ + "/access.log");
+  EXPECT_EQ(accessCount("OPTIONS echo 200"), 1u) << readFile(dir_ + "/access.log");
+}
+
+} // namespace
