@@ -87,9 +87,9 @@ void serviceSetting(ServiceConfig& s, bool& haveUri, const sdk::Setting& e) {
     if (v == "reqmod" || v == "reqmod_precache")
       s.method = Method::Reqmod;
     else if (v == "respmod" || v == "respmod_precache")
-      throw ConfigFailure(e, "respmod is not supported yet (this release sends REQMOD only)");
+      s.method = Method::Respmod;
     else
-      throw ConfigFailure(e, "expected reqmod");
+      throw ConfigFailure(e, "expected reqmod or respmod");
   } else if (e.key == "bypass") {
     if (!common::parseBool(e.value, s.bypass))
       throw ConfigFailure(e, "expected on or off");

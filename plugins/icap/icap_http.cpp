@@ -21,6 +21,36 @@ encapsulatedRequestHead(std::string_view method, std::string_view url,
   return out;
 }
 
+std::string
+encapsulatedResponseHead(int status,
+                         const std::vector<std::pair<std::string, std::string>>& fields) {
+  // The origin's reason phrase is not kept by the host: the usual one stands in (RFC 9110 §15).
+  std::string_view reason = "Status";
+  for (auto [code, text] : {std::pair<int, std::string_view>{200, "OK"},
+                            {201, "Created"},
+                            {203, "Non-Authoritative Information"},
+                            {206, "Partial Content"},
+                            {301, "Moved Permanently"},
+                            {302, "Found"},
+                            {303, "See Other"},
+                            {307, "Temporary Redirect"},
+                            {308, "Permanent Redirect"},
+                            {400, "Bad Request"},
+                            {401, "Unauthorized"},
+                            {403, "Forbidden"},
+                            {404, "Not Found"},
+                            {500, "Internal Server Error"},
+                            {502, "Bad Gateway"},
+                            {503, "Service Unavailable"}})
+    if (code == status)
+      reason = text;
+  std::string out = sdk::concat("HTTP/1.1 ", std::to_string(status), " ", reason, "\r\n");
+  for (const auto& [name, value] : fields)
+    out += sdk::concat(name, ": ", value, "\r\n");
+  out += "\r\n";
+  return out;
+}
+
 namespace {
 
 Result<HttpHead> fail(std::string why) { return Result<HttpHead>::failure(std::move(why)); }

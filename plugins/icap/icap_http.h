@@ -27,6 +27,11 @@ struct HttpHead {
 std::string encapsulatedRequestHead(std::string_view method, std::string_view url,
                                     const std::vector<std::pair<std::string, std::string>>& fields);
 
+// "HTTP/1.1 STATUS REASON" CR LF, each field, CR LF.
+std::string
+encapsulatedResponseHead(int status,
+                         const std::vector<std::pair<std::string, std::string>>& fields);
+
 // Reads an encapsulated HTTP head (ending with its empty line): a request head, or a response
 // head when `response`.
 Result<HttpHead> parseHttpHead(std::string_view raw, bool response);

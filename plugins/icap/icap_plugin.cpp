@@ -1,11 +1,12 @@
-// ABI glue of the ICAP client: a request that a REQMOD service's rules take is sent to it from
-// the host's worker pool (blocking I/O there, never on a loop) and the transaction waits
-// (PENDING). A request with a body is held by the host until its end (the body hooks, bounded by
-// [plugin] body_hold_max) and sent whole. The answer becomes the verdict: 204 passes the request,
-// a modified request head rewrites it (a modified body replaces the body), an HTTP response is
-// the client's answer (a block page), and a failure bypasses the service or refuses the request
-// with 503, as the service's `bypass` says. The wire format is icap_core's; the connections and
-// OPTIONS are icap_service's.
+// ABI glue of the ICAP client. REQMOD: a request that a service's rules take is sent to it from
+// the host's worker pool (blocking I/O there, never on a loop) while the transaction waits
+// (PENDING); an upload is held by the host to its end (the body hooks, bounded by [plugin]
+// body_hold_max) and sent whole. 204 passes the request, a modified request head rewrites it (a
+// modified body replaces the body), an HTTP response is the client's answer (a block page).
+// RESPMOD: the response body is held to its end and sent with both heads; 204 passes it, the
+// same head with a body replaces the body, another response replaces the response. A failure
+// bypasses the service or refuses with 503, as its `bypass` says. The wire format is
+// icap_core's; the connections and OPTIONS are icap_service's.
 #include "config_problem.h"
 #include "icap_chunked.h"
 #include "icap_config.h"
@@ -68,12 +69,35 @@ bool hasBody(const Fields& fields) {
   return false;
 }
 
-// The per-transaction state of a request whose body is being held for the service.
+// The per-transaction state: the upload held for a REQMOD service, the response for a RESPMOD
+// one (each with the HTTP heads and caller fields sent with the body at its end).
 struct Held {
-  Service* service = nullptr;
+  Service* service = nullptr; // REQMOD, the request's body
   std::string httpHead;
   std::vector<HeaderField> extra;
+  Service* respService = nullptr; // RESPMOD, the response's body
+  std::string requestHead;        // sent as req-hdr with it
+  std::string responseHead;       // res-hdr
+  std::vector<HeaderField> respExtra;
+  int status = 0;
+  std::map<std::string, Named> responseFields;
 };
+
+Fields fieldsOf(sdk::Headers headers) {
+  Fields fields;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    auto [name, value] = headers.at(i);
+    fields.emplace_back(std::string(name), std::string(value));
+  }
+  return fields;
+}
+
+std::vector<HeaderField> toFields(const Fields& fields) {
+  std::vector<HeaderField> out;
+  for (const auto& [n, v] : fields)
+    out.push_back({n, v});
+  return out;
+}
 
 class IcapPlugin : public sdk::Plugin {
 public:
@@ -94,45 +118,71 @@ public:
   sdk::Verdict onRequest(sdk::Txn& tx) override {
     if (tx.isConnect())
       return sdk::Verdict::next(); // a tunnel's bytes are encrypted: nothing to adapt
-    Service* service = choose(tx);
+    Fields fields = fieldsOf(tx.requestHeaders());
+    if (Service* resp = choose(tx, Method::Respmod); resp && tx.wantBody(sdk::Message::Response)) {
+      // Its body comes through onBody, held to its end, and goes with both heads.
+      Held& h = state(tx);
+      h.respService = resp;
+      h.requestHead = encapsulatedRequestHead(tx.method(), tx.url(), fields);
+      h.respExtra = callerFields(tx);
+    }
+    Service* service = choose(tx, Method::Reqmod);
     if (!service)
       return sdk::Verdict::next();
     if (service->suspended())
       return failure(*service, "suspended after failure_limit failures in a row");
-    Fields fields;
-    auto headers = tx.requestHeaders();
-    for (size_t i = 0; i < headers.size(); ++i) {
-      auto [name, value] = headers.at(i);
-      fields.emplace_back(std::string(name), std::string(value));
-    }
     std::string httpHead = encapsulatedRequestHead(tx.method(), tx.url(), fields);
     auto extra = callerFields(tx);
     if (hasBody(fields)) {
       // The body comes through onBody, held to its end, and goes with the head.
       if (!tx.wantBody(sdk::Message::Request))
         return failure(*service, "the host cannot give the request body");
-      tx.emplaceData<Held>(Held{service, std::move(httpHead), std::move(extra)});
+      Held& h = state(tx);
+      h.service = service;
+      h.httpHead = std::move(httpHead);
+      h.extra = std::move(extra);
       return sdk::Verdict::next();
     }
-    auto request = requestFor(*service, httpHead, extra, nullptr);
+    auto request = requestFor(Method::Reqmod, *service, httpHead, {}, extra, nullptr);
     if (!request)
       return failure(*service, request.error());
-    return ask(tx, *service, std::move(*request), std::string(tx.url()), byName(toFields(fields)),
-               std::nullopt);
+    Job job{service, std::move(*request), std::string(tx.url()), byName(toFields(fields)), {}, {}};
+    return ask(tx, std::move(job));
+  }
+
+  sdk::Verdict onResponse(sdk::Txn& tx) override {
+    Held* h = tx.data<Held>();
+    if (!h || !h->respService)
+      return sdk::Verdict::next();
+    h->status = tx.status();
+    Fields fields = fieldsOf(tx.responseHeaders());
+    h->responseHead = encapsulatedResponseHead(h->status, fields);
+    h->responseFields = byName(toFields(fields));
+    return sdk::Verdict::next();
   }
 
   sdk::Verdict onBody(sdk::Txn& tx, sdk::Message which, std::string_view data, bool end) override {
     Held* held = tx.data<Held>();
-    if (which != sdk::Message::Request || !held)
+    bool request = which == sdk::Message::Request;
+    Service* service = !held ? nullptr : request ? held->service : held->respService;
+    if (!service)
       return sdk::Verdict::next();
     if (!end)
       return sdk::Verdict::hold();
+    if (service->suspended())
+      return failure(*service, "suspended after failure_limit failures in a row");
     std::string body(tx.bodyHeld());
     body.append(data);
-    auto request = requestFor(*held->service, held->httpHead, held->extra, &body);
+    auto sent = request
+                    ? requestFor(Method::Reqmod, *service, held->httpHead, {}, held->extra, &body)
+                    : requestFor(Method::Respmod, *service, held->requestHead, held->responseHead,
+                                 held->respExtra, &body);
+    if (!sent)
+      return failure(*service, sent.error());
+    Job job{service, std::move(*sent), {}, {}, std::move(body), {}};
     if (!request)
-      return failure(*held->service, request.error());
-    return ask(tx, *held->service, std::move(*request), {}, {}, std::move(body));
+      job.response = Job::Response{held->status, held->responseFields};
+    return ask(tx, std::move(job));
   }
 
   std::string status() const override {
@@ -145,15 +195,13 @@ public:
 private:
   using Original = std::map<std::string, Named>;
 
-  static std::vector<HeaderField> toFields(const Fields& fields) {
-    std::vector<HeaderField> out;
-    for (const auto& [n, v] : fields)
-      out.push_back({n, v});
-    return out;
+  static Held& state(sdk::Txn& tx) {
+    Held* h = tx.data<Held>();
+    return h ? *h : tx.emplaceData<Held>();
   }
 
-  Service* choose(sdk::Txn& tx) const {
-    const ServiceConfig* cfg = chooseService(*config_, Method::Reqmod, tx.method(), tx.host());
+  Service* choose(sdk::Txn& tx, Method method) const {
+    const ServiceConfig* cfg = chooseService(*config_, method, tx.method(), tx.host());
     for (const auto& s : services_)
       if (cfg && s->config().name == cfg->name)
         return s.get();
@@ -169,14 +217,16 @@ private:
     return extra;
   }
 
-  // The REQMOD request: its head and encapsulated HTTP head, then the body's chunks if any.
-  static Result<std::string> requestFor(const Service& service, const std::string& httpHead,
+  // The ICAP request: its head and the encapsulated HTTP heads, then the body's chunks if any.
+  static Result<std::string> requestFor(Method method, const Service& service,
+                                        const std::string& reqHdr, const std::string& resHdr,
                                         const std::vector<HeaderField>& extra,
                                         const std::string* body) {
     RequestSpec spec;
-    spec.method = Method::Reqmod;
+    spec.method = method;
     spec.service = service.config().uri;
-    spec.reqHdr = httpHead;
+    spec.reqHdr = reqHdr;
+    spec.resHdr = resHdr;
     spec.body = body != nullptr;
     spec.extraFields = extra;
     auto head = buildRequest(spec);
@@ -188,34 +238,52 @@ private:
     return out;
   }
 
-  // Sends it from a worker; the verdict completes the transaction's PENDING. `body`: the held
-  // request body (onBody), else the request's URL and fields to compare a rewrite with.
-  sdk::Verdict ask(sdk::Txn& tx, Service& service, std::string request, std::string url,
-                   Original original, std::optional<std::string> body) {
+  // One exchange to send: the request bytes, and what its answer is compared with.
+  struct Job {
+    Service* service = nullptr;
+    std::string request;
+    std::string url; // REQMOD without body: the request's URL and fields
+    Original original;
+    std::optional<std::string> body; // the held body (REQMOD with body, RESPMOD)
+    struct Response {
+      int status = 0;
+      Original fields;
+    };
+    std::optional<Response> response; // RESPMOD: the origin's status and fields
+  };
+
+  // Sends it from a worker; the verdict completes the transaction's PENDING.
+  sdk::Verdict ask(sdk::Txn& tx, Job job) {
     sdk::Pending pending = tx.pending();
     host().add(requests_);
-    bool queued = host().submit(nullptr, [this, &service, pending, request = std::move(request),
-                                          url = std::move(url), original = std::move(original),
-                                          body = std::move(body)] {
-      auto reply = service.call(request, {});
-      pending.complete(reply ? verdictFor(service, *reply, url, original, body)
-                             : failure(service, reply.error()));
+    Service& service = *job.service;
+    bool queued = host().submit(nullptr, [this, pending, job = std::move(job)] {
+      auto reply = job.service->call(job.request, {});
+      pending.complete(reply ? verdictFor(job, *reply) : failure(*job.service, reply.error()));
     });
     if (!queued)
       return failure(service, "no worker to send the request");
     return sdk::Verdict::pending();
   }
 
-  sdk::Verdict verdictFor(const Service& service, const Reply& reply, const std::string& url,
-                          const Original& original, const std::optional<std::string>& body) {
+  sdk::Verdict verdictFor(const Job& job, const Reply& reply) {
+    const Service& service = *job.service;
+    const auto& body = job.body;
     if (reply.head.status == 204) {
       host().add(unmodified_);
       return sdk::Verdict::next();
     }
+    if (job.response && !reply.reqHdr.empty())
+      return failure(service, "a request head in answer to RESPMOD");
     if (!reply.resHdr.empty()) { // the service answers the client itself
       auto head = parseHttpHead(reply.resHdr, true);
       if (!head)
         return failure(service, "the encapsulated response: " + head.error());
+      if (job.response && sameResponse(*job.response, *head)) { // only the body may differ
+        host().add(rewritten_);
+        return sdk::Verdict::replaceBody(reply.hasBody ? reply.body : *body)
+            .note("icap", service.config().name + ":rewritten", true);
+      }
       host().add(answered_);
       const std::string* type = head->field("content-type");
       auto v = sdk::Verdict::respond(head->status, reply.body, type ? *type : "text/html");
@@ -237,23 +305,42 @@ private:
     if (reply.hasBody && !reply.body.empty())
       return failure(service, "a body added to a request that had none");
     auto v = sdk::Verdict::rewrite();
-    if (head->target != url)
+    if (head->target != job.url)
       v.url(head->target);
     auto now = byName(head->fields);
     for (const auto& [key, field] : now) {
       if (hostOwned(key))
         continue;
-      auto was = original.find(key);
-      if (was != original.end() && was->second.values == field.values)
+      auto was = job.original.find(key);
+      if (was != job.original.end() && was->second.values == field.values)
         continue;
       v.removeRequestHeader(field.name);
       for (const auto& value : field.values)
         v.addRequestHeader(field.name, value);
     }
-    for (const auto& [key, field] : original)
+    for (const auto& [key, field] : job.original)
       if (!hostOwned(key) && !now.count(key))
         v.removeRequestHeader(field.name);
     return v.note("icap", service.config().name + ":rewritten", true);
+  }
+
+  // The adapted response has the origin's status and fields (framing aside): only its body may
+  // have changed, and it can replace the body alone.
+  static bool sameResponse(const Job::Response& origin, const HttpHead& adapted) {
+    if (origin.status != adapted.status)
+      return false;
+    auto now = byName(adapted.fields);
+    auto framing = [](const std::string& key) {
+      return hostOwned(key) || key == "connection" || key == "keep-alive";
+    };
+    for (const auto& [key, field] : now)
+      if (!framing(key) &&
+          (!origin.fields.count(key) || origin.fields.at(key).values != field.values))
+        return false;
+    for (const auto& [key, field] : origin.fields)
+      if (!framing(key) && !now.count(key))
+        return false;
+    return true;
   }
 
   sdk::Verdict failure(const Service& service, const std::string& why) const {
@@ -279,4 +366,4 @@ private:
 } // namespace exaproxy::icap
 
 EXAPROXY_PLUGIN(exaproxy::icap::IcapPlugin, "icap", "0.1.0", "ExaProxy",
-                "ICAP/1.0 client (REQMOD): requests adapted by c-icap or any RFC 3507 service")
+                "ICAP/1.0 client (REQMOD, RESPMOD): c-icap or any RFC 3507 service")

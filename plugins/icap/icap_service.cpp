@@ -184,6 +184,8 @@ std::optional<std::string> Service::ensureOptions(Clock::time_point deadline) {
     return "OPTIONS: " + options.error();
   if (cfg_.method == Method::Reqmod && !options->reqmod)
     return "the service does not offer REQMOD (OPTIONS Methods)";
+  if (cfg_.method == Method::Respmod && !options->respmod)
+    return "the service does not offer RESPMOD (OPTIONS Methods)";
   std::lock_guard lock(mutex_);
   optionsExpire_ = options->optionsTtl ? Clock::now() + std::chrono::seconds(*options->optionsTtl)
                                        : Clock::time_point::max();

@@ -61,11 +61,13 @@ TEST(IcapClientConfig, ReadsTheGlobalAndServiceSections) {
                                          {"icap av", "failure_limit", "3"},
                                          {"icap av", "methods", "post, put"},
                                          {"icap filter", "uri", "icap://127.0.0.1/url"},
-                                         {"icap filter", "hosts", "example.com"}}));
+                                         {"icap filter", "hosts", "example.com"},
+                                         {"icap scan", "uri", "icap://127.0.0.1/scan"},
+                                         {"icap scan", "method", "respmod"}}));
   EXPECT_EQ(cfg->timeout.count(), 2000);
   EXPECT_FALSE(cfg->sendUser);
   EXPECT_TRUE(cfg->sendClientIp);
-  ASSERT_EQ(cfg->services.size(), 2u);
+  ASSERT_EQ(cfg->services.size(), 3u);
   EXPECT_EQ(cfg->services[0].name, "av");
   EXPECT_TRUE(cfg->services[0].bypass);
   EXPECT_EQ(cfg->services[0].failureLimit, 3u);
@@ -76,7 +78,7 @@ TEST(IcapClientConfig, ReadsTheGlobalAndServiceSections) {
   EXPECT_EQ(chooseService(*cfg, Method::Reqmod, "POST", "a.test"), &cfg->services[0]);
   EXPECT_EQ(chooseService(*cfg, Method::Reqmod, "GET", "www.Example.com"), &cfg->services[1]);
   EXPECT_EQ(chooseService(*cfg, Method::Reqmod, "GET", "a.test"), nullptr);
-  EXPECT_EQ(chooseService(*cfg, Method::Respmod, "POST", "a.test"), nullptr);
+  EXPECT_EQ(chooseService(*cfg, Method::Respmod, "POST", "a.test"), &cfg->services[2]);
 }
 
 TEST(IcapClientConfig, RefusalsNameTheFileLineAndKey) {
@@ -84,8 +86,8 @@ TEST(IcapClientConfig, RefusalsNameTheFileLineAndKey) {
             0u)
       << refusal({{"icap x", "uri", "http://h/"}});
   EXPECT_NE(refusal({{"icap x", "bypass", "sometimes"}}).find("bypass"), std::string::npos);
-  EXPECT_NE(refusal({{"icap x", "uri", "icap://h/"}, {"icap x", "method", "respmod"}})
-                .find("not supported yet"),
+  EXPECT_NE(refusal({{"icap x", "uri", "icap://h/"}, {"icap x", "method", "premod"}})
+                .find("expected reqmod or respmod"),
             std::string::npos);
   EXPECT_NE(refusal({{"icap x", "colour", "blue"}}).find("unknown setting"), std::string::npos);
   EXPECT_NE(refusal({{"icap", "timeout", "soon"}}).find("duration"), std::string::npos);

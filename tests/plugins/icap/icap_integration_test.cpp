@@ -4,7 +4,7 @@
 // nothing the origin; a modified request head (URL, fields) and a modified upload body reach the
 // origin; a service that is slow, answers garbage or is gone is bypassed or refuses the request
 // (503) as configured, and failure_limit suspends it; the rules send only what they name. And
-// against Debian's c-icap (its echo service): requests and uploads pass unchanged, OPTIONS once.
+// against Debian's c-icap (its echo service): requests, uploads and responses pass unchanged.
 #include "itest.h"
 
 #include <filesystem>
@@ -221,6 +221,35 @@ TEST_F(IcapClient, RulesSendOnlyWhatTheyName) {
   EXPECT_EQ(p->status, 403);
 }
 
+TEST_F(IcapClient, RespmodReplacesTheResponseOrItsBody) {
+  start({"method = respmod", "bypass = off"});
+  auto virus = get("/virus/file.exe");
+  ASSERT_TRUE(virus) << log();
+  EXPECT_EQ(virus->status, 403);
+  EXPECT_EQ(virus->body, "<h1>A virus was found</h1>");
+  auto upper = get("/upper/page");
+  ASSERT_TRUE(upper) << log();
+  EXPECT_EQ(upper->status, 200);
+  EXPECT_NE(upper->body.find("TARGET=/UPPER/PAGE"), std::string::npos) << upper->body;
+  EXPECT_EQ(upper->headers.get("Content-Type").value_or(""), "text/plain");
+  auto plain = get("/plain");
+  ASSERT_TRUE(plain) << log();
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_NE(plain->body.find("target=/plain"), std::string::npos) << plain->body;
+  EXPECT_EQ(serviceCount("RESPMOD"), 3u) << readFile(dir_ + "/log");
+  EXPECT_EQ(serviceCount("RESPMOD " + origin_.url("/upper/page") + " status=200"), 1u);
+  EXPECT_EQ(serviceCount("REQMOD"), 0u);
+}
+
+TEST_F(IcapClient, ARespmodServiceThatIsGoneRefusesTheResponse) {
+  stopService();
+  start({"method = respmod", "bypass = off"});
+  auto r = get("/page");
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 503) << "the origin's response is not passed unfiltered";
+  EXPECT_EQ(r->body.find("target=/page"), std::string::npos);
+}
+
 TEST_F(IcapClient, ABadServiceSectionIsRefusedWithItsFileAndLine) {
   std::string conf = std::string("[plugin]\npath = ") + ICAP_PLUGIN +
                      "\n\n[icap test]\nuri = http://127.0.0.1:1344/x\n";
@@ -275,8 +304,11 @@ protected:
         },
         Millis(10000)))
         << readFile(dir_ + "/out");
+  }
+  void startProxy(const std::string& method) {
     std::string plugin = std::string("[plugin]\npath = ") + ICAP_PLUGIN +
-                         "\n\n[icap echo]\nuri = icap://127.0.0.1:" + port_ + "/echo\n";
+                         "\nbody_hold_max = 16m\n\n[icap echo]\nuri = icap://127.0.0.1:" + port_ +
+                         "/echo\nmethod = " + method + "\n";
     ProxyOptions o;
     o.extraFiles = {{"40-icap.conf", plugin}};
     proxy_ = std::make_unique<ProxyProcess>(o);
@@ -304,6 +336,7 @@ protected:
 };
 
 TEST_F(IcapWithCIcap, TheEchoServicePassesRequestsAndUploadsUnchanged) {
+  startProxy("reqmod");
   auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/")});
   ASSERT_EQ(r.exitCode, 0) << r.describe();
   EXPECT_EQ(r.status, 200);
@@ -323,6 +356,17 @@ TEST_F(IcapWithCIcap, TheEchoServicePassesRequestsAndUploadsUnchanged) {
   EXPECT_TRUE(waitFor([&] { return accessCount("REQMOD echo") == 2; }, Millis(5000)))
       << readFile(dir_ + "/access.log");
   EXPECT_EQ(accessCount("OPTIONS echo 200"), 1u) << readFile(dir_ + "/access.log");
+}
+
+TEST_F(IcapWithCIcap, RespmodThroughTheEchoServiceKeepsTheBodyByteForByte) {
+  startProxy("respmod");
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/bytes/3000000")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe();
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(r.out.size(), 3000000u);
+  EXPECT_TRUE(r.out == patternBytes(0, 3000000)) << "the body came back changed";
+  EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == 1; }, Millis(5000)))
+      << readFile(dir_ + "/access.log");
 }
 
 } // namespace

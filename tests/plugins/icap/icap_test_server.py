@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A small ICAP/1.0 REQMOD service for the ICAP client's integration tests (RFC 3507).
+"""A small ICAP/1.0 REQMOD and RESPMOD service for the ICAP client's tests (RFC 3507).
 
 Usage: icap_test_server.py PORTFILE LOGFILE
 Listens on 127.0.0.1 (a free port, written to PORTFILE once listening), keeps connections
@@ -11,9 +11,14 @@ persistent, and answers by the encapsulated request's URL:
   .../garbage...   an answer that is not ICAP
   .../close...     closes the connection without an answer
   anything else    204 (unmodified)
-OPTIONS: Methods REQMOD, ISTag "T1", Max-Connections 4, Options-TTL 60, Allow 204.
-Each request appends one line to LOGFILE: "OPTIONS" or "REQMOD <url> ip=<X-Client-IP>
-user=<X-Client-Username> body=<bytes> conn=<n>".
+RESPMOD, by the URL of its req-hdr:
+  .../virus...     200 with an HTTP 403 response: the origin's response is replaced
+  .../upper...     200 with the origin's head and its body upper-cased
+  anything else    204
+OPTIONS: Methods REQMOD, RESPMOD, ISTag "T1", Max-Connections 4, Options-TTL 60, Allow 204.
+Each request appends one line to LOGFILE: "OPTIONS", "REQMOD <url> ip=<X-Client-IP>
+user=<X-Client-Username> body=<bytes> conn=<n>" or "RESPMOD <url> status=<code> body=<bytes>
+conn=<n>".
 """
 import socket
 import socketserver
@@ -98,15 +103,18 @@ class Handler(socketserver.BaseRequestHandler):
         if method == "OPTIONS":
             log(self.server.logfile, "OPTIONS")
             self.request.sendall(
-                b'ICAP/1.0 200 OK\r\nMethods: REQMOD\r\nISTag: "T1"\r\nService: test\r\n'
+                b'ICAP/1.0 200 OK\r\nMethods: REQMOD, RESPMOD\r\nISTag: "T1"\r\nService: test\r\n'
                 b"Max-Connections: 4\r\nOptions-TTL: 60\r\nAllow: 204\r\n"
                 b"Encapsulated: null-body=0\r\n\r\n")
             return True
         enc = dict((k.strip(), int(v)) for k, v in
                    (e.split("=") for e in f.get("encapsulated", "").split(",")))
-        body_at = enc.get("req-body", enc.get("null-body", 0))
-        req_hdr = r.exactly(body_at)
-        body = r.chunked() if "req-body" in enc else None
+        body_at = enc.get("req-body", enc.get("res-body", enc.get("null-body", 0)))
+        heads = r.exactly(body_at)
+        body = r.chunked() if ("req-body" in enc or "res-body" in enc) else None
+        if method == "RESPMOD":
+            return self.respmod(heads, enc, body, conn)
+        req_hdr = heads
         req_line = req_hdr.split(b"\r\n")[0].decode("latin-1")
         url = req_line.split(" ")[1]
         log(self.server.logfile, "REQMOD %s ip=%s user=%s body=%s conn=%d" % (
@@ -141,6 +149,28 @@ class Handler(socketserver.BaseRequestHandler):
                     b"\r\n\r\n" % len(new_hdr) + new_hdr + chunk(body.upper()) + b"0\r\n\r\n")
             return True
         self.request.sendall(b'ICAP/1.0 204 No Content\r\nISTag: "T1"\r\n\r\n')
+        return True
+
+
+    def respmod(self, heads, enc, body, conn):
+        req_hdr = heads[:enc["res-hdr"]]
+        res_hdr = heads[enc["res-hdr"]:]
+        url = req_hdr.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
+        status = res_hdr.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
+        log(self.server.logfile, "RESPMOD %s status=%s body=%s conn=%d" % (
+            url, status, "-" if body is None else len(body), conn))
+        if "/virus" in url:
+            page_hdr = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\n\r\n"
+            page = b"<h1>A virus was found</h1>"
+            self.request.sendall(
+                b"ICAP/1.0 200 OK\r\nISTag: \"T1\"\r\nEncapsulated: res-hdr=0, res-body=%d\r\n\r\n"
+                % len(page_hdr) + page_hdr + chunk(page) + b"0\r\n\r\n")
+        elif "/upper" in url and body is not None:
+            self.request.sendall(
+                b"ICAP/1.0 200 OK\r\nISTag: \"T1\"\r\nEncapsulated: res-hdr=0, res-body=%d\r\n\r\n"
+                % len(res_hdr) + res_hdr + chunk(body.upper()) + b"0\r\n\r\n")
+        else:
+            self.request.sendall(b'ICAP/1.0 204 No Content\r\nISTag: "T1"\r\n\r\n')
         return True
 
 
