@@ -29,7 +29,7 @@ struct ServiceConfig {
 };
 
 struct ClientConfig {
-  std::chrono::milliseconds timeout{5000}; // connecting and one whole exchange with a service
+  std::chrono::milliseconds timeout{4000}; // connecting and one whole exchange with a service
   bool sendClientIp = true;                // X-Client-IP
   bool sendUser = true;                    // X-Client-Username (the request's user, if any)
   size_t maxReplyBody = 16 * 1024 * 1024;  // a longer encapsulated body is a service failure
