@@ -54,8 +54,7 @@ struct exaproxy_txn {
   std::vector<uint8_t> changes;  // kChanged* bits per chain link: what each changed in the request
   exaproxy::plugin::Notes notes; // note_set / verdict_set_note (ABI 1.5)
   // Bodies (ABI 1.7): per chain link, the bodies it asked for and how (kWants* bits; sized by
-  // the first body_want), and what body_want and body_held may
-  // see of the hook running now.
+  // the first body_want), and what body_want and body_held may see of the hook running now.
   std::vector<uint8_t> bodyWants;
   bool inHeadHook = false; // on_request_head, on_connect or on_response_head runs
   exaproxy_str held{};     // body_held() during on_body

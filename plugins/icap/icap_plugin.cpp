@@ -119,8 +119,10 @@ public:
     if (tx.isConnect())
       return sdk::Verdict::next(); // a tunnel's bytes are encrypted: nothing to adapt
     Fields fields = fieldsOf(tx.requestHeaders());
-    if (Service* resp = choose(tx, Method::Respmod); resp && tx.wantBody(sdk::Message::Response)) {
+    if (Service* resp = choose(tx, Method::Respmod)) {
       // Its body comes through onBody, held to its end, and goes with both heads.
+      if (!tx.wantBody(sdk::Message::Response))
+        return failure(*resp, "the host cannot give the response body");
       Held& h = state(tx);
       h.respService = resp;
       h.requestHead = encapsulatedRequestHead(tx.method(), tx.url(), fields);
