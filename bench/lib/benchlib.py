@@ -66,6 +66,12 @@ WORKLOADS = {
                    "2,000 sample URLs once through each proxy and compares the answers (status and Location); "
                    "a handful of edge URLs (case, :80, trailing dot, %-escapes, dot segments, a fragment) is "
                    "compared too and reported apart (bench/lib/filterdata.py)."),
+    "9": dict(title="RESPMOD through c-icap", metric="rps", unit="req/s", higher=True,
+              desc="Workload 2 (100 KiB, 50 keep-alive connections) with every response adapted by an ICAP "
+                   "service: c-icap's echo service (Debian's c-icap, one server process, pinned on the "
+                   "proxy's core), RESPMOD from exaproxy's icap.so (`method = respmod`, `bypass = off`) and "
+                   "from Squid (`icap_service ... respmod_precache ... bypass=off`, `adaptation_access`). "
+                   "The proxy's CPU per request and the ICAP server's are shown apart."),
 }
 
 TARGETS = [
@@ -211,6 +217,10 @@ def columns_for(wl):
         return [("MB/s", m("mbps")), ("×direct", rd), ("×relay", lambda d, r: fmt_ratio(r.get(RELAY))),
                 ("CPU s/GiB", m("cpu_s_per_gib", 2)), ("CPU ×relay", lambda d, r: fmt_ratio(r.get("cpu_relay"))),
                 ("CPU %", m("cpu_pct")), ("RSS MiB", m("rss_mib", 1)), ("errors", m("errors"))]
+    if wl == "9":
+        return [("req/s", m("rps")), ("MB/s", m("mbps")), ("×squid", lambda d, r: fmt_ratio(r.get("squid"))),
+                ("CPU ms/10k req", m("cpu_ms_per_10k", 1)), ("ICAP CPU ms/10k req", m("icap_cpu_ms_per_10k", 1)),
+                ("CPU %", m("cpu_pct")), ("ICAP CPU %", m("icap_cpu_pct")), ("RSS MiB", m("rss_mib", 1))] + lat + errs
     if wl == "8":
         return [("req/s", m("rps")), ("×squid", lambda d, r: fmt_ratio(r.get("squid"))),
                 ("CPU ms/10k req", m("cpu_ms_per_10k", 1)), ("helpers CPU ms/10k req", m("helper_cpu_ms_per_10k", 1)),
