@@ -59,7 +59,11 @@ int PluginRuntime::verifyPlugin(const std::filesystem::path& file,
   out << "  hooks:" << (d.on_accept ? " accept" : "") << (d.on_request_head ? " request" : "")
       << (d.on_connect ? " connect" : "") << (d.on_response_head ? " response" : "")
       << (d.on_done ? " done" : "") << (d.status ? " status" : "")
-      << (d.reconfigure ? " reconfigure" : "") << "\n";
+      << (d.reconfigure ? " reconfigure" : "")
+      << (EXAPROXY_HAS_FIELD(&d, exaproxy_plugin, on_connection_close) && d.on_connection_close
+              ? " connection_close"
+              : "")
+      << (EXAPROXY_HAS_FIELD(&d, exaproxy_plugin, on_body) && d.on_body ? " body" : "") << "\n";
   if (d.abi_minor < 3)
     out << "  note: built for ABI " << p.abiString()
         << ", which cannot tell a check from a start: it was created as if serving\n";

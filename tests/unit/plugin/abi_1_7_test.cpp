@@ -8,12 +8,14 @@
 
 #include "http/response_parser.h"
 #include "plugin/host_api.h"
+#include "plugin/plugin_runtime.h"
 #include "plugin/plugin_transaction.h"
 #include "plugin/txn_state.h"
 
 #include <exaproxy/plugin.hpp>
 
 #include <cstddef>
+#include <sstream>
 
 namespace exaproxy::plugin::test {
 namespace {
@@ -208,6 +210,16 @@ TEST_F(Abi17Chain, PendingAndExceptionsAreErrors) {
   EXPECT_NE(step.answer.reason.find("thrown on purpose"), std::string::npos) << step.answer.reason;
   EXPECT_EQ(pending->counters.fail_open.load(), 1u);
   EXPECT_EQ(throws->counters.fail_closed.load(), 1u);
+}
+
+TEST(Abi17Verify, ListsTheBodyHook) {
+  std::ostringstream out;
+  EXPECT_EQ(PluginRuntime::verifyPlugin(pluginPath("body17"), out), 0) << out.str();
+  auto at = out.str().find("hooks:");
+  ASSERT_NE(at, std::string::npos) << out.str();
+  std::string hooks = out.str().substr(at, out.str().find('\n', at) - at);
+  EXPECT_NE(hooks.find(" body"), std::string::npos) << hooks;
+  EXPECT_NE(hooks.find(" request"), std::string::npos) << hooks;
 }
 
 TEST_F(Abi17Chain, TheRequestBodyIsAskedForInARequestHookAndWalkedApart) {
