@@ -108,12 +108,23 @@ void appendChunkSize(net::Buffer& out, size_t n) {
   out.append("\r\n");
 }
 
+// The CR LF that ends the last chunk sent from the sender's buffer (and the last chunk, at the
+// end). It waits for what comes next, so that it never goes out alone: one small send, and a
+// wake-up of the receiver, less per piece.
+void closeChunk(const Flow& s) {
+  if (!s.f.suffix.empty()) {
+    s.out.append(s.f.suffix);
+    s.f.suffix.clear();
+  }
+}
+
 void appendFramed(const Flow& s, bool end) {
   FilteredBody& f = s.f;
   if (!f.chunkedOut) {
     s.out.append(f.out);
     return;
   }
+  closeChunk(s);
   if (!f.out.empty()) {
     appendChunkSize(s.out, f.out.size());
     s.out.append(f.out);
@@ -223,6 +234,7 @@ std::optional<Next> sendInPlace(const Exchange& ex, const Flow& s, size_t taken,
   if (s.headHeld)
     writeHeldHead(ex, s, end, taken);
   if (f.chunkedOut) {
+    closeChunk(s); // the previous piece's CR LF goes before this one's size
     if (taken > 0) {
       appendChunkSize(s.out, taken);
       f.suffix = "\r\n";
@@ -231,10 +243,8 @@ std::optional<Next> sendInPlace(const Exchange& ex, const Flow& s, size_t taken,
       f.suffix += "0\r\n\r\n";
   }
   s.sendable = taken;
-  if (taken == 0) { // no data to wait for
-    s.out.append(f.suffix);
-    f.suffix.clear();
-  }
+  if (taken == 0) // no data to wait for
+    closeChunk(s);
   return std::nullopt;
 }
 
@@ -329,10 +339,8 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters, i
   auto* plugins = filters.transaction();
   if (s.sendable > 0)
     return std::nullopt; // a piece goes out from the sender's buffer: nothing may pass it
-  if (!f.suffix.empty()) {
-    s.out.append(f.suffix);
-    f.suffix.clear();
-  }
+  if (f.ended)
+    closeChunk(s); // the last piece is out: its CR LF and the last chunk follow
   if (f.ended || plugins->bodyWaiting())
     return std::nullopt; // done, or a plugin's PENDING verdict has not come yet
   f.out.clear();

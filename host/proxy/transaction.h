@@ -40,7 +40,7 @@ struct FilteredBody {
   std::unique_ptr<BodyEncoder> encoder; // null: the output goes as it is (plain, or raw)
   bool plainOut = false;                // the output is decoded: Content-Encoding is dropped
   // What must follow the piece sent from the sender's buffer without a copy (its chunk's CRLF,
-  // the last chunk): written once that piece is out.
+  // the last chunk): written with the next output, or once the last piece is out.
   std::string suffix;
   std::string decoded, encoded;
 };
