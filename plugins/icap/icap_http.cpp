@@ -11,19 +11,16 @@ const std::string* HttpHead::field(std::string_view name) const {
   return nullptr;
 }
 
-std::string
-encapsulatedRequestHead(std::string_view method, std::string_view url,
-                        const std::vector<std::pair<std::string, std::string>>& fields) {
+std::string encapsulatedRequestHead(std::string_view method, std::string_view url,
+                                    const std::vector<HeaderField>& fields) {
   std::string out = sdk::concat(method, " ", url, " HTTP/1.1\r\n");
-  for (const auto& [name, value] : fields)
-    out += sdk::concat(name, ": ", value, "\r\n");
+  for (const auto& f : fields)
+    out += sdk::concat(f.name, ": ", f.value, "\r\n");
   out += "\r\n";
   return out;
 }
 
-std::string
-encapsulatedResponseHead(int status,
-                         const std::vector<std::pair<std::string, std::string>>& fields) {
+std::string encapsulatedResponseHead(int status, const std::vector<HeaderField>& fields) {
   // The origin's reason phrase is not kept by the host: the usual one stands in (RFC 9110 §15).
   std::string_view reason = "Status";
   for (auto [code, text] : {std::pair<int, std::string_view>{200, "OK"},
@@ -45,8 +42,8 @@ encapsulatedResponseHead(int status,
     if (code == status)
       reason = text;
   std::string out = sdk::concat("HTTP/1.1 ", std::to_string(status), " ", reason, "\r\n");
-  for (const auto& [name, value] : fields)
-    out += sdk::concat(name, ": ", value, "\r\n");
+  for (const auto& f : fields)
+    out += sdk::concat(f.name, ": ", f.value, "\r\n");
   out += "\r\n";
   return out;
 }

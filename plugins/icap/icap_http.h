@@ -25,12 +25,10 @@ struct HttpHead {
 
 // "METHOD URL HTTP/1.1" CR LF, each field, CR LF.
 std::string encapsulatedRequestHead(std::string_view method, std::string_view url,
-                                    const std::vector<std::pair<std::string, std::string>>& fields);
+                                    const std::vector<HeaderField>& fields);
 
 // "HTTP/1.1 STATUS REASON" CR LF, each field, CR LF.
-std::string
-encapsulatedResponseHead(int status,
-                         const std::vector<std::pair<std::string, std::string>>& fields);
+std::string encapsulatedResponseHead(int status, const std::vector<HeaderField>& fields);
 
 // Reads an encapsulated HTTP head (ending with its empty line): a request head, or a response
 // head when `response`.

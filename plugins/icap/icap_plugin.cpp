@@ -40,8 +40,6 @@ bool hostOwned(std::string_view name) {
   return false;
 }
 
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
 // The fields by lower-case name: the name as first written, and every value in order.
 struct Named {
   std::string name;
@@ -59,11 +57,11 @@ std::map<std::string, Named> byName(const std::vector<HeaderField>& fields) {
 }
 
 // What a request carries for a body: a Content-Length above 0 or a Transfer-Encoding.
-bool hasBody(const Fields& fields) {
-  for (const auto& [name, value] : fields) {
-    if (sdk::equalsIgnoreCase(name, "transfer-encoding"))
+bool hasBody(const std::vector<HeaderField>& fields) {
+  for (const auto& f : fields) {
+    if (sdk::equalsIgnoreCase(f.name, "transfer-encoding"))
       return true;
-    if (sdk::equalsIgnoreCase(name, "content-length") && value != "0")
+    if (sdk::equalsIgnoreCase(f.name, "content-length") && f.value != "0")
       return true;
   }
   return false;
@@ -83,20 +81,13 @@ struct Held {
   std::map<std::string, Named> responseFields;
 };
 
-Fields fieldsOf(sdk::Headers headers) {
-  Fields fields;
+std::vector<HeaderField> fieldsOf(sdk::Headers headers) {
+  std::vector<HeaderField> fields;
   for (size_t i = 0; i < headers.size(); ++i) {
     auto [name, value] = headers.at(i);
-    fields.emplace_back(std::string(name), std::string(value));
+    fields.push_back({std::string(name), std::string(value)});
   }
   return fields;
-}
-
-std::vector<HeaderField> toFields(const Fields& fields) {
-  std::vector<HeaderField> out;
-  for (const auto& [n, v] : fields)
-    out.push_back({n, v});
-  return out;
 }
 
 class IcapPlugin : public sdk::Plugin {
@@ -118,7 +109,7 @@ public:
   sdk::Verdict onRequest(sdk::Txn& tx) override {
     if (tx.isConnect())
       return sdk::Verdict::next(); // a tunnel's bytes are encrypted: nothing to adapt
-    Fields fields = fieldsOf(tx.requestHeaders());
+    auto fields = fieldsOf(tx.requestHeaders());
     if (Service* resp = choose(tx, Method::Respmod)) {
       // Its body comes through onBody, held to its end, and goes with both heads.
       if (!tx.wantBody(sdk::Message::Response))
@@ -148,7 +139,7 @@ public:
     auto request = requestFor(Method::Reqmod, *service, httpHead, {}, extra, nullptr);
     if (!request)
       return failure(*service, request.error());
-    Job job{service, std::move(*request), std::string(tx.url()), byName(toFields(fields)), {}, {}};
+    Job job{service, std::move(*request), std::string(tx.url()), byName(fields), {}, {}};
     return ask(tx, std::move(job));
   }
 
@@ -157,9 +148,9 @@ public:
     if (!h || !h->respService)
       return sdk::Verdict::next();
     h->status = tx.status();
-    Fields fields = fieldsOf(tx.responseHeaders());
+    auto fields = fieldsOf(tx.responseHeaders());
     h->responseHead = encapsulatedResponseHead(h->status, fields);
-    h->responseFields = byName(toFields(fields));
+    h->responseFields = byName(fields);
     return sdk::Verdict::next();
   }
 
@@ -260,7 +251,7 @@ private:
     host().add(requests_);
     Service& service = *job.service;
     bool queued = host().submit(nullptr, [this, pending, job = std::move(job)] {
-      auto reply = job.service->call(job.request, {});
+      auto reply = job.service->call(job.request);
       pending.complete(reply ? verdictFor(job, *reply) : failure(*job.service, reply.error()));
     });
     if (!queued)

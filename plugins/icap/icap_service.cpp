@@ -193,14 +193,14 @@ std::optional<std::string> Service::ensureOptions(Clock::time_point deadline) {
   return std::nullopt;
 }
 
-Result<Reply> Service::call(const std::string& head, const std::string& body) {
+Result<Reply> Service::call(const std::string& request) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   auto deadline = Clock::now() + timeout_;
   if (auto why = ensureOptions(deadline)) {
     failed();
     return Result<Reply>::failure(*why);
   }
-  auto reply = callOnce(head + body, deadline);
+  auto reply = callOnce(request, deadline);
   if (!reply) {
     failed();
     return reply;

@@ -40,11 +40,11 @@ public:
 
   const ServiceConfig& config() const { return cfg_; }
 
-  // One exchange: `head` is the ICAP request head with the encapsulated HTTP heads
-  // (buildRequest), `body` the chunked body that follows (empty for null-body). A failure
+  // One exchange: `request` is the ICAP request head with the encapsulated HTTP heads
+  // (buildRequest) and the chunked body that follows, if any. A failure
   // (unreachable, timeout, a malformed or unexpected answer, an ICAP error status) names why
   // and counts towards the suspension.
-  Result<Reply> call(const std::string& head, const std::string& body);
+  Result<Reply> call(const std::string& request);
 
   // Suspended: failure_limit failures in a row, less than revival_delay ago.
   bool suspended() const;
