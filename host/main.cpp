@@ -377,6 +377,14 @@ int main(int argc, char** argv) {
                    std::strerror(errno));
     }
   }
+  if (const auto& icap = server.icapEndpoint()) {
+    log->info("icap_server.ready address={} service=icap://{}/reqmod", icap->toString(),
+              icap->toString());
+    if (!opts.readyFile.empty() &&
+        !writeFileAtomically(opts.readyFile + ".icap", icap->toString() + "\n"))
+      log->error("readyfile.failed file={}.icap reason=\"{}\"", opts.readyFile,
+                 std::strerror(errno));
+  }
   std::string ready;
   for (const auto& ep : bound) {
     log->info("listener.ready address={}", ep.toString());

@@ -138,6 +138,14 @@ struct HostConfig {
   unsigned uiThreads = 4;      // HTTP handler threads; the UI's own, never a loop's
   std::filesystem::path uiWww; // static files; empty: the source tree's www/, else the data dir's
 
+  // [icap_server] an ICAP/1.0 service (host/icap) through which an ICAP client (Squid's
+  // adaptation) has its requests judged by the plugin chain; REQMOD only. Off by default.
+  bool icapServerEnabled = false;
+  Endpoint icapServerListen{*IpAddress::parse("127.0.0.1"), 1344}; // port 0 = ephemeral (tests)
+  CidrSet icapServerClients;            // default 127.0.0.0/8 ::1/128 (live)
+  size_t icapServerMaxConnections = 64; // connections open at once
+  uint64_t icapServerMaxBody = 1 << 20; // request body bytes held to answer one REQMOD
+
   // [workers] the blocking-work pool (host/workers): grows while queued work waits longer than
   // grow_after, shrinks after shrink_after without work, between min and max threads.
   size_t workersMin = 2;

@@ -49,8 +49,9 @@ const std::vector<KeySpec<PluginEntry>>& pluginPolicySchema();
 // The host section named kind ("dns"), or null. "listener" has no HostSection: see above.
 const HostSection* findHostSection(std::string_view kind);
 
-// HostConfig{} with every host row's default applied (the defaults loadConfig starts from; two of
-// them, allow_clients and deny_destinations, differ from HostConfig{}'s empty sets).
+// HostConfig{} with every host row's default applied (the defaults loadConfig starts from; three
+// of them, the allow_clients of [acl] and [icap_server] and deny_destinations, differ from
+// HostConfig{}'s empty sets).
 const HostConfig& schemaDefaults();
 
 // The restart-only settings that differ between the running and the next configuration, as

@@ -48,7 +48,13 @@ namespace exaproxy {
   X(bytes_to_clients_v6, counter, "bytes written to IPv6 clients")                                 \
   X(bytes_from_upstream_v6, counter, "bytes read from IPv6 upstream servers")                      \
   X(bytes_to_upstream_v6, counter, "bytes written to IPv6 upstream servers")                       \
-  X(bytes_spliced, counter, "tunnel bytes relayed by splice(2), never copied through the proxy")
+  X(bytes_spliced, counter, "tunnel bytes relayed by splice(2), never copied through the proxy")   \
+  X(icap_requests, counter, "ICAP server: REQMOD requests judged by the plugin chain")             \
+  X(icap_answered, counter,                                                                        \
+    "ICAP server: REQMOD requests answered with a response (deny, redirect, respond)")             \
+  X(icap_modified, counter, "ICAP server: REQMOD requests sent back rewritten")                    \
+  X(icap_errors, counter, "ICAP server: ICAP requests refused as malformed or too large")          \
+  X(icap_refused, counter, "ICAP server: connections refused (allow_clients, max_connections)")
 
 // X(name, help): the host's counters of each loaded plugin (plugin/loaded_plugin.h keeps them),
 // exported as exaproxy_plugin_<name>_total{plugin="<conf.d entry>"}.

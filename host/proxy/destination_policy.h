@@ -18,7 +18,7 @@ namespace exaproxy::proxy {
 struct LocalHost {
   std::vector<IpAddress> addresses;
   std::vector<Endpoint> listeners;
-  std::vector<Endpoint> ui;
+  std::vector<Endpoint> ui; // the web interface and the ICAP server: never destinations
 
   // Loopback (127.0.0.0/8, ::1), "this host" (0.0.0.0/8, ::: connecting there reaches the
   // host itself), or an address of one of its interfaces.

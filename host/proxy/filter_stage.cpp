@@ -6,6 +6,7 @@
 #include "proxy/denial_log.h"
 #include "proxy/local_response.h"
 #include "proxy/loop_context.h"
+#include "proxy/plugin_answer.h"
 #include "proxy/proxy_log.h"
 #include "workers/worker_pool.h"
 
@@ -79,60 +80,29 @@ Next chooseDestination(const Exchange& ex, std::string host, uint16_t port) {
 }
 
 Next FilterStage::answerFor(const Exchange& ex, const plugin::Outcome& o) {
-  using Kind = plugin::Outcome::Kind;
   ex.tx.note = std::string(plugin::toString(o.kind)) + " plugin=" + o.plugin;
   if (!o.incident.empty())
     ex.tx.note += " incident=" + o.incident;
-  LocalAnswer a;
+  const plugin::Identity* who = tx_ ? &tx_->identity() : nullptr;
+  PageContext pc{ex.tx.req, who ? who->address : ex.client.address.toString(),
+                 who ? who->user : std::string(), ex.cfg.name, ex.ctx.errorPages()};
+  LocalAnswer a = pluginAnswer(pc, o);
   a.close = bodyPending(ex);
-  a.headers = o.headers;
-  switch (o.kind) {
-  case Kind::Redirect:
-    a.status = o.status ? o.status : 302;
-    a.headers.emplace_back("Location", o.location);
-    a.detail = "This request is redirected to " + o.location;
-    a.resultCode = "TCP_REDIRECT";
-    return Next::answerWith(std::move(a));
-  case Kind::Respond: {
-    a.status = o.status ? o.status : 200;
-    a.resultCode = "TCP_MISS";
-    a.errorPage = false;
-    if (!o.page.name.empty()) {
-      a.contentType = "text/html; charset=utf-8";
-      a.ownBody = pluginPage(ex, o, a.status, o.reason);
-      return Next::answerWith(std::move(a));
-    }
-    a.contentType = o.contentType;
-    if (!o.file.empty()) {
-      Next n = Next::answerWith(std::move(a));
-      n.kind = Next::Kind::ReadFile;
-      n.file = o.file.string();
-      n.why = o.plugin;
-      return n;
-    }
-    a.ownBody = o.body;
-    return Next::answerWith(std::move(a));
+  if (o.kind == plugin::Outcome::Kind::Respond && o.page.name.empty() && !o.file.empty()) {
+    Next n = Next::answerWith(std::move(a));
+    n.kind = Next::Kind::ReadFile;
+    n.file = o.file.string();
+    n.why = o.plugin;
+    return n;
   }
-  case Kind::Deny:
-  default: {
+  if (o.kind != plugin::Outcome::Kind::Redirect && o.kind != plugin::Outcome::Kind::Respond) {
     bump(ex.ctx.counters().denied);
     logDenial("request.denied plugin=" + o.plugin,
               "request.denied client={} url={} plugin={}{}{} reason=\"{}\"", ex.client.toString(),
               ex.tx.req.url(), o.plugin, o.incident.empty() ? "" : " incident=", o.incident,
               o.reason);
-    a.status = o.status ? o.status : 403;
-    a.resultCode = "TCP_DENIED";
-    a.errorPage = false;
-    a.headers.clear();
-    a.contentType = "text/html; charset=utf-8";
-    // An internal failure shows its clientDetail (an incident id), never the reason.
-    a.ownBody = pluginPage(ex, o, a.status,
-                           !o.clientDetail.empty() ? o.clientDetail
-                           : o.reason.empty()      ? "This request is not allowed."
-                                                   : o.reason);
-    return Next::answerWith(std::move(a));
   }
-  }
+  return Next::answerWith(std::move(a));
 }
 
 std::optional<Next> FilterStage::onResponse(const Exchange& ex) {
@@ -161,34 +131,6 @@ void FilterStage::endConnection(LoopContext& ctx, uint64_t connection, bool admi
   auto* runtime = ctx.shared().runtime;
   if (admitted && runtime && !ctx.tearingDown())
     runtime->chain()->onConnectionClose(connection);
-}
-
-std::string FilterStage::pluginPage(const Exchange& ex, const plugin::Outcome& o, int status,
-                                    std::string_view detail) {
-  const plugin::Identity* who = tx_ ? &tx_->identity() : nullptr;
-  const auto& req = ex.tx.req;
-  http::PageVars vars{{"detail", std::string(detail)},
-                      {"url", req.url()},
-                      {"host", req.host},
-                      {"method", std::string(req.method)},
-                      {"client", who ? who->address : ex.client.address.toString()},
-                      {"user", who ? who->user : std::string()},
-                      {"proxy", ex.cfg.name},
-                      {"time", http::httpDate(std::time(nullptr))},
-                      {"plugin", o.pluginName},
-                      {"incident", o.incident}};
-  const auto& pages = ex.ctx.errorPages();
-  if (o.page.name.empty())
-    return pages.renderStatus(status, vars);
-  vars.insert(vars.end(), o.page.vars.begin(), o.page.vars.end());
-  bool found = false;
-  std::string page = pages.renderNamed(o.page.name, status, vars, &found);
-  if (!found && o.page.name != "error") // "error" always exists: error.html or the built-in page
-    proxyLog()->warn(
-        "template.missing name={} plugin={} url={} (error.html or the built-in page used; "
-        "add {}.html to [server] templates)",
-        o.page.name, o.plugin, req.url(), o.page.name);
-  return page;
 }
 
 Next answerProxyItself(const Exchange& ex) {

@@ -50,9 +50,6 @@ public:
   void endConnection(LoopContext& ctx, uint64_t connection, bool admitted);
 
 private:
-  std::string pluginPage(const Exchange& ex, const plugin::Outcome& o, int status,
-                         std::string_view detail);
-
   std::unique_ptr<plugin::PluginTransaction> tx_;
   std::function<void()> bodyResume_;
   bool running_ = false;

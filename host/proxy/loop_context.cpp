@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "net/fd_budget.h"
 #include "proxy/client_session.h"
+#include "proxy/icap_server.h"
 
 #include <cstring>
 
@@ -47,7 +48,12 @@ LoopContext::LoopContext(net::EventLoop& loop, std::shared_ptr<const HostConfig>
 LoopContext::~LoopContext() {
   // Sessions first: they hold resolver handles and pool references.
   tearingDown_ = true;
+  icap_.reset();
   sessions_.clear();
+}
+
+void LoopContext::addIcapServer(net::Fd socket, const Endpoint& bound) {
+  icap_ = std::make_unique<IcapServer>(*this, std::move(socket), bound);
 }
 
 void LoopContext::addListener(net::Fd socket, const Endpoint& bound, const ListenerConfig& config) {
@@ -171,6 +177,8 @@ void LoopContext::startDrain(std::function<void()> done) {
   resumeTimer_.cancel();
   for (auto& l : listeners_)
     l->close();
+  if (icap_)
+    icap_->close();
   pool_.clear();
   drained_ = std::move(done);
   // drain() may end sessions (idle ones): iterate over a copy of the keys.

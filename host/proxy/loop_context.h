@@ -24,6 +24,7 @@
 namespace exaproxy::proxy {
 
 class ClientSession;
+class IcapServer;
 
 // One line of the connection list (status page, UI).
 struct SessionInfo {
@@ -47,6 +48,8 @@ public:
   // Startup (before run): adopt a listening socket bound for this loop.
   void addListener(net::Fd socket, const Endpoint& bound, const ListenerConfig& config);
 
+  // Startup, loop 0 only: serve the ICAP server ([icap_server]) on this bound socket.
+  void addIcapServer(net::Fd socket, const Endpoint& bound);
   // Loop thread (posted by SIGHUP): serve new transactions with `config`.
   void applyConfig(std::shared_ptr<const HostConfig> config);
   // Loop thread (posted at SIGHUP and when the web interface binds): where this host is.
@@ -109,6 +112,7 @@ private:
   net::Clock::time_point exhaustedLog_{}; // the last descriptors_exhausted line (rate limit)
   uint64_t exhaustedUnlogged_ = 0;        // events since that line
   std::function<void()> drained_;
+  std::unique_ptr<IcapServer> icap_; // loop 0 with [icap_server] enabled; destroyed first
 };
 
 // The resolver settings of a host configuration.

@@ -5,6 +5,7 @@
 #include "core/logging.h"
 #include "plugin/plugin_runtime.h"
 #include "proxy/denial_log.h"
+#include "proxy/icap_server.h"
 
 #include <condition_variable>
 #include <cstring>
@@ -80,6 +81,16 @@ Status Server::bind() {
       sockets_[i].push_back(std::move(*fd));
     }
   }
+  if (config_->icapServerEnabled) {
+    auto fd = net::listenTcp(config_->icapServerListen, /*reusePort=*/false, 128);
+    if (!fd)
+      return makeError(1, "[icap_server] listen " + config_->icapServerListen.toString() + ": " +
+                              fd.error().message);
+    icapEndpoint_ = net::localEndpoint(fd->get());
+    if (!icapEndpoint_)
+      return makeError(1, "[icap_server]: getsockname failed");
+    icapSocket_ = std::move(*fd);
+  }
   auto host = std::make_shared<LocalHost>();
   host->addresses = readInterfaceAddresses().value_or(std::vector<IpAddress>{});
   host->listeners = shared_.listenEndpoints;
@@ -87,6 +98,8 @@ Status Server::bind() {
   // protectUi()).
   if (config_->uiEnabled && config_->uiListen.port != 0)
     host->ui.push_back(config_->uiListen);
+  if (icapEndpoint_) // like the interface: never a destination, whatever allow_local says
+    host->ui.push_back(*icapEndpoint_);
   localHost_ = std::move(host);
   return Ok{};
 }
@@ -106,6 +119,8 @@ std::vector<Endpoint> Server::start() {
     // Access-log lines go out in one write(2) per kAccessLogFlush (or per 64 KiB): writing at the
     // end of every loop iteration was 0.85 write(2) per request under load.
     l.logFlush = std::make_unique<net::Timer>(*loop, [] { AccessLog::instance().flushThread(); });
+    if (i == 0 && icapSocket_.valid())
+      l.ctx->addIcapServer(std::move(icapSocket_), *icapEndpoint_);
     if (i == 0) {
       // Plugins' own descriptors and timers (ABI 1.4) live on loop 0.
       if (shared_.runtime)

@@ -68,6 +68,8 @@ public:
   void release();
 
   const std::vector<Endpoint>& endpoints() const { return shared_.listenEndpoints; }
+  // The ICAP server's bound address ([icap_server] enabled), after bind().
+  const std::optional<Endpoint>& icapEndpoint() const { return icapEndpoint_; }
 
   // Snapshots for the control plane (any thread). Counters are read without involving the loops;
   // the others are asked of each loop by message and wait at most `wait` for the answers (a loop
@@ -100,6 +102,8 @@ private:
   std::shared_ptr<const LocalHost> localHost_; // main thread; loops get copies by message
   unsigned loopCount_ = 1;
   std::vector<std::vector<net::Fd>> sockets_; // [loop][listener]
+  net::Fd icapSocket_;                        // loop 0's, until start()
+  std::optional<Endpoint> icapEndpoint_;
   std::vector<Loop> loops_;
 };
 

@@ -20,12 +20,80 @@ size_t ResponseHead::count(std::string_view name) const {
   return n;
 }
 
-void ResponseHeadParser::fail(std::string why) {
+const std::string* RequestHead::field(std::string_view name) const {
+  for (const HeaderField& f : fields)
+    if (sdk::equalsIgnoreCase(f.name, name))
+      return &f.value;
+  return nullptr;
+}
+
+size_t RequestHead::count(std::string_view name) const {
+  size_t n = 0;
+  for (const HeaderField& f : fields)
+    n += sdk::equalsIgnoreCase(f.name, name) ? 1 : 0;
+  return n;
+}
+
+namespace {
+
+// "ICAP/1.0 <code> <reason>": the error, empty when the line is accepted.
+std::string startLine(ResponseHead& head, std::string_view text) {
+  static constexpr std::string_view kVersion = "ICAP/1.0 ";
+  if (text.substr(0, kVersion.size()) != kVersion)
+    return "status line does not start with \"ICAP/1.0 \"";
+  std::string_view rest = text.substr(kVersion.size());
+  int code = 0;
+  for (size_t k = 0; k < 3; ++k) {
+    if (k >= rest.size() || rest[k] < '0' || rest[k] > '9')
+      return "status code is not three digits";
+    code = code * 10 + (rest[k] - '0');
+  }
+  if (code < 100 || code > 599)
+    return "status code " + std::to_string(code) + " out of 100..599";
+  rest.remove_prefix(3);
+  // "ICAP/1.0 204" without SP and reason is tolerated (the reason carries no meaning).
+  if (!rest.empty() && rest.front() != ' ')
+    return "status code is not three digits followed by a space";
+  if (!rest.empty())
+    rest.remove_prefix(1);
+  for (char c : rest)
+    if (isForbiddenInValue(c))
+      return "control character in the reason phrase";
+  head.status = code;
+  head.reason = std::string(rest);
+  return {};
+}
+
+// "<method> <uri> ICAP/1.0", single spaces: the error, empty when the line is accepted.
+std::string startLine(RequestHead& head, std::string_view text) {
+  size_t sp1 = text.find(' ');
+  size_t sp2 = sp1 == std::string_view::npos ? sp1 : text.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || text.find(' ', sp2 + 1) != std::string_view::npos)
+    return "request line is not \"METHOD URI ICAP/1.0\"";
+  std::string_view method = text.substr(0, sp1);
+  std::string_view uri = text.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (!isToken(method))
+    return sdk::concat("invalid method '", shown(method), "'");
+  if (uri.empty())
+    return "empty ICAP URI";
+  for (char c : uri)
+    if (isForbiddenInValue(c) || c == '\t')
+      return "control character in the ICAP URI";
+  if (text.substr(sp2 + 1) != "ICAP/1.0")
+    return "request line does not end with \"ICAP/1.0\"";
+  head.method = std::string(method);
+  head.uri = std::string(uri);
+  return {};
+}
+
+} // namespace
+
+template <typename Head> void HeadParser<Head>::fail(std::string why) {
   error_ = std::move(why);
   status_ = ParseStatus::Error;
 }
 
-Progress ResponseHeadParser::feed(std::string_view in) {
+template <typename Head> Progress HeadParser<Head>::feed(std::string_view in) {
   size_t i = 0;
   while (i < in.size() && status_ == ParseStatus::NeedMore) {
     size_t lf = in.find('\n', i);
@@ -35,7 +103,7 @@ Progress ResponseHeadParser::feed(std::string_view in) {
     size_t wanted = end - i + (lf == std::string_view::npos ? 0 : 1);
     if (wanted > room) {
       i += room + 1; // consumed: up to and including the first byte over the limit
-      fail("ICAP response head larger than " + std::to_string(limits_.maxHeadBytes) + " bytes");
+      fail("ICAP head larger than " + std::to_string(limits_.maxHeadBytes) + " bytes");
       break;
     }
     line_.append(in.substr(i, end - i));
@@ -58,47 +126,24 @@ Progress ResponseHeadParser::feed(std::string_view in) {
   return {status_, i};
 }
 
-void ResponseHeadParser::line(std::string_view text) {
+template <typename Head> void HeadParser<Head>::line(std::string_view text) {
   if (text.find('\r') != std::string_view::npos)
     return fail("CR not followed by LF");
   if (text.find('\0') != std::string_view::npos)
-    return fail("NUL in the ICAP response head");
-  if (!sawStatus_) {
-    sawStatus_ = true;
-    return statusLine(text);
+    return fail("NUL in the ICAP head");
+  if (!sawStartLine_) {
+    sawStartLine_ = true;
+    std::string why = startLine(head_, text);
+    if (!why.empty())
+      fail(std::move(why));
+    return;
   }
   if (text.empty())
     return finish();
   fieldLine(text);
 }
 
-void ResponseHeadParser::statusLine(std::string_view text) {
-  static constexpr std::string_view kVersion = "ICAP/1.0 ";
-  if (text.substr(0, kVersion.size()) != kVersion)
-    return fail("status line does not start with \"ICAP/1.0 \"");
-  std::string_view rest = text.substr(kVersion.size());
-  int code = 0;
-  for (size_t k = 0; k < 3; ++k) {
-    if (k >= rest.size() || rest[k] < '0' || rest[k] > '9')
-      return fail("status code is not three digits");
-    code = code * 10 + (rest[k] - '0');
-  }
-  if (code < 100 || code > 599)
-    return fail("status code " + std::to_string(code) + " out of 100..599");
-  rest.remove_prefix(3);
-  // "ICAP/1.0 204" without SP and reason is tolerated (the reason carries no meaning).
-  if (!rest.empty() && rest.front() != ' ')
-    return fail("status code is not three digits followed by a space");
-  if (!rest.empty())
-    rest.remove_prefix(1);
-  for (char c : rest)
-    if (isForbiddenInValue(c))
-      return fail("control character in the reason phrase");
-  head_.status = code;
-  head_.reason = std::string(rest);
-}
-
-void ResponseHeadParser::fieldLine(std::string_view text) {
+template <typename Head> void HeadParser<Head>::fieldLine(std::string_view text) {
   if (text.front() == ' ' || text.front() == '\t')
     return fail("folded header line (obs-fold) refused");
   size_t colon = text.find(':');
@@ -116,7 +161,7 @@ void ResponseHeadParser::fieldLine(std::string_view text) {
   head_.fields.push_back({std::string(name), std::string(value)});
 }
 
-void ResponseHeadParser::finish() {
+template <typename Head> void HeadParser<Head>::finish() {
   size_t n = head_.count("Encapsulated");
   if (n > 1)
     return fail("Encapsulated given more than once");
@@ -128,6 +173,9 @@ void ResponseHeadParser::finish() {
   }
   status_ = ParseStatus::Done;
 }
+
+template class HeadParser<ResponseHead>;
+template class HeadParser<RequestHead>;
 
 Result<EncapsulatedHeads> cutHeads(const Encapsulated& e, std::string_view after) {
   size_t end = e.bodyOffset();

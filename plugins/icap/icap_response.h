@@ -1,6 +1,7 @@
-// The head of an ICAP response (RFC 3507 §4.3): "ICAP/1.0 <code> <reason>", header fields, an
-// empty line; then, cut out by the Encapsulated offsets, the raw encapsulated HTTP heads. The HTTP
-// heads themselves are not parsed here: the caller hands them to an HTTP parser.
+// The head of an ICAP message (RFC 3507 §4.3): a response's "ICAP/1.0 <code> <reason>" or a
+// request's "<method> <icap-uri> ICAP/1.0" (the host's ICAP server reads those), header fields,
+// an empty line; then, cut out by the Encapsulated offsets, the raw encapsulated HTTP heads. The
+// HTTP heads themselves are not parsed here: the caller hands them to an HTTP parser.
 #pragma once
 
 #include "encapsulated.h"
@@ -26,13 +27,24 @@ struct ResponseHead {
   size_t count(std::string_view name) const;
 };
 
+// The head of an ICAP request: REQMOD, RESPMOD or OPTIONS (any token is read; the server decides).
+struct RequestHead {
+  std::string method; // a token, as sent
+  std::string uri;    // the ICAP URI as sent (no spaces or controls)
+  std::vector<HeaderField> fields;
+  std::optional<Encapsulated> encapsulated;
+
+  const std::string* field(std::string_view name) const;
+  size_t count(std::string_view name) const;
+};
+
 struct HeadLimits {
   size_t maxHeadBytes = 64 * 1024; // status line, fields and the empty line, CR LF included
   size_t maxFields = 100;
 };
 
-// Reads one ICAP response head. Owned by one transaction, used from its thread only; a new
-// parser for each response.
+// Reads one ICAP head: Head is ResponseHead (the client's parser) or RequestHead (the server's).
+// Owned by one message, used from its thread only; a new parser for each message.
 // How the caller uses it:
 //   Progress p = parser.feed(bytes);  bytes.remove_prefix(p.consumed);
 //   NeedMore: feed the next read; Done: head() is complete and `bytes` starts with the
@@ -41,9 +53,9 @@ struct HeadLimits {
 // Strict: CR LF line ends (a bare LF or a lone CR is refused), no folded lines, header names are
 // tokens with the colon right after them, no control characters in values, the head bounded by
 // HeadLimits, at most one Encapsulated field and a valid one (see parseEncapsulated).
-class ResponseHeadParser {
+template <typename Head> class HeadParser {
 public:
-  explicit ResponseHeadParser(HeadLimits limits = {}) : limits_(limits) {}
+  explicit HeadParser(HeadLimits limits = {}) : limits_(limits) {}
 
   // Consumes bytes up to and including the empty line that ends the head, never beyond it; on
   // Error, up to and including the byte where the head was found wrong. After Done or Error,
@@ -51,25 +63,29 @@ public:
   Progress feed(std::string_view in);
 
   ParseStatus status() const { return status_; }
-  const ResponseHead& head() const { return head_; }
+  const Head& head() const { return head_; }
   const std::string& error() const { return error_; }
 
 private:
   void fail(std::string why);
   // One complete line, its CR LF removed.
   void line(std::string_view text);
-  void statusLine(std::string_view text);
   void fieldLine(std::string_view text);
   void finish();
 
   HeadLimits limits_;
   ParseStatus status_ = ParseStatus::NeedMore;
-  ResponseHead head_;
+  Head head_;
   std::string line_;     // the current line so far (no LF)
   size_t headBytes_ = 0; // bytes of the head in completed lines, LF included
-  bool sawStatus_ = false;
+  bool sawStartLine_ = false;
   std::string error_;
 };
+
+using ResponseHeadParser = HeadParser<ResponseHead>;
+using RequestHeadParser = HeadParser<RequestHead>;
+extern template class HeadParser<ResponseHead>;
+extern template class HeadParser<RequestHead>;
 
 // The encapsulated HTTP heads, as raw byte ranges into the bytes given to cutHeads.
 struct EncapsulatedHeads {

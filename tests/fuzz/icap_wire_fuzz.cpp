@@ -1,16 +1,16 @@
 // libFuzzer target for the ICAP/1.0 wire format (plugins/icap, icap_core): the response head
-// parser, the cutting of the encapsulated heads, the chunked body decoder, the Encapsulated
-// grammar, the OPTIONS reader and the request builder, on the same bytes.
-// Run: icap_wire_fuzz -dict=tests/fuzz/dict/icap_wire.dict tests/fuzz/corpus/icap_wire
-// Input: an option byte (method and body of the request built), a split selector, then the text.
-// Properties: feeding in two pieces or byte by byte gives what feeding at once gives (status,
-// consumed, fields, error) for the head parser and the chunked decoder; nothing consumes more than
-// it is given; decoded chunk data never exceed the bytes they came from; re-encoding the data
-// decodes back to it (ieof kept); an Encapsulated value that parses formats back to the same
-// offsets, and building it from its section lengths gives them too; cut heads lie inside the input
-// and end with their empty line; an OPTIONS answer that is read has a 1..32-byte ISTag; a request
-// built with fuzzed text as a field value never carries CR, LF or NUL from it and parses back
-// with the same Encapsulated offsets and the same value.
+// parser and the request head parser (the host's ICAP server), the cutting of the encapsulated
+// heads, the chunked body decoder, the Encapsulated grammar, the OPTIONS reader and the request
+// builder, on the same bytes. Run: icap_wire_fuzz -dict=tests/fuzz/dict/icap_wire.dict
+// tests/fuzz/corpus/icap_wire Input: an option byte (method and body of the request built), a split
+// selector, then the text. Properties: feeding in two pieces or byte by byte gives what feeding at
+// once gives (status, consumed, fields, error) for the head parser and the chunked decoder; nothing
+// consumes more than it is given; decoded chunk data never exceed the bytes they came from;
+// re-encoding the data decodes back to it (ieof kept); an Encapsulated value that parses formats
+// back to the same offsets, and building it from its section lengths gives them too; cut heads lie
+// inside the input and end with their empty line; an OPTIONS answer that is read has a 1..32-byte
+// ISTag; a request built with fuzzed text as a field value never carries CR, LF or NUL from it and
+// parses back with the same Encapsulated offsets and the same value.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -62,6 +62,34 @@ void sameHead(const HeadRun& a, const HeadRun& b) {
   FUZZ_CHECK(a.head.status == b.head.status && a.head.reason == b.head.reason);
   FUZZ_CHECK(a.head.fields == b.head.fields);
   FUZZ_CHECK(a.head.encapsulated == b.head.encapsulated);
+}
+
+// The request head parser (the host's ICAP server) on the same bytes: at once and in pieces
+// agree; a request line that is read has a token method and a URI without spaces or controls.
+void checkRequestHead(std::string_view in, size_t split) {
+  auto run = [&](size_t piece) {
+    RequestHeadParser p;
+    size_t consumed = 0;
+    if (piece == 0)
+      piece = in.size() + 1;
+    for (size_t pos = 0; pos < in.size() && p.status() == ParseStatus::NeedMore; pos += piece) {
+      Progress pr = p.feed(in.substr(pos, piece));
+      FUZZ_CHECK(pr.consumed <= in.substr(pos, piece).size());
+      consumed += pr.consumed;
+    }
+    return std::make_pair(std::move(p), consumed);
+  };
+  auto [once, n1] = run(0);
+  auto [pieces, n2] = run(split == 0 ? 1 : split);
+  FUZZ_CHECK(once.status() == pieces.status() && n1 == n2 && once.error() == pieces.error());
+  FUZZ_CHECK(once.head().method == pieces.head().method && once.head().uri == pieces.head().uri);
+  FUZZ_CHECK(once.head().fields == pieces.head().fields);
+  FUZZ_CHECK(once.head().encapsulated == pieces.head().encapsulated);
+  if (once.status() == ParseStatus::Done) {
+    FUZZ_CHECK(isToken(once.head().method));
+    for (char c : once.head().uri)
+      FUZZ_CHECK(c != ' ' && c != '\t' && !isForbiddenInValue(c));
+  }
 }
 
 struct BodyRun {
@@ -187,6 +215,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sameHead(once, parseHead(in, split == 0 ? 1 : split));
   if (in.size() <= 8192)
     sameHead(once, parseHead(in, 1));
+  checkRequestHead(in, split);
   if (once.status == ParseStatus::Done) {
     FUZZ_CHECK(once.head.status >= 100 && once.head.status <= 599);
     FUZZ_CHECK(once.head.fields.size() <= HeadLimits{}.maxFields);

@@ -27,7 +27,8 @@ std::string allErrors(const std::vector<ConfigError>& errors) {
 }
 
 // Defaults that loadConfig sets where HostConfig{} leaves the member empty.
-const std::set<std::string> kLoaderDefaults = {"acl.allow_clients", "acl.deny_destinations"};
+const std::set<std::string> kLoaderDefaults = {"acl.allow_clients", "acl.deny_destinations",
+                                               "icap_server.allow_clients"};
 
 // The packaged file differs from the repository's on purpose only here (installed paths).
 const std::map<std::string, std::string> kPackagedValues = {
@@ -131,10 +132,11 @@ TEST(ConfigSchema, UnknownSectionMessageNamesEveryHostSection) {
   dir.write("00-x.conf", "[listener main]\naddress = 127.0.0.1:3128\n[proxy]\n");
   auto load = loadConfig(dir.path(), {});
   ASSERT_EQ(load.errors.size(), 1u) << allErrors(load.errors);
-  EXPECT_THAT(load.errors[0].message,
-              HasSubstr("(host sections: server, listener NAME, acl, dns, upstream, limits, "
-                        "timeouts, log, ui, workers; a plugin's sections belong in its own "
-                        "NN-name.conf)"));
+  EXPECT_THAT(
+      load.errors[0].message,
+      HasSubstr("(host sections: server, listener NAME, acl, dns, upstream, limits, "
+                "timeouts, log, ui, icap_server, workers; a plugin's sections belong in its own "
+                "NN-name.conf)"));
 }
 
 // Both shipped copies write out exactly the table: every key once, no other key, each value the
@@ -224,7 +226,8 @@ TEST(ConfigSchema, RestartOnlyKeysAreTheTablesRestartRows) {
       restart.push_back("listener." + std::string(k.key));
   EXPECT_THAT(restart,
               ElementsAre("server.loops", "server.user", "ui.enabled", "ui.listen", "ui.threads",
-                          "ui.www", "listener.address", "listener.route_by_host"));
+                          "ui.www", "icap_server.enabled", "icap_server.listen", "listener.address",
+                          "listener.route_by_host"));
 }
 
 TEST(ConfigSchema, RestartOnlyChanges) {
