@@ -22,6 +22,7 @@ test_pkgs=(curl dnsmasq-base openssl clang libclang-rt-14-dev calamaris procps i
   # are never started; see tests/integration/fixtures/ldap_server.h and kdc.h)
   slapd ldap-utils krb5-kdc krb5-admin-server krb5-user
   c-icap # an ICAP server (its echo service) for the ICAP client's tests, started by the test
+  libc-icap-mod-urlcheck # its url_check service (squidGuard-format databases), for the same tests
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -93,6 +93,9 @@ void serviceSetting(ServiceConfig& s, bool& haveUri, const sdk::Setting& e) {
   } else if (e.key == "bypass") {
     if (!common::parseBool(e.value, s.bypass))
       throw ConfigFailure(e, "expected on or off");
+  } else if (e.key == "preview") {
+    if (!common::parseBool(e.value, s.preview))
+      throw ConfigFailure(e, "expected on or off");
   } else if (e.key == "failure_limit") {
     size_t n = 0;
     if (!common::parseCount(e.value, n) || n > 1000000)
@@ -119,8 +122,8 @@ void serviceSetting(ServiceConfig& s, bool& haveUri, const sdk::Setting& e) {
         throw ConfigFailure(e, "'" + std::string(h) + "': " + why);
     }
   } else {
-    throw ConfigFailure(e, "unknown setting (known: uri, method, bypass, failure_limit, "
-                           "revival_delay, methods, hosts)");
+    throw ConfigFailure(e, "unknown setting (known: uri, method, bypass, preview, "
+                           "failure_limit, revival_delay, methods, hosts)");
   }
 }
 

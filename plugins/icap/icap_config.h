@@ -23,6 +23,9 @@ struct ServiceConfig {
   bool bypass = false;        // a failing service is skipped (on) or the request refused (off)
   uint32_t failureLimit = 10; // consecutive failures before the service is suspended
   std::chrono::milliseconds revivalDelay{30000}; // how long it stays suspended
+  // preview = on: a body goes with the Preview the service's OPTIONS ask for (and its rest only
+  // after 100 Continue); off: always whole (Squid's icap_preview_enable).
+  bool preview = true;
   // Which requests go to it: every one unless these say otherwise.
   std::vector<std::string> methods;          // upper case; empty = any method
   std::shared_ptr<common::DomainList> hosts; // null = any host

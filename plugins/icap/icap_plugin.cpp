@@ -136,10 +136,15 @@ public:
       h.extra = std::move(extra);
       return sdk::Verdict::next();
     }
-    auto request = requestFor(Method::Reqmod, *service, httpHead, {}, extra, nullptr);
-    if (!request)
-      return failure(*service, request.error());
-    Job job{service, std::move(*request), std::string(tx.url()), byName(fields), {}, {}};
+    Job job{service,
+            std::move(httpHead),
+            {},
+            std::move(extra),
+            extensionOf(tx.url()),
+            std::string(tx.url()),
+            byName(fields),
+            {},
+            {}};
     return ask(tx, std::move(job));
   }
 
@@ -166,13 +171,17 @@ public:
       return failure(*service, "suspended after failure_limit failures in a row");
     std::string body(tx.bodyHeld());
     body.append(data);
-    auto sent = request
-                    ? requestFor(Method::Reqmod, *service, held->httpHead, {}, held->extra, &body)
-                    : requestFor(Method::Respmod, *service, held->requestHead, held->responseHead,
-                                 held->respExtra, &body);
-    if (!sent)
-      return failure(*service, sent.error());
-    Job job{service, std::move(*sent), {}, {}, std::move(body), {}};
+    Job job = request ? Job{service, held->httpHead,  {}, held->extra, extensionOf(tx.url()), {},
+                            {},      std::move(body), {}}
+                      : Job{service,
+                            held->requestHead,
+                            held->responseHead,
+                            held->respExtra,
+                            extensionOf(tx.url()),
+                            {},
+                            {},
+                            std::move(body),
+                            {}};
     if (!request)
       job.response = Job::Response{held->status, held->responseFields};
     return ask(tx, std::move(job));
@@ -210,32 +219,26 @@ private:
     return extra;
   }
 
-  // The ICAP request: its head and the encapsulated HTTP heads, then the body's chunks if any.
-  static Result<std::string> requestFor(Method method, const Service& service,
-                                        const std::string& reqHdr, const std::string& resHdr,
-                                        const std::vector<HeaderField>& extra,
-                                        const std::string* body) {
-    RequestSpec spec;
-    spec.method = method;
-    spec.service = service.config().uri;
-    spec.reqHdr = reqHdr;
-    spec.resHdr = resHdr;
-    spec.body = body != nullptr;
-    spec.extraFields = extra;
-    auto head = buildRequest(spec);
-    if (!head || !body)
-      return head;
-    std::string out = std::move(*head);
-    appendChunk(out, *body);
-    out += lastChunk();
-    return out;
+  // The file extension of a URL's path ("exe" for /a/setup.EXE?x), lower case; "" when none:
+  // what OPTIONS' Transfer-Preview / -Ignore / -Complete lists are about.
+  static std::string extensionOf(std::string_view url) {
+    std::string_view path = url.substr(0, url.find_first_of("?#"));
+    if (auto scheme = path.find("://"); scheme != std::string_view::npos)
+      path.remove_prefix(std::min(path.size(), path.find('/', scheme + 3)));
+    std::string_view last = path.substr(path.rfind('/') + 1);
+    auto dot = last.rfind('.');
+    return dot == std::string_view::npos ? std::string() : sdk::lower(last.substr(dot + 1));
   }
 
-  // One exchange to send: the request bytes, and what its answer is compared with.
+  // One exchange to send: the encapsulated heads, the caller's fields, the held body, and what
+  // its answer is compared with.
   struct Job {
     Service* service = nullptr;
-    std::string request;
-    std::string url; // REQMOD without body: the request's URL and fields
+    std::string reqHdr; // the encapsulated HTTP request head (REQMOD; RESPMOD: for the service)
+    std::string resHdr; // RESPMOD: the origin's response head
+    std::vector<HeaderField> extra;
+    std::string extension; // of the URL's path (Transfer-* lists)
+    std::string url;       // REQMOD without body: the request's URL and fields
     Original original;
     std::optional<std::string> body; // the held body (REQMOD with body, RESPMOD)
     struct Response {
@@ -251,7 +254,11 @@ private:
     host().add(requests_);
     Service& service = *job.service;
     bool queued = host().submit(nullptr, [this, pending, job = std::move(job)] {
-      auto reply = job.service->call(job.request);
+      RequestSpec spec;
+      spec.reqHdr = job.reqHdr;
+      spec.resHdr = job.resHdr;
+      spec.extraFields = job.extra;
+      auto reply = job.service->call(spec, job.body ? &*job.body : nullptr, job.extension);
       pending.complete(reply ? verdictFor(job, *reply) : failure(*job.service, reply.error()));
     });
     if (!queued)

@@ -80,7 +80,8 @@ void Service::release(int fd, bool reusable) {
 // byte of the answer (the service had closed it), so the request may go again on a new one.
 // `clean`: the answer ended exactly where the bytes read did (else the connection is dropped).
 Result<Reply> Service::exchange(const Lease& lease, const std::string& request,
-                                Clock::time_point deadline, bool& stale, bool& clean) {
+                                const std::string* rest, Clock::time_point deadline, bool& stale,
+                                bool& clean) {
   stale = false;
   clean = false;
   std::string why;
@@ -89,24 +90,32 @@ Result<Reply> Service::exchange(const Lease& lease, const std::string& request,
     return Result<Reply>::failure(why);
   }
   std::string in;
-  ResponseHeadParser parser;
-  while (parser.status() == ParseStatus::NeedMore) {
-    if (in.empty()) {
-      long n = readSome(lease.fd, in, deadline, why);
-      if (n <= 0) {
-        stale = lease.reused && n == 0 && parser.head().status == 0;
-        return Result<Reply>::failure(n == 0 ? "the service closed the connection" : why);
-      }
-    }
-    auto p = parser.feed(in);
-    in.erase(0, p.consumed);
-  }
-  if (parser.status() == ParseStatus::Error)
-    return Result<Reply>::failure("invalid ICAP answer: " + parser.error());
   Reply r;
-  r.head = parser.head();
-  if (r.head.status == 100)
-    return Result<Reply>::failure("100 Continue without a preview");
+  for (bool first = true;; first = false) {
+    ResponseHeadParser parser;
+    while (parser.status() == ParseStatus::NeedMore) {
+      if (in.empty()) {
+        long n = readSome(lease.fd, in, deadline, why);
+        if (n <= 0) {
+          stale = first && lease.reused && n == 0 && parser.head().status == 0;
+          return Result<Reply>::failure(n == 0 ? "the service closed the connection" : why);
+        }
+      }
+      auto p = parser.feed(in);
+      in.erase(0, p.consumed);
+    }
+    if (parser.status() == ParseStatus::Error)
+      return Result<Reply>::failure("invalid ICAP answer: " + parser.error());
+    r.head = parser.head();
+    if (r.head.status != 100)
+      break;
+    // 100 Continue: the service wants the rest of a previewed body (once).
+    if (!rest)
+      return Result<Reply>::failure("100 Continue without a preview to continue");
+    if (!sendAll(lease.fd, *rest, deadline, why))
+      return Result<Reply>::failure("sending the body after 100 Continue: " + why);
+    rest = nullptr;
+  }
   if (!r.head.encapsulated) {
     clean = in.empty();
     return r;
@@ -146,13 +155,14 @@ Result<Reply> Service::exchange(const Lease& lease, const std::string& request,
   return r;
 }
 
-Result<Reply> Service::callOnce(const std::string& request, Clock::time_point deadline) {
+Result<Reply> Service::callOnce(const std::string& request, Clock::time_point deadline,
+                                const std::string* rest) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto lease = acquire(deadline);
     if (!lease)
       return Result<Reply>::failure(lease.error());
     bool stale = false, clean = false;
-    auto reply = exchange(*lease, request, deadline, stale, clean);
+    auto reply = exchange(*lease, request, rest, deadline, stale, clean);
     release(lease->fd, reply && clean && keepsConnection(reply->head));
     if (reply || !stale)
       return reply;
@@ -193,14 +203,47 @@ std::optional<std::string> Service::ensureOptions(Clock::time_point deadline) {
   return std::nullopt;
 }
 
-Result<Reply> Service::call(const std::string& request) {
+std::optional<size_t> Service::previewFor(size_t size, std::string_view extension) {
+  if (!cfg_.preview)
+    return std::nullopt;
+  std::lock_guard lock(mutex_);
+  if (!options_ || !options_->preview || options_->transferFor(extension) != Transfer::Preview)
+    return std::nullopt;
+  return std::min(size, *options_->preview);
+}
+
+Result<Reply> Service::call(RequestSpec spec, const std::string* body, std::string_view extension) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   auto deadline = Clock::now() + timeout_;
   if (auto why = ensureOptions(deadline)) {
     failed();
     return Result<Reply>::failure(*why);
   }
-  auto reply = callOnce(request, deadline);
+  spec.method = cfg_.method;
+  spec.service = cfg_.uri;
+  spec.body = body != nullptr;
+  std::optional<size_t> preview = body ? previewFor(body->size(), extension) : std::nullopt;
+  spec.preview = preview;
+  auto head = buildRequest(spec);
+  if (!head) {
+    failed();
+    return Result<Reply>::failure("cannot build the request: " + head.error());
+  }
+  std::string request = std::move(*head);
+  std::string rest;
+  if (body) {
+    size_t first = preview ? *preview : body->size();
+    appendChunk(request, std::string_view(*body).substr(0, first));
+    // A preview that holds the whole body says so (ieof): the service must not wait for more.
+    request += lastChunk(preview && first == body->size());
+    if (preview && first < body->size()) {
+      appendChunk(rest, std::string_view(*body).substr(first));
+      rest += lastChunk();
+    }
+  }
+  if (preview)
+    previews_.fetch_add(1, std::memory_order_relaxed);
+  auto reply = callOnce(request, deadline, rest.empty() ? nullptr : &rest);
   if (!reply) {
     failed();
     return reply;
@@ -249,6 +292,7 @@ std::string Service::statusJson() const {
                      ",\"istag\":", sdk::jsonString(istag),
                      ",\"requests\":", std::to_string(requests_.load()),
                      ",\"failures\":", std::to_string(failures_.load()),
+                     ",\"previews\":", std::to_string(previews_.load()),
                      ",\"suspended\":", down ? "true" : "false", "}");
 }
 

@@ -40,11 +40,14 @@ public:
 
   const ServiceConfig& config() const { return cfg_; }
 
-  // One exchange: `request` is the ICAP request head with the encapsulated HTTP heads
-  // (buildRequest) and the chunked body that follows, if any. A failure
-  // (unreachable, timeout, a malformed or unexpected answer, an ICAP error status) names why
-  // and counts towards the suspension.
-  Result<Reply> call(const std::string& request);
+  // One exchange: `spec` names the encapsulated HTTP heads (its method and service are this
+  // service's), `body` the whole body if there is one. With preview on and a Preview in the
+  // service's OPTIONS (and Transfer-* not saying otherwise for `extension`, the URL path's file
+  // extension), only the preview goes first: "0; ieof" when it is the whole body, else the rest
+  // follows a 100 Continue, and any other answer (204, 200) ends the exchange without it. A
+  // failure (unreachable, timeout, a malformed or unexpected answer, an ICAP error status) names
+  // why and counts towards the suspension.
+  Result<Reply> call(RequestSpec spec, const std::string* body, std::string_view extension = {});
 
   // Suspended: failure_limit failures in a row, less than revival_delay ago.
   bool suspended() const;
@@ -59,9 +62,13 @@ private:
   };
   Result<Lease> acquire(Clock::time_point deadline);
   void release(int fd, bool reusable);
-  Result<Reply> exchange(const Lease& lease, const std::string& request, Clock::time_point deadline,
-                         bool& stale, bool& clean);
-  Result<Reply> callOnce(const std::string& request, Clock::time_point deadline);
+  // `rest`: what follows a 100 Continue (the body after a preview); null: 100 is an error.
+  Result<Reply> exchange(const Lease& lease, const std::string& request, const std::string* rest,
+                         Clock::time_point deadline, bool& stale, bool& clean);
+  Result<Reply> callOnce(const std::string& request, Clock::time_point deadline,
+                         const std::string* rest = nullptr);
+  // The preview size for a body of `size` bytes to this service now (nullopt: send it whole).
+  std::optional<size_t> previewFor(size_t size, std::string_view extension);
   std::optional<std::string> ensureOptions(Clock::time_point deadline);
   void failed();
   void succeeded();
@@ -82,6 +89,7 @@ private:
 
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> failures_{0};
+  std::atomic<uint64_t> previews_{0}; // bodies sent with a preview
 };
 
 } // namespace exaproxy::icap

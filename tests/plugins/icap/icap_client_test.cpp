@@ -62,6 +62,7 @@ TEST(IcapClientConfig, ReadsTheGlobalAndServiceSections) {
                                          {"icap av", "methods", "post, put"},
                                          {"icap filter", "uri", "icap://127.0.0.1/url"},
                                          {"icap filter", "hosts", "example.com"},
+                                         {"icap filter", "preview", "off"},
                                          {"icap scan", "uri", "icap://127.0.0.1/scan"},
                                          {"icap scan", "method", "respmod"}}));
   EXPECT_EQ(cfg->timeout.count(), 2000);
@@ -73,6 +74,8 @@ TEST(IcapClientConfig, ReadsTheGlobalAndServiceSections) {
   EXPECT_EQ(cfg->services[0].failureLimit, 3u);
   EXPECT_EQ(cfg->services[0].methods, (std::vector<std::string>{"POST", "PUT"}));
   EXPECT_FALSE(cfg->services[1].bypass) << "fail closed by default";
+  EXPECT_TRUE(cfg->services[0].preview) << "the service's Preview is honoured by default";
+  EXPECT_FALSE(cfg->services[1].preview);
 
   // The first service whose rules take the request.
   EXPECT_EQ(chooseService(*cfg, Method::Reqmod, "POST", "a.test"), &cfg->services[0]);
@@ -86,6 +89,8 @@ TEST(IcapClientConfig, RefusalsNameTheFileLineAndKey) {
             0u)
       << refusal({{"icap x", "uri", "http://h/"}});
   EXPECT_NE(refusal({{"icap x", "bypass", "sometimes"}}).find("bypass"), std::string::npos);
+  EXPECT_NE(refusal({{"icap x", "preview", "128"}}).find("[icap x] preview: expected on or off"),
+            std::string::npos);
   EXPECT_NE(refusal({{"icap x", "uri", "icap://h/"}, {"icap x", "method", "premod"}})
                 .find("expected reqmod or respmod"),
             std::string::npos);

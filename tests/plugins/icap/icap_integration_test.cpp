@@ -4,13 +4,16 @@
 // nothing the origin; a modified request head (URL, fields) and a modified upload body reach the
 // origin; a service that is slow, answers garbage or is gone is bypassed or refuses the request
 // (503) as configured, and failure_limit suspends it; the rules send only what they name. And
-// against Debian's c-icap (its echo service): requests, uploads and responses pass unchanged.
+// against Debian's c-icap: its echo service passes requests, uploads and responses unchanged,
+// its url_check service (libc-icap-mod-urlcheck, a squidGuard-format database) blocks with its
+// page.
 #include "itest.h"
 
 #include <filesystem>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef ICAP_PLUGIN
@@ -45,10 +48,14 @@ protected:
     removeTree(dir_);
   }
 
-  void startService() {
+  // `preview`: the Preview its OPTIONS announce ("" = none).
+  void startService(const std::string& preview = "") {
     std::filesystem::remove(dir_ + "/port");
-    service_ = spawnProcess({"/usr/bin/python3", ICAP_TEST_SERVER, dir_ + "/port", dir_ + "/log"},
-                            dir_ + "/service.out", dir_ + "/service.out");
+    std::vector<std::string> argv{"/usr/bin/python3", ICAP_TEST_SERVER, dir_ + "/port",
+                                  dir_ + "/log"};
+    if (!preview.empty())
+      argv.push_back(preview);
+    service_ = spawnProcess(argv, dir_ + "/service.out", dir_ + "/service.out");
     ASSERT_GT(service_, 0);
     ASSERT_TRUE(waitFor([&] { return fileExists(dir_ + "/port"); }, Millis(10000)))
         << readFile(dir_ + "/service.out");
@@ -241,6 +248,64 @@ TEST_F(IcapClient, RespmodReplacesTheResponseOrItsBody) {
   EXPECT_EQ(serviceCount("REQMOD"), 0u);
 }
 
+TEST_F(IcapClient, APreviewDecidesAloneOrTheRestFollows100Continue) {
+  stopService();
+  startService("10");
+  start({"bypass = off"});
+  // 204 after the preview: the service saw 10 bytes, the origin gets all of them.
+  std::string big = patternBytes(0, 100000);
+  auto r = post("/upload", big);
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  ASSERT_EQ(origin_.requests().size(), 1u);
+  EXPECT_TRUE(origin_.requests()[0].body == big) << "the upload reached the origin whole";
+  EXPECT_EQ(
+      serviceCount("REQMOD " + origin_.url("/upload") + " body=10 preview=10 ieof=no continued=no"),
+      1u)
+      << readFile(dir_ + "/log");
+  // A rewrite needs the body: 100 Continue, the rest, the modified body to the origin.
+  auto w = post("/rewrite/upload", "hello icap, more than ten bytes");
+  ASSERT_TRUE(w) << log();
+  EXPECT_NE(w->body.find("body=HELLO ICAP, MORE THAN TEN BYTES\n"), std::string::npos) << w->body;
+  EXPECT_EQ(serviceCount("body=31 preview=10 ieof=no continued=yes"), 1u)
+      << readFile(dir_ + "/log");
+  // A body that fits the preview goes with ieof: nothing more is asked.
+  auto small = post("/rewrite/small", "tiny");
+  ASSERT_TRUE(small) << log();
+  EXPECT_NE(small->body.find("body=TINY\n"), std::string::npos) << small->body;
+  EXPECT_EQ(serviceCount("body=4 preview=4 ieof=yes continued=no"), 1u) << readFile(dir_ + "/log");
+  // Transfer-Complete: zip: sent whole, without a preview.
+  auto zip = post("/files/archive.ZIP?x=1", "0123456789abcdef");
+  ASSERT_TRUE(zip) << log();
+  EXPECT_EQ(serviceCount("body=16 preview=- ieof=no continued=no"), 1u) << readFile(dir_ + "/log");
+  EXPECT_EQ(serviceCount("OPTIONS"), 1u);
+}
+
+TEST_F(IcapClient, PreviewOffSendsWholeBodiesAndRespmodPreviewsToo) {
+  stopService();
+  startService("10");
+  start({"method = respmod", "bypass = off", "preview = off"});
+  auto whole = get("/plain/whole");
+  ASSERT_TRUE(whole) << log();
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(serviceCount("preview=- ieof=no continued=no"), 1u) << readFile(dir_ + "/log");
+  proxy_.reset();
+  start({"method = respmod", "bypass = off"});
+  auto plain = get("/plain/previewed");
+  ASSERT_TRUE(plain) << log();
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_NE(plain->body.find("target=/plain/previewed"), std::string::npos) << plain->body;
+  EXPECT_EQ(serviceCount("RESPMOD " + origin_.url("/plain/previewed") +
+                         " body=10 preview=10 ieof=no continued=no"),
+            1u)
+      << readFile(dir_ + "/log");
+  auto upper = get("/upper/previewed");
+  ASSERT_TRUE(upper) << log();
+  EXPECT_NE(upper->body.find("TARGET=/UPPER/PREVIEWED"), std::string::npos) << upper->body;
+  EXPECT_TRUE(waitFor([&] { return serviceCount("continued=yes") == 1; }, Millis(3000)))
+      << readFile(dir_ + "/log");
+}
+
 TEST_F(IcapClient, ARespmodServiceThatIsGoneRefusesTheResponse) {
   stopService();
   start({"method = respmod", "bypass = off"});
@@ -292,6 +357,25 @@ protected:
                        "ServicesDir /usr/lib/x86_64-linux-gnu/c_icap\nServerLog " +
                        dir_ + "/server.log\nAccessLog " + dir_ +
                        "/access.log\nService echo srv_echo.so\n";
+    // url_check (libc-icap-mod-urlcheck) with a squidGuard-format database the test builds.
+    haveUrlCheck_ = fileExists(kUrlCheck) && fileExists("/usr/bin/c-icap-mods-sguardDB");
+    if (haveUrlCheck_) {
+      std::string db = dir_ + "/blocklist";
+      ASSERT_EQ(::mkdir(db.c_str(), 0755), 0);
+      ASSERT_TRUE(writeFile(db + "/domains", "blocked.example\n"));
+      ASSERT_TRUE(writeFile(db + "/urls", "listed.example/bad/page\n"));
+      pid_t made = spawnProcess({"/usr/bin/c-icap-mods-sguardDB", "-C", "-db", db + "/"},
+                                dir_ + "/sguard.out", dir_ + "/sguard.out");
+      ASSERT_GT(made, 0);
+      auto status = waitPidFor(made, Millis(20000));
+      ASSERT_TRUE(status && exitCodeOf(*status) == 0 && fileExists(db + "/urls.db"))
+          << readFile(dir_ + "/sguard.out");
+      conf += "TemplateDir /usr/share/c_icap/templates/\nService url_check srv_url_check.so\n"
+              "url_check.LoadSquidGuardDB blocklist " +
+              db +
+              "/\nurl_check.Profile default block blocklist\n"
+              "url_check.Profile default pass ALL\n";
+    }
     ASSERT_TRUE(writeFile(dir_ + "/c-icap.conf", conf));
     pid_ = spawnProcess({"/usr/bin/c-icap", "-N", "-f", dir_ + "/c-icap.conf"}, dir_ + "/out",
                         dir_ + "/out");
@@ -305,10 +389,11 @@ protected:
         Millis(10000)))
         << readFile(dir_ + "/out");
   }
-  void startProxy(const std::string& method) {
+  void startProxy(const std::string& method, const std::string& service = "echo") {
     std::string plugin = std::string("[plugin]\npath = ") + ICAP_PLUGIN +
-                         "\nbody_hold_max = 16m\n\n[icap echo]\nuri = icap://127.0.0.1:" + port_ +
-                         "/echo\nmethod = " + method + "\n";
+                         "\nbody_hold_max = 16m\n\n[icap " + service +
+                         "]\nuri = icap://127.0.0.1:" + port_ + "/" + service +
+                         "\nmethod = " + method + "\n";
     ProxyOptions o;
     o.extraFiles = {{"40-icap.conf", plugin}};
     proxy_ = std::make_unique<ProxyProcess>(o);
@@ -329,10 +414,12 @@ protected:
     return n;
   }
 
+  static constexpr const char* kUrlCheck = "/usr/lib/x86_64-linux-gnu/c_icap/srv_url_check.so";
   OriginServer origin_;
   std::unique_ptr<ProxyProcess> proxy_;
   std::string dir_, port_;
   pid_t pid_ = -1;
+  bool haveUrlCheck_ = false;
 };
 
 TEST_F(IcapWithCIcap, TheEchoServicePassesRequestsAndUploadsUnchanged) {
@@ -366,6 +453,27 @@ TEST_F(IcapWithCIcap, RespmodThroughTheEchoServiceKeepsTheBodyByteForByte) {
   ASSERT_EQ(r.out.size(), 3000000u);
   EXPECT_TRUE(r.out == patternBytes(0, 3000000)) << "the body came back changed";
   EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == 1; }, Millis(5000)))
+      << readFile(dir_ + "/access.log");
+}
+
+TEST_F(IcapWithCIcap, UrlCheckBlocksListedUrlsWithItsPageAndPassesTheRest) {
+  if (!haveUrlCheck_)
+    GTEST_SKIP() << "libc-icap-mod-urlcheck is not installed (installers/bootstrap-deps.sh test)";
+  startProxy("reqmod", "url_check");
+  // A listed domain and a listed URL: c-icap's own page, and the origin never asked.
+  for (const std::string url : {"http://blocked.example/any", "http://listed.example/bad/page"}) {
+    auto r = runCurl({"-x", proxy_->proxyArg(), url});
+    ASSERT_EQ(r.exitCode, 0) << r.describe();
+    EXPECT_EQ(r.status, 403) << url;
+    EXPECT_NE(r.out.find("Access denied"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("blocklist"), std::string::npos) << r.out;
+  }
+  auto ok = runCurl({"-x", proxy_->proxyArg(), origin_.url("/")});
+  ASSERT_EQ(ok.exitCode, 0) << ok.describe();
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.out, "origin-ok\n");
+  EXPECT_EQ(origin_.requests().size(), 1u) << "only the allowed request reached the origin";
+  EXPECT_TRUE(waitFor([&] { return accessCount("REQMOD url_check") == 3; }, Millis(5000)))
       << readFile(dir_ + "/access.log");
 }
 

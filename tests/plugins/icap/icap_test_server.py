@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A small ICAP/1.0 REQMOD and RESPMOD service for the ICAP client's tests (RFC 3507).
 
-Usage: icap_test_server.py PORTFILE LOGFILE
+Usage: icap_test_server.py PORTFILE LOGFILE [PREVIEW]
 Listens on 127.0.0.1 (a free port, written to PORTFILE once listening), keeps connections
 persistent, and answers by the encapsulated request's URL:
   .../blocked...   200 with an HTTP 403 response (res-hdr, res-body): a block page
@@ -15,10 +15,14 @@ RESPMOD, by the URL of its req-hdr:
   .../virus...     200 with an HTTP 403 response: the origin's response is replaced
   .../upper...     200 with the origin's head and its body upper-cased
   anything else    204
-OPTIONS: Methods REQMOD, RESPMOD, ISTag "T1", Max-Connections 4, Options-TTL 60, Allow 204.
+OPTIONS: Methods REQMOD, RESPMOD, ISTag "T1", Max-Connections 4, Options-TTL 60, Allow 204;
+with PREVIEW, also "Preview: PREVIEW", "Transfer-Complete: zip" and "Transfer-Preview: *".
+A request with a Preview is judged on it: the answers above that need the whole body (rewrite,
+upper, virus) ask for the rest with 100 Continue unless the preview ended with ieof; the others
+answer 204 after the preview and never read the rest.
 Each request appends one line to LOGFILE: "OPTIONS", "REQMOD <url> ip=<X-Client-IP>
-user=<X-Client-Username> body=<bytes> conn=<n>" or "RESPMOD <url> status=<code> body=<bytes>
-conn=<n>".
+user=<X-Client-Username> body=<bytes> preview=<n|-> ieof=<yes|no> continued=<yes|no> conn=<n>"
+or "RESPMOD <url> status=<code> body=<bytes> preview=... conn=<n>" (body: the bytes received).
 """
 import socket
 import socketserver
@@ -61,12 +65,14 @@ class Reader:
         return out
 
     def chunked(self):
+        """The chunk data up to the last chunk, and whether that one said ieof."""
         body = b""
         while True:
-            size = int(self.until(b"\r\n").split(b";")[0].strip(), 16)
+            line = self.until(b"\r\n")
+            size = int(line.split(b";")[0].strip(), 16)
             if size == 0:
                 self.until(b"\r\n")
-                return body
+                return body, b"ieof" in line
             body += self.exactly(size)
             self.exactly(2)
 
@@ -102,24 +108,42 @@ class Handler(socketserver.BaseRequestHandler):
         method = line.split(" ")[0]
         if method == "OPTIONS":
             log(self.server.logfile, "OPTIONS")
+            preview = b""
+            if self.server.preview is not None:
+                preview = (b"Preview: %d\r\nTransfer-Complete: zip\r\nTransfer-Preview: *\r\n"
+                           % self.server.preview)
             self.request.sendall(
                 b'ICAP/1.0 200 OK\r\nMethods: REQMOD, RESPMOD\r\nISTag: "T1"\r\nService: test\r\n'
-                b"Max-Connections: 4\r\nOptions-TTL: 60\r\nAllow: 204\r\n"
+                b"Max-Connections: 4\r\nOptions-TTL: 60\r\nAllow: 204\r\n" + preview +
                 b"Encapsulated: null-body=0\r\n\r\n")
             return True
         enc = dict((k.strip(), int(v)) for k, v in
                    (e.split("=") for e in f.get("encapsulated", "").split(",")))
         body_at = enc.get("req-body", enc.get("res-body", enc.get("null-body", 0)))
         heads = r.exactly(body_at)
-        body = r.chunked() if ("req-body" in enc or "res-body" in enc) else None
+        body, ieof = r.chunked() if ("req-body" in enc or "res-body" in enc) else (None, False)
+        url = heads.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
+        continued = False
+        if "preview" in f and body is not None and not ieof:
+            whole = ("/rewrite" in url) if method == "REQMOD" else ("/upper" in url or "/virus" in url)
+            if whole:
+                self.request.sendall(b"ICAP/1.0 100 Continue\r\n\r\n")
+                rest, _ = r.chunked()
+                body += rest
+                continued = True
+            else:
+                log(self.server.logfile, "%s %s body=%d preview=%s ieof=no continued=no conn=%d" % (
+                    method, url, len(body), f["preview"], conn))
+                self.request.sendall(b'ICAP/1.0 204 No Content\r\nISTag: "T1"\r\n\r\n')
+                return True
+        extra = "preview=%s ieof=%s continued=%s" % (
+            f.get("preview", "-"), "yes" if ieof else "no", "yes" if continued else "no")
         if method == "RESPMOD":
-            return self.respmod(heads, enc, body, conn)
+            return self.respmod(heads, enc, body, conn, extra)
         req_hdr = heads
-        req_line = req_hdr.split(b"\r\n")[0].decode("latin-1")
-        url = req_line.split(" ")[1]
-        log(self.server.logfile, "REQMOD %s ip=%s user=%s body=%s conn=%d" % (
+        log(self.server.logfile, "REQMOD %s ip=%s user=%s body=%s %s conn=%d" % (
             url, f.get("x-client-ip", "-"), f.get("x-client-username", "-"),
-            "-" if body is None else len(body), conn))
+            "-" if body is None else len(body), extra, conn))
         if "/slow" in url:
             time.sleep(3)
         if "/close" in url:
@@ -152,13 +176,13 @@ class Handler(socketserver.BaseRequestHandler):
         return True
 
 
-    def respmod(self, heads, enc, body, conn):
+    def respmod(self, heads, enc, body, conn, extra):
         req_hdr = heads[:enc["res-hdr"]]
         res_hdr = heads[enc["res-hdr"]:]
         url = req_hdr.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
         status = res_hdr.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
-        log(self.server.logfile, "RESPMOD %s status=%s body=%s conn=%d" % (
-            url, status, "-" if body is None else len(body), conn))
+        log(self.server.logfile, "RESPMOD %s status=%s body=%s %s conn=%d" % (
+            url, status, "-" if body is None else len(body), extra, conn))
         if "/virus" in url:
             page_hdr = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\n\r\n"
             page = b"<h1>A virus was found</h1>"
@@ -183,6 +207,7 @@ def main():
     portfile, logfile = sys.argv[1], sys.argv[2]
     server = Server(("127.0.0.1", 0), Handler)
     server.logfile = logfile
+    server.preview = int(sys.argv[3]) if len(sys.argv) > 3 else None
     with open(portfile + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     import os
