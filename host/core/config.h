@@ -139,7 +139,8 @@ struct HostConfig {
   std::filesystem::path uiWww; // static files; empty: the source tree's www/, else the data dir's
 
   // [icap_server] an ICAP/1.0 service (host/icap) through which an ICAP client (Squid's
-  // adaptation) has its requests judged by the plugin chain; REQMOD only. Off by default.
+  // adaptation) has its requests (REQMOD) and responses (RESPMOD) judged by the plugin chain.
+  // Off by default.
   bool icapServerEnabled = false;
   Endpoint icapServerListen{*IpAddress::parse("127.0.0.1"), 1344}; // port 0 = ephemeral (tests)
   CidrSet icapServerClients;            // default 127.0.0.0/8 ::1/128 (live)

@@ -69,10 +69,10 @@ std::string errorAnswer(int status, std::string_view istag, bool close) {
   return out;
 }
 
-std::string optionsAnswer(std::string_view istag, size_t maxConnections) {
+std::string optionsAnswer(std::string_view istag, size_t maxConnections, bool respmod) {
   std::string out = statusLine(200, istag);
-  out += "Methods: REQMOD\r\n"
-         "Service: ExaProxy plugin chain\r\n"
+  out += respmod ? "Methods: RESPMOD\r\n" : "Methods: REQMOD\r\n";
+  out += "Service: ExaProxy plugin chain\r\n"
          "Allow: 204\r\n"
          "Preview: 0\r\n"
          "Transfer-Preview: *\r\n"
@@ -109,6 +109,59 @@ std::string responseAnswer(std::string_view istag, std::string_view httpResponse
     out += icap::lastChunk();
   }
   return out;
+}
+
+std::string adaptedResponseAnswer(std::string_view istag, std::string_view httpHead,
+                                  std::string_view body) {
+  std::string out = statusLine(200, istag);
+  out += encapsulated(std::nullopt, httpHead.size(), icap::BodyKind::ResBody);
+  out += httpHead;
+  icap::appendChunk(out, body);
+  out += icap::lastChunk();
+  return out;
+}
+
+std::string responseHeadText(const http::ResponseHead& resp,
+                             std::optional<uint64_t> contentLength) {
+  std::string out = "HTTP/" + std::to_string(resp.versionMajor) + "." +
+                    std::to_string(resp.versionMinor) + " " + std::to_string(resp.status) + " ";
+  out += resp.reason;
+  out += "\r\n";
+  bool lengthWritten = false;
+  for (const auto& f : resp.headers.fields()) {
+    bool length = http::iequals(f.name, "Content-Length");
+    if (contentLength && (http::iequals(f.name, "Transfer-Encoding") || (length && lengthWritten)))
+      continue;
+    out += f.name;
+    out += ": ";
+    if (contentLength && length) {
+      out += std::to_string(*contentLength);
+      lengthWritten = true;
+    } else {
+      out += f.value;
+    }
+    out += "\r\n";
+  }
+  if (contentLength && !lengthWritten)
+    out += "Content-Length: " + std::to_string(*contentLength) + "\r\n";
+  out += "\r\n";
+  return out;
+}
+
+bool isRespmodService(std::string_view icapUri) {
+  std::string_view path = icapUri.substr(0, icapUri.find_first_of("?#"));
+  if (auto scheme = path.find("://"); scheme != std::string_view::npos) {
+    auto slash = path.find('/', scheme + 3);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  constexpr std::string_view kSuffix = "respmod";
+  if (path.size() < kSuffix.size())
+    return false;
+  std::string_view tail = path.substr(path.size() - kSuffix.size());
+  for (size_t i = 0; i < tail.size(); ++i)
+    if ((tail[i] | 0x20) != kSuffix[i])
+      return false;
+  return true;
 }
 
 std::string requestHeadText(const http::RequestHead& req) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "http/request_parser.h"
+#include "http/response_parser.h"
 
 #include <optional>
 #include <string>
@@ -22,15 +23,28 @@ std::string continueAnswer();
 std::string noContentAnswer(std::string_view istag);
 // An ICAP-level error (400, 404, 405, 413, 500, 501, 503), with Connection: close when `close`.
 std::string errorAnswer(int status, std::string_view istag, bool close);
-// The answer to OPTIONS for the REQMOD service: Methods, ISTag, Allow: 204, Preview: 0 (a body is
-// only sent when a rewrite needs it back), Max-Connections, Options-TTL.
-std::string optionsAnswer(std::string_view istag, size_t maxConnections);
+// The answer to OPTIONS for the REQMOD (or the RESPMOD) service: Methods, ISTag, Allow: 204,
+// Preview: 0 (a body is only sent when the chain needs it), Max-Connections, Options-TTL.
+std::string optionsAnswer(std::string_view istag, size_t maxConnections, bool respmod = false);
 // 200 with an HTTP request head (ending in its empty line) and, when given, its body (chunked).
 std::string requestAnswer(std::string_view istag, std::string_view httpHead,
                           std::optional<std::string_view> body);
 // 200 with an HTTP response: `httpResponse` is the head (ending in its empty line) followed by
 // the body, as serializeAnswer() makes it; the body goes chunked (none: null-body).
 std::string responseAnswer(std::string_view istag, std::string_view httpResponse);
+
+// 200 with the (edited) HTTP response head and its body: RESPMOD's answer.
+std::string adaptedResponseAnswer(std::string_view istag, std::string_view httpHead,
+                                  std::string_view body);
+
+// The response head as the ICAP client must send it on: the status line, the fields in order,
+// and, when `contentLength` is given, Content-Length set to it and Transfer-Encoding dropped (a
+// body whose length the plugins changed).
+std::string responseHeadText(const http::ResponseHead& resp,
+                             std::optional<uint64_t> contentLength = std::nullopt);
+
+// Whether an ICAP URI names the RESPMOD service: its path ends in "respmod" (icap://h/respmod).
+bool isRespmodService(std::string_view icapUri);
 
 // The request head as the ICAP client must send it on: absolute-form request line (authority
 // form for CONNECT), the fields in order with Host rebuilt from the (possibly rewritten) target.

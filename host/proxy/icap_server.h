@@ -1,6 +1,7 @@
-// The ICAP server ([icap_server], off by default): an ICAP/1.0 REQMOD service on loop 0 through
-// which an ICAP client — Squid with `icap_service ... reqmod_precache icap://127.0.0.1:1344/...`
-// — has every request judged by this proxy's plugin chain, so that a site can keep Squid in
+// The ICAP server ([icap_server], off by default): ICAP/1.0 REQMOD and RESPMOD services on loop 0
+// through which an ICAP client — Squid with `icap_service ... reqmod_precache
+// icap://127.0.0.1:1344/reqmod` (and `respmod_precache .../respmod`) — has every request and
+// response judged by this proxy's plugin chain, so that a site can keep Squid in
 // front while its filtering moves into our plugins. IcapServer accepts (allow_clients,
 // max_connections) and owns the connections; IcapSession (icap_session.h) serves one.
 #pragma once

@@ -129,7 +129,10 @@ void IcapSession::advance() {
     case State::Rest:
       if (!readBody(State::Head))
         return;
-      finish(icapd::requestAnswer(istag(), pending_, std::string_view(body_)), 0);
+      if (respmod_)
+        respmodBody();
+      else
+        finish(icapd::requestAnswer(istag(), pending_, std::string_view(body_)), 0);
       break;
     case State::Filtering:
     case State::Closing:
@@ -154,6 +157,8 @@ bool IcapSession::readHead() {
   icap_ = headParser_->head();
   headParser_.reset();
   const std::string& m = icap_.method;
+  // The service is the URI's: .../respmod is the RESPMOD service, anything else REQMOD's.
+  bool respService = icapd::isRespmodService(icap_.uri);
   if (m == "OPTIONS") {
     // An OPTIONS request carries no body we need (opt-body is for answers); refuse one with a
     // body rather than misread it as the next request.
@@ -161,28 +166,36 @@ bool IcapSession::readHead() {
       fail(400, "OPTIONS with a body");
       return false;
     }
-    out_ += icapd::optionsAnswer(istag(), server_.context().config()->icapServerMaxConnections);
+    out_ += icapd::optionsAnswer(istag(), server_.context().config()->icapServerMaxConnections,
+                                 respService);
     flush();
     return state_ != State::Closing;
   }
-  if (m == "RESPMOD") {
-    fail(405, "RESPMOD is not served (REQMOD only)");
-    return false;
-  }
-  if (m != "REQMOD") {
+  if (m != "REQMOD" && m != "RESPMOD") {
     fail(501, "unknown ICAP method " + m);
     return false;
   }
-  if (!icap_.encapsulated || !icap_.encapsulated->reqHdr || icap_.encapsulated->resHdr ||
-      icap_.encapsulated->bodyKind() == icap::BodyKind::ResBody ||
-      icap_.encapsulated->bodyKind() == icap::BodyKind::OptBody) {
-    fail(400, "REQMOD without req-hdr, or with a response part");
+  respmod_ = m == "RESPMOD";
+  if (respmod_ != respService) {
+    fail(405, m + " sent to the " + (respService ? "RESPMOD" : "REQMOD") + " service " + icap_.uri);
+    return false;
+  }
+  const auto& e = icap_.encapsulated;
+  icap::BodyKind kind = e ? e->bodyKind() : icap::BodyKind::OptBody;
+  bool shaped = respmod_
+                    ? e && e->reqHdr && e->resHdr &&
+                          (kind == icap::BodyKind::ResBody || kind == icap::BodyKind::NullBody)
+                    : e && e->reqHdr && !e->resHdr &&
+                          (kind == icap::BodyKind::ReqBody || kind == icap::BodyKind::NullBody);
+  if (!shaped) {
+    fail(400, respmod_ ? "RESPMOD without req-hdr and res-hdr, or with a request body"
+                       : "REQMOD without req-hdr, or with a response part");
     return false;
   }
   const std::string* allow = icap_.field("Allow");
   allow204_ = allow && allow->find("204") != std::string::npos;
   preview_ = icap_.field("Preview") != nullptr;
-  hasBody_ = icap_.encapsulated->bodyKind() == icap::BodyKind::ReqBody;
+  hasBody_ = kind == icap::BodyKind::ReqBody || kind == icap::BodyKind::ResBody;
   ieof_ = false;
   body_.clear();
   state_ = State::Heads;
@@ -210,6 +223,8 @@ bool IcapSession::readHeads() {
     return false;
   }
   reqText_ = icapd::requestHeadText(req_);
+  if (respmod_ && !readResponseHead(heads->resHdr))
+    return false;
   if (hasBody_) {
     decoder_.emplace();
     state_ = State::Body;
@@ -229,7 +244,7 @@ bool IcapSession::readBody(State next) {
   }
   uint64_t max = server_.context().config()->icapServerMaxBody;
   if (body_.size() > max && body_.size() > before) {
-    fail(413, "request body larger than [icap_server] max_body " + std::to_string(max));
+    fail(413, "body larger than [icap_server] max_body " + std::to_string(max));
     return false;
   }
   if (p.status == icap::ParseStatus::NeedMore)
@@ -266,6 +281,8 @@ void IcapSession::runChain() {
 void IcapSession::onVerdict(plugin::Outcome&& o) {
   using Kind = plugin::Outcome::Kind;
   LoopContext& ctx = server_.context();
+  if (respmod_ && (o.kind == Kind::Continue || o.kind == Kind::Route))
+    return respmodVerdict(); // the request passed: on to the response hooks
   if (o.kind == Kind::Route) {
     // ROUTE has no ICAP meaning: the request's target is rewritten to the chosen host.
     req_.host = o.routeHost;
@@ -348,6 +365,7 @@ void IcapSession::answerResponse(const plugin::Outcome& o, std::optional<std::st
 void IcapSession::finish(std::string bytes, int httpStatus) {
   out_ += bytes;
   if (tx_) {
+    tx_->onBodyResume(nullptr);
     tx_->done(plugin::TxSummary{httpStatus, body_.size(), 0, {}});
     server_.context().loop().deferDestroy(std::move(tx_));
   }
@@ -375,6 +393,7 @@ void IcapSession::fail(int status, std::string_view why) {
   icapLog()->warn("icap.error client={} status={} reason=\"{}\"", peer_.toString(), status, why);
   out_ += icapd::errorAnswer(status, istag(), true);
   if (tx_) {
+    tx_->onBodyResume(nullptr);
     tx_->done(plugin::TxSummary{});
     server_.context().loop().deferDestroy(std::move(tx_));
   }

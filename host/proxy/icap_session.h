@@ -2,6 +2,10 @@
 // the other (OPTIONS, REQMOD), runs each REQMOD's encapsulated HTTP request through the plugin
 // chain, and answers as icap_answer.h maps the verdict. Everything on loop 0.
 //
+// RESPMOD (the service whose URI ends in "respmod", icap_respmod.cpp) goes the same way with the
+// encapsulated response: the request hooks, then the response hooks on its head, then, for the
+// plugins that asked for it, the body hooks on its body (read whole after 100 Continue).
+//
 // A REQMOD's states: Head (the ICAP head) -> Heads (the encapsulated HTTP head, parsed by the
 // proxy's own strict request parser) -> Body (a preview, or the whole body when the client sent
 // no Preview; at most [icap_server] max_body) -> Filtering (the chain, maybe PENDING) -> the
@@ -10,6 +14,7 @@
 #pragma once
 
 #include "http/request_parser.h"
+#include "http/response_parser.h"
 #include "icap_chunked.h"
 #include "icap_response.h"
 #include "net/event_loop.h"
@@ -46,6 +51,12 @@ private:
   void runChain();
   void onVerdict(plugin::Outcome&& o);
   void answerResponse(const plugin::Outcome& o, std::optional<std::string> fileBody);
+  // RESPMOD (icap_respmod.cpp): the response head parsed; the response hooks; the body (whole)
+  // through the body hooks; the answer.
+  bool readResponseHead(std::string_view raw);
+  void respmodVerdict();
+  void respmodBody();
+  void respmodAnswer(plugin::PluginTransaction::BodyStep&& step, std::string&& body);
   // The exchange is answered: queue `bytes`, end the transaction, read the next request.
   void finish(std::string bytes, int httpStatus);
   // An ICAP-level error: answer it and close the connection.
@@ -77,6 +88,11 @@ private:
   bool preview_ = false; // the body so far is a preview (the client sent Preview:)
   bool ieof_ = false;    // ... and it is the whole body
   bool allow204_ = false;
+  bool respmod_ = false;    // this exchange is a RESPMOD
+  bool wantsBody_ = false;  // RESPMOD: a plugin reads the response body
+  http::ResponseHead resp_; // RESPMOD: the encapsulated response head, edited by the hooks
+  std::string rawResHead_;  // ... as received
+  std::string resText_;     // ... as responseHeadText() wrote it before the hooks
   std::optional<icap::ChunkedDecoder> decoder_;
   std::string body_;
   std::string pending_; // an answer waiting for the rest of the body (Rest)

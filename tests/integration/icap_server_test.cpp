@@ -1,9 +1,10 @@
 // The ICAP server ([icap_server]) through the real binary: an ICAP client's REQMOD judged by the
 // plugin chain (acl denies, headers rewrites, a plugin that throws fails closed), spoken to on
 // the wire by the test (OPTIONS, 204, the echo without Allow: 204, a preview and 100 Continue,
-// malformed requests, a refused client), and Debian's Squid 5.7 using it as its
-// reqmod_precache service: a URL the acl plugin denies is denied by Squid with our page, others
-// reach the origin, rewritten where the headers plugin says.
+// malformed requests, a refused client); RESPMOD through the response and body hooks (body17:
+// a word replaced, a block on the body, a PENDING body verdict, decoding refused); and Debian's
+// Squid 5.7 using both: a URL the acl plugin denies is denied by Squid with our page, others
+// reach the origin, rewritten where the headers plugin says, and their bodies edited.
 #include "itest.h"
 
 #include <poll.h>
@@ -17,6 +18,9 @@
 #endif
 #ifndef HEADERS_PLUGIN
 #error "HEADERS_PLUGIN must name headers.so"
+#endif
+#ifndef BODY17_PLUGIN
+#error "BODY17_PLUGIN must name tp_body17.so"
 #endif
 #ifndef THROWS_PLUGIN
 #error "THROWS_PLUGIN must name tp_throws_in_hook.so"
@@ -111,6 +115,22 @@ std::string reqmod(const std::string& httpHead, const std::string& fields,
          "Encapsulated: " + enc + "\r\n\r\n" + httpHead + (body ? *body : "");
 }
 
+// A RESPMOD for GET `url` whose response is `resHead`, with a preview of 0 bytes of its body
+// ("0\r\n\r\n", or "0; ieof" when `empty`) or no body at all (`nullBody`).
+std::string respmod(const std::string& url, const std::string& host, const std::string& resHead,
+                    bool nullBody = false, bool empty = false) {
+  std::string req = "GET " + url + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+  std::string enc = "req-hdr=0, res-hdr=" + std::to_string(req.size()) +
+                    (nullBody ? ", null-body=" : ", res-body=") +
+                    std::to_string(req.size() + resHead.size());
+  return "RESPMOD icap://127.0.0.1/respmod ICAP/1.0\r\nHost: 127.0.0.1\r\nAllow: 204\r\n" +
+         std::string(nullBody ? "" : "Preview: 0\r\n") + "Encapsulated: " + enc + "\r\n\r\n" + req +
+         resHead +
+         (nullBody ? ""
+          : empty  ? "0; ieof\r\n\r\n"
+                   : "0\r\n\r\n");
+}
+
 std::string get(const std::string& url, const std::string& host) {
   return "GET " + url + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: */*\r\n\r\n";
 }
@@ -121,7 +141,8 @@ class IcapServerTest : public ::testing::Test {
 protected:
   void start(const std::string& acl = "[acl_rule bad]\ndomains = bad.example\naction = deny\n"
                                       "reason = Not on this network.\n",
-             std::vector<std::string> sets = {}, bool throwing = false) {
+             std::vector<std::string> sets = {}, bool throwing = false,
+             const std::string& body17 = "") {
     ProxyOptions o;
     o.sets = {"icap_server.enabled=yes", "icap_server.listen=127.0.0.1:0"};
     o.sets.insert(o.sets.end(), sets.begin(), sets.end());
@@ -131,6 +152,9 @@ protected:
                                             "127.0.0.1\nset = X-Judged: by-exaproxy\n"}};
     if (throwing)
       o.extraFiles.push_back({"40-throws.conf", std::string("[plugin]\npath = ") + THROWS_PLUGIN});
+    if (!body17.empty())
+      o.extraFiles.push_back({"50-body17.conf", std::string("[plugin]\npath = ") + BODY17_PLUGIN +
+                                                    "\n[body17]\n" + body17});
     proxy_ = std::make_unique<ProxyProcess>(o);
     ASSERT_TRUE(proxy_->start());
     std::string text = readFile(proxy_->dir() + "/ready.icap");
@@ -292,6 +316,80 @@ TEST_F(IcapServerTest, ProxyClientsCannotReachTheIcapPort) {
   EXPECT_EQ(r.status, 403) << r.out;
 }
 
+TEST_F(IcapServerTest, RespmodServiceRunsTheResponseAndBodyHooks) {
+  start("[acl_rule bad]\ndomains = bad.example\naction = deny\n", {}, false,
+        "mode = replace\nfrom = secret\nto = [removed]\n");
+  IcapConnection c(icap_);
+  ASSERT_TRUE(c.send("OPTIONS icap://127.0.0.1/respmod ICAP/1.0\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string m = c.readMessage();
+  EXPECT_NE(m.find("\r\nMethods: RESPMOD\r\n"), std::string::npos) << m;
+
+  // body17 reads the body: 100 Continue after the preview, then the edited body, re-framed.
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 23\r\n\r\n";
+  ASSERT_TRUE(c.send(respmod("http://ok.example/doc", "ok.example", head)));
+  EXPECT_EQ(c.readMessage(), "ICAP/1.0 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.send("17\r\nthe secret is out: yes\n\r\n0\r\n\r\n"));
+  m = c.readMessage();
+  EXPECT_EQ(statusLine(m), "ICAP/1.0 200 OK") << m;
+  EXPECT_NE(m.find("Encapsulated: res-hdr=0, res-body="), std::string::npos) << m;
+  EXPECT_NE(m.find("\r\nContent-Length: 26\r\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("\r\n1a\r\nthe [removed] is out: yes\n\r\n0\r\n\r\n"), std::string::npos) << m;
+
+  // Nobody reads this one ("nobody" in the path): 204 on the preview, the body never asked for.
+  ASSERT_TRUE(c.send(respmod("http://ok.example/nobody", "ok.example", head)));
+  EXPECT_EQ(statusLine(c.readMessage()), "ICAP/1.0 204 No Content");
+  // A request the acl denies: its page replaces the response.
+  ASSERT_TRUE(c.send(respmod("http://www.bad.example/", "www.bad.example", head)));
+  m = c.readMessage();
+  EXPECT_NE(m.find("\r\n\r\nHTTP/1.1 403 Forbidden\r\n"), std::string::npos) << m;
+  // A response without a body still goes through the body hooks (an empty body).
+  ASSERT_TRUE(c.send(respmod("http://ok.example/empty", "ok.example",
+                             "HTTP/1.1 204 No Content\r\n\r\n", /*nullBody=*/true)));
+  EXPECT_EQ(statusLine(c.readMessage()), "ICAP/1.0 204 No Content");
+  // The wrong method for the service's URI.
+  IcapConnection d(icap_);
+  std::string wrong = reqmod(get("http://ok.example/", "ok.example"), "");
+  wrong.replace(wrong.find("/reqmod ICAP"), 7, "/respmod");
+  ASSERT_TRUE(d.send(wrong));
+  EXPECT_EQ(statusLine(d.readMessage()), "ICAP/1.0 405 Method Not Allowed For Service");
+}
+
+TEST_F(IcapServerTest, RespmodBlockOnTheBodyAndAPendingBodyVerdict) {
+  start("", {}, false, "mode = block\nfrom = malware\n");
+  IcapConnection c(icap_);
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n";
+  ASSERT_TRUE(c.send(respmod("http://ok.example/f", "ok.example", head)));
+  EXPECT_EQ(c.readMessage(), "ICAP/1.0 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.send("14\r\nthis is malware!!!!!\r\n0\r\n\r\n"));
+  std::string m = c.readMessage();
+  EXPECT_NE(m.find("\r\n\r\nHTTP/1.1 403 Forbidden\r\n"), std::string::npos) << m;
+  EXPECT_EQ(m.find("malware!!"), std::string::npos) << m;
+  ASSERT_TRUE(c.send(respmod("http://ok.example/g", "ok.example", head)));
+  EXPECT_EQ(c.readMessage(), "ICAP/1.0 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.send("14\r\nthis is fine!!!!!!!!\r\n0\r\n\r\n"));
+  EXPECT_EQ(statusLine(c.readMessage()), "ICAP/1.0 204 No Content") << "read, left as it was";
+
+  proxy_.reset();
+  // A plugin that wants the body decoded, a gzip response: its on_error (deny), never a pass.
+  start("", {}, false, "mode = replace\nfrom = a\nto = b\ndecoded = on\n");
+  IcapConnection z(icap_);
+  ASSERT_TRUE(z.send(respmod("http://ok.example/z", "ok.example",
+                             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                             "Content-Length: 3\r\n\r\n")));
+  std::string g = z.readMessage();
+  EXPECT_NE(g.find("\r\n\r\nHTTP/1.1 503 "), std::string::npos) << g;
+
+  proxy_.reset();
+  start("", {}, false, "mode = pending\nfrom = cat\nto = dog\n");
+  IcapConnection p(icap_);
+  ASSERT_TRUE(p.send(respmod("http://ok.example/p", "ok.example",
+                             "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n")));
+  EXPECT_EQ(p.readMessage(), "ICAP/1.0 100 Continue\r\n\r\n");
+  ASSERT_TRUE(p.send("7\r\na cat.\n\r\n0\r\n\r\n"));
+  std::string q = p.readMessage();
+  EXPECT_NE(q.find("\r\n7\r\na dog.\n\r\n0\r\n\r\n"), std::string::npos) << q;
+}
+
 // Debian's Squid 5.7 with icap_enable and our REQMOD service: the decisions are the chain's.
 class SquidWithIcapServer : public IcapServerTest {
 protected:
@@ -301,7 +399,7 @@ protected:
     ASSERT_TRUE(origin_.ok());
     origin_.setHandler([](itest::Exchange& ex) {
       std::string judged = ex.request().headers.get("X-Judged").value_or("-");
-      ex.respond(200, "origin saw " + ex.request().target + " judged=" + judged + "\n",
+      ex.respond(200, "origin saw " + ex.request().target + " judged=" + judged + " secret\n",
                  {{"Content-Type", "text/plain"}});
     });
   }
@@ -311,7 +409,7 @@ protected:
     if (!dir_.empty())
       removeTree(dir_);
   }
-  void startSquid() {
+  void startSquid(bool respmod = false) {
     dir_ = makeTempDir("exaproxy-squid-icap-");
     ::chmod(dir_.c_str(), 0777); // Squid drops to its own user
     squidPort_ = closedPort();
@@ -326,7 +424,10 @@ protected:
         "\nshutdown_lifetime 1 seconds\n"
         "icap_enable on\nicap_send_client_ip on\nicap_preview_enable on\n"
         "icap_service exaproxy reqmod_precache icap://" +
-        icap_.str() + "/reqmod bypass=off\nadaptation_access exaproxy allow all\n";
+        icap_.str() + "/reqmod bypass=off\nadaptation_access exaproxy allow all\n" +
+        (respmod ? "icap_service exaresp respmod_precache icap://" + icap_.str() +
+                       "/respmod bypass=off\nadaptation_access exaresp allow all\n"
+                 : "");
     ASSERT_TRUE(writeFile(dir_ + "/squid.conf", conf));
     squid_ = spawnProcess({"/usr/sbin/squid", "-N", "-f", dir_ + "/squid.conf", "-n",
                            "exaicap" + std::to_string(squidPort_)},
@@ -367,6 +468,21 @@ TEST_F(SquidWithIcapServer, SquidDeniesWhatTheAclPluginDeniesAndPassesTheRest) {
   EXPECT_EQ(denied.status, 403) << denied.out;
   EXPECT_NE(denied.out.find("Refused by the exaproxy chain."), std::string::npos) << denied.out;
   EXPECT_EQ(origin_.requestCount(), before) << "the origin never saw the denied request";
+}
+
+TEST_F(SquidWithIcapServer, RespmodEditsTheResponseBodyThroughSquid) {
+  start("[acl_rule no-forbidden]\nurl_regex = /forbidden\naction = deny\n", {}, false,
+        "mode = replace\nfrom = secret\nto = [removed by exaproxy]\n");
+  startSquid(/*respmod=*/true);
+  auto r = viaSquid(origin_.url("/page"));
+  EXPECT_EQ(r.status, 200) << r.out << readFile(dir_ + "/cache.log");
+  EXPECT_NE(r.out.find("origin saw /page judged=by-exaproxy [removed by exaproxy]\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("secret"), std::string::npos) << r.out;
+  auto nobody = viaSquid(origin_.url("/nobody"));
+  EXPECT_NE(nobody.out.find(" secret\n"), std::string::npos) << "not read, not changed";
+  EXPECT_EQ(viaSquid(origin_.url("/forbidden")).status, 403);
 }
 
 } // namespace

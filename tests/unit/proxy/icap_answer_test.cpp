@@ -116,5 +116,34 @@ TEST(IcapAnswer, RequestHeadTextFollowsTheTarget) {
   EXPECT_EQ(requestHeadText(noHost), "GET http://a.example/ HTTP/1.0\r\nHost: a.example\r\n\r\n");
 }
 
+TEST(IcapAnswer, ResponseHeadTextReframesAChangedBody) {
+  http::ResponseParser p;
+  http::ResponseHead h;
+  std::string raw = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+                    "X-A: 1\r\n\r\n";
+  ASSERT_EQ(p.parse(raw, "GET", h), http::ParseState::Complete) << p.error().reason;
+  EXPECT_EQ(responseHeadText(h), raw);
+  EXPECT_EQ(responseHeadText(h, 12), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-A: 1\r\n"
+                                     "Content-Length: 12\r\n\r\n");
+  http::ResponseParser q;
+  http::ResponseHead l;
+  ASSERT_EQ(q.parse("HTTP/1.0 404 Not Found\r\nContent-Length: 3\r\n\r\n", "GET", l),
+            http::ParseState::Complete);
+  EXPECT_EQ(responseHeadText(l, 0), "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  Read r = readBack(adaptedResponseAnswer("t", responseHeadText(l, 4), "gone"));
+  EXPECT_EQ(r.body, "gone");
+  EXPECT_EQ(r.head.encapsulated->bodyKind(), icap::BodyKind::ResBody);
+}
+
+TEST(IcapAnswer, TheRespmodServiceIsTheUriEndingInRespmod) {
+  EXPECT_TRUE(isRespmodService("icap://127.0.0.1:1344/respmod"));
+  EXPECT_TRUE(isRespmodService("icap://h/exaproxy-RESPMOD?x=1"));
+  EXPECT_FALSE(isRespmodService("icap://127.0.0.1:1344/reqmod"));
+  EXPECT_FALSE(isRespmodService("icap://respmod/"));
+  EXPECT_FALSE(isRespmodService("icap://h"));
+  Read o = readBack(optionsAnswer("t", 3, true));
+  EXPECT_EQ(*o.head.field("Methods"), "RESPMOD");
+}
+
 } // namespace
 } // namespace exaproxy::proxy::icapd
