@@ -69,6 +69,12 @@ void IcapSession::onIo(uint32_t events) {
     flush();
   if (state_ == State::Closing)
     return;
+  if (events & (EPOLLHUP | EPOLLERR)) {
+    // Both directions are gone (or the socket failed): nothing can be answered, and the flag
+    // would keep waking the loop while a request is judged.
+    icapLog()->debug("icap.hangup client={}", peer_.toString());
+    return close();
+  }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
     readSome();
 }
