@@ -210,6 +210,13 @@ bool IcapSession::readHead() {
 
 bool IcapSession::readHeads() {
   size_t need = icap_.encapsulated->bodyOffset();
+  const HostConfig& cfg = *server_.context().config();
+  if (need > 2 * cfg.maxRequestHead) {
+    // Offsets may claim up to 4 GiB; the heads they cut are bounded like the proxy's own.
+    fail(400, "encapsulated heads of " + std::to_string(need) + " bytes (more than twice " +
+                  "[limits] max_request_head)");
+    return false;
+  }
   if (in_.size() < need)
     return false;
   auto heads = icap::cutHeads(*icap_.encapsulated, in_);
@@ -219,7 +226,6 @@ bool IcapSession::readHeads() {
   }
   rawHead_.assign(heads->reqHdr);
   in_.erase(0, need);
-  const HostConfig& cfg = *server_.context().config();
   http::RequestParser parser(http::Limits{cfg.maxRequestHead, cfg.maxUri});
   req_ = http::RequestHead();
   if (parser.parse(rawHead_, req_) != http::ParseState::Complete ||

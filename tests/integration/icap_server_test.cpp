@@ -274,6 +274,9 @@ TEST_F(IcapServerTest, MalformedRequestsAreRefusedAndTheConnectionClosed) {
   } cases[] = {
       {"REQMOD icap://x/ ICAP/1.0\r\nEncapsulated: req-hdr=0, null-body=999999999999999\r\n\r\n",
        "ICAP/1.0 400 Bad Request"},
+      // Valid offsets, but heads far larger than any head the proxy reads: refused at once.
+      {"REQMOD icap://x/ ICAP/1.0\r\nEncapsulated: req-hdr=0, null-body=1000000\r\n\r\n",
+       "ICAP/1.0 400 Bad Request"},
       {"REQMOD icap://x/ ICAP/1.0\nEncapsulated: null-body=0\r\n\r\n", "ICAP/1.0 400 Bad Request"},
       {reqmod("GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nContent-Length: 1\r\n"
               "Transfer-Encoding: chunked\r\n\r\n",
