@@ -26,18 +26,23 @@ IoResult readSome(int fd, Buffer& buf, size_t limit, size_t chunk, bool& eof) {
   return {0, errno};
 }
 
-IoResult sendParts(int fd, Buffer& head, Buffer& body, size_t& sendable, bool& blocked) {
+IoResult sendParts(int fd, Buffer& head, Buffer& body, size_t& sendable, bool& blocked,
+                   std::string* tail) {
   size_t headLen = head.size();
-  size_t len = headLen + sendable;
+  size_t tailLen = tail && sendable > 0 ? tail->size() : 0;
+  size_t len = headLen + sendable + tailLen;
   IoResult r;
   while (r.bytes < len) {
-    iovec iov[2];
+    iovec iov[3];
     int parts = 0;
     if (r.bytes < headLen)
       iov[parts++] = {const_cast<char*>(head.data() + r.bytes), headLen - r.bytes};
     size_t bodyDone = r.bytes > headLen ? r.bytes - headLen : 0;
     if (sendable > bodyDone)
       iov[parts++] = {const_cast<char*>(body.data() + bodyDone), sendable - bodyDone};
+    size_t tailDone = r.bytes > headLen + sendable ? r.bytes - headLen - sendable : 0;
+    if (tailLen > tailDone)
+      iov[parts++] = {tail->data() + tailDone, tailLen - tailDone};
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = static_cast<size_t>(parts);
@@ -55,9 +60,12 @@ IoResult sendParts(int fd, Buffer& head, Buffer& body, size_t& sendable, bool& b
     break;
   }
   size_t fromHead = std::min(r.bytes, headLen);
+  size_t fromBody = std::min(r.bytes - fromHead, sendable);
   head.consume(fromHead);
-  body.consume(r.bytes - fromHead);
-  sendable -= r.bytes - fromHead;
+  body.consume(fromBody);
+  sendable -= fromBody;
+  if (tailLen > 0)
+    tail->erase(0, r.bytes - fromHead - fromBody);
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include "net/socket.h"
 
 #include <cstddef>
+#include <string>
 
 namespace exaproxy::net {
 
@@ -35,7 +36,10 @@ IoResult readSome(int fd, Buffer& buf, size_t limit, size_t chunk, bool& eof);
 
 // Sends `head` then the first `sendable` bytes of `body` in one sendmsg (a head and the first
 // body bytes behind it leave in one segment), consuming what went out of each; EAGAIN sets
-// `blocked`.
-IoResult sendParts(int fd, Buffer& head, Buffer& body, size_t& sendable, bool& blocked);
+// `blocked`. `tail` (may be null): bytes that belong right behind those `sendable` bytes (a
+// chunk's CR LF, the last chunk): sent in the same call when there are body bytes to send, its
+// sent prefix erased.
+IoResult sendParts(int fd, Buffer& head, Buffer& body, size_t& sendable, bool& blocked,
+                   std::string* tail = nullptr);
 
 } // namespace exaproxy::net

@@ -109,8 +109,9 @@ void appendChunkSize(net::Buffer& out, size_t n) {
 }
 
 // The CR LF that ends the last chunk sent from the sender's buffer (and the last chunk, at the
-// end). It waits for what comes next, so that it never goes out alone: one small send, and a
-// wake-up of the receiver, less per piece.
+// end). The send of that piece takes it along (sendParts' tail: relay_io.cpp); what it could not
+// take goes before what comes next, never alone: one small send, and a wake-up of the
+// receiver, less per piece.
 void closeChunk(const Flow& s) {
   if (!s.f.suffix.empty()) {
     s.out.append(s.f.suffix);

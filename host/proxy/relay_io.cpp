@@ -33,8 +33,9 @@ Next readSide(const Exchange& ex, Side side, size_t limit) {
 }
 
 Next flushClient(const Exchange& ex) {
+  // A filtered response's chunk end (and last chunk) rides behind its in-place piece.
   auto r = net::sendParts(ex.down.fd.get(), ex.down.out, ex.up.s.in, ex.cur.respSendable,
-                          ex.down.blocked);
+                          ex.down.blocked, ex.cur.respFiltered ? &ex.tx.filtered.suffix : nullptr);
   if (r.bytes)
     countWritten(ex, Side::Client, r.bytes);
   if (r.error) {
@@ -45,8 +46,9 @@ Next flushClient(const Exchange& ex) {
 }
 
 Next flushUpstream(const Exchange& ex) {
-  auto r = net::sendParts(ex.up.s.fd.get(), ex.up.s.out, ex.down.in, ex.cur.reqSendable,
-                          ex.up.s.blocked);
+  auto r =
+      net::sendParts(ex.up.s.fd.get(), ex.up.s.out, ex.down.in, ex.cur.reqSendable, ex.up.s.blocked,
+                     ex.cur.reqFiltered ? &ex.tx.filteredReq.suffix : nullptr);
   if (r.bytes)
     countWritten(ex, Side::Upstream, r.bytes);
   if (r.error)
