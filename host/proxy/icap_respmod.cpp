@@ -51,13 +51,7 @@ void IcapSession::respmodVerdict() {
   }
   if (hasBody_ && !ieof_) {
     // The plugins (or the edited head, which goes back with the body) need the rest.
-    out_ += icapd::continueAnswer();
-    state_ = State::Rest;
-    decoder_.emplace();
-    flush();
-    if (state_ == State::Rest)
-      resumeReading();
-    return;
+    return askForTheRest();
   }
   respmodBody();
 }

@@ -328,14 +328,8 @@ void IcapSession::onVerdict(plugin::Outcome&& o) {
     bump(ctx.counters().icap_modified);
     if (hasBody_ && !ieof_) {
       // The edited head goes back with the whole body: ask for the rest first.
-      out_ += icapd::continueAnswer();
       pending_ = std::move(text);
-      state_ = State::Rest;
-      decoder_.emplace();
-      flush();
-      if (state_ == State::Rest)
-        resumeReading();
-      return;
+      return askForTheRest();
     }
     bytes = icapd::requestAnswer(istag(), text,
                                  hasBody_ ? std::optional<std::string_view>(body_) : std::nullopt);
@@ -390,6 +384,15 @@ void IcapSession::finish(std::string bytes, int httpStatus) {
     return;
   armIdle();
   resumeReading();
+}
+
+void IcapSession::askForTheRest() {
+  out_ += icapd::continueAnswer();
+  state_ = State::Rest;
+  decoder_.emplace();
+  flush();
+  if (state_ == State::Rest)
+    resumeReading();
 }
 
 void IcapSession::resumeReading() {

@@ -63,6 +63,8 @@ private:
   void fail(int status, std::string_view why);
   // Reads (and parses what was read ahead) again, from the loop.
   void resumeReading();
+  // A previewed body is needed whole: 100 Continue, then the rest is read (Rest).
+  void askForTheRest();
   void flush();
   void close();
   void armIdle();

@@ -6,28 +6,14 @@
 
 namespace exaproxy::icap {
 
-const std::string* ResponseHead::field(std::string_view name) const {
+const std::string* findField(const std::vector<HeaderField>& fields, std::string_view name) {
   for (const HeaderField& f : fields)
     if (sdk::equalsIgnoreCase(f.name, name))
       return &f.value;
   return nullptr;
 }
 
-size_t ResponseHead::count(std::string_view name) const {
-  size_t n = 0;
-  for (const HeaderField& f : fields)
-    n += sdk::equalsIgnoreCase(f.name, name) ? 1 : 0;
-  return n;
-}
-
-const std::string* RequestHead::field(std::string_view name) const {
-  for (const HeaderField& f : fields)
-    if (sdk::equalsIgnoreCase(f.name, name))
-      return &f.value;
-  return nullptr;
-}
-
-size_t RequestHead::count(std::string_view name) const {
+size_t countFields(const std::vector<HeaderField>& fields, std::string_view name) {
   size_t n = 0;
   for (const HeaderField& f : fields)
     n += sdk::equalsIgnoreCase(f.name, name) ? 1 : 0;

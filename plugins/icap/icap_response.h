@@ -14,6 +14,10 @@
 
 namespace exaproxy::icap {
 
+// The value of the first field named `name` (any case) in `fields`, or nullptr; how many there are.
+const std::string* findField(const std::vector<HeaderField>& fields, std::string_view name);
+size_t countFields(const std::vector<HeaderField>& fields, std::string_view name);
+
 struct ResponseHead {
   int status = 0;                           // 100..599
   std::string reason;                       // may be empty
@@ -22,9 +26,9 @@ struct ResponseHead {
                                             // (100 Continue, 204 and errors usually send none)
 
   // The value of the first field named `name` (any case), or nullptr.
-  const std::string* field(std::string_view name) const;
+  const std::string* field(std::string_view name) const { return findField(fields, name); }
   // How many fields are named `name` (any case).
-  size_t count(std::string_view name) const;
+  size_t count(std::string_view name) const { return countFields(fields, name); }
 };
 
 // The head of an ICAP request: REQMOD, RESPMOD or OPTIONS (any token is read; the server decides).
@@ -34,8 +38,8 @@ struct RequestHead {
   std::vector<HeaderField> fields;
   std::optional<Encapsulated> encapsulated;
 
-  const std::string* field(std::string_view name) const;
-  size_t count(std::string_view name) const;
+  const std::string* field(std::string_view name) const { return findField(fields, name); }
+  size_t count(std::string_view name) const { return countFields(fields, name); }
 };
 
 struct HeadLimits {
