@@ -145,7 +145,7 @@ struct HostConfig {
   Endpoint icapServerListen{*IpAddress::parse("127.0.0.1"), 1344}; // port 0 = ephemeral (tests)
   CidrSet icapServerClients;            // default 127.0.0.0/8 ::1/128 (live)
   size_t icapServerMaxConnections = 64; // connections open at once
-  uint64_t icapServerMaxBody = 1 << 20; // request body bytes held to answer one REQMOD
+  uint64_t icapServerMaxBody = 1 << 20; // body bytes held to answer one REQMOD or RESPMOD
 
   // [workers] the blocking-work pool (host/workers): grows while queued work waits longer than
   // grow_after, shrinks after shrink_after without work, between min and max threads.

@@ -431,7 +431,7 @@ std::vector<HostSection> buildHostSchema() {
                 row<H>("max_connections", count(&H::icapServerMaxConnections, 1, 100'000), "64",
                        "ICAP connections open at once (also sent as Max-Connections)"),
                 row<H>("max_body", size(&H::icapServerMaxBody, 0, uint64_t{1} << 30), "1m",
-                       "request body bytes held to answer one REQMOD (larger: ICAP 413)")}});
+                       "body bytes held to answer one REQMOD or RESPMOD (larger: ICAP 413)")}});
   s.push_back({"workers",
                {row<H>("min", count(&H::workersMin, 0, 1024), "2", "fewest blocking-work threads"),
                 row<H>("max", count(&H::workersMax, 1, 1024), "16", "most blocking-work threads"),
