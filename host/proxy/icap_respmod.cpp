@@ -5,8 +5,6 @@
 #include "proxy/icap_session.h"
 #include "proxy/loop_context.h"
 
-#include <sys/epoll.h>
-
 namespace exaproxy::proxy {
 
 bool IcapSession::readResponseHead(std::string_view raw) {

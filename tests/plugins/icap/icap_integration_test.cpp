@@ -396,6 +396,9 @@ protected:
                          "\nmethod = " + method + "\n";
     ProxyOptions o;
     o.extraFiles = {{"40-icap.conf", plugin}};
+    // url_check's test asks for names (blocked.example): were a block ever let through, the
+    // lookup must reach nothing but a closed loopback port, never the machine's resolver.
+    o.sets = {"dns.servers=127.0.0.1:" + std::to_string(closedPort()), "dns.hosts_file=no"};
     proxy_ = std::make_unique<ProxyProcess>(o);
     ASSERT_TRUE(proxy_->start());
   }
