@@ -347,7 +347,10 @@ std::optional<Next> stepFilteredBody(const Exchange& ex, FilterStage& filters, i
   f.out.clear();
   if (f.waited) { // it came (or its time ran out): what the plugins made of that piece
     f.waited = false;
-    return more(f, deliver(ex, filters, s, plugins->takeBody(f.out), f.waitedEnd, 0));
+    // Its arrival is progress even without output: the sender's buffer, filled while the
+    // verdict was awaited, is taken at the next step (else nothing would wake the session).
+    auto n = deliver(ex, filters, s, plugins->takeBody(f.out), f.waitedEnd, 0);
+    return more(f, n ? std::move(n) : Next::progress(Rearm::RelayIdle));
   }
   if (s.out.size() >= kBufferLimit)
     return std::nullopt; // the receiver has not taken what went out yet: wait for it

@@ -68,9 +68,12 @@ void globalSetting(ClientConfig& cfg, const sdk::Setting& e) {
   } else if (e.key == "max_reply_body") {
     if (!common::parseCount(e.value, cfg.maxReplyBody) || cfg.maxReplyBody == 0)
       throw ConfigFailure(e, "expected a number of bytes");
+  } else if (e.key == "hold_max") {
+    if (!common::parseCount(e.value, cfg.holdMax))
+      throw ConfigFailure(e, "expected a number of bytes");
   } else {
     throw ConfigFailure(e, "unknown setting (known: timeout, send_client_ip, send_user, "
-                           "max_reply_body; services go in [icap NAME] sections)");
+                           "max_reply_body, hold_max; services go in [icap NAME] sections)");
   }
 }
 

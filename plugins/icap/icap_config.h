@@ -36,7 +36,10 @@ struct ClientConfig {
   bool sendClientIp = true;                // X-Client-IP
   bool sendUser = true;                    // X-Client-Username (the request's user, if any)
   size_t maxReplyBody = 16 * 1024 * 1024;  // a longer encapsulated body is a service failure
-  std::vector<ServiceConfig> services;     // in configuration order: the first that matches
+  // A body whose Content-Length is at most this is held to its end and sent whole (one round
+  // trip, Allow: 204 outside a preview); longer ones and those of unknown length stream.
+  size_t holdMax = 256 * 1024;
+  std::vector<ServiceConfig> services; // in configuration order: the first that matches
 };
 
 // "icap://host[:port]/path" (the host a name, an IPv4 address or a bracketed IPv6 literal).

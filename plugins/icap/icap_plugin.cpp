@@ -1,17 +1,20 @@
 // ABI glue of the ICAP client. REQMOD: a request that a service's rules take is sent to it from
 // the host's worker pool (blocking I/O there, never on a loop) while the transaction waits
-// (PENDING); an upload is held by the host to its end (the body hooks, bounded by [plugin]
-// body_hold_max) and sent whole. 204 passes the request, a modified request head rewrites it (a
-// modified body replaces the body), an HTTP response is the client's answer (a block page).
-// RESPMOD: the response body is held to its end and sent with both heads; 204 passes it, the
-// same head with a body replaces the body, another response replaces the response. A failure
-// bypasses the service or refuses with 503, as its `bypass` says. The wire format is
-// icap_core's; the connections and OPTIONS are icap_service's.
+// (PENDING). 204 passes the request, a modified request head rewrites it (a modified body
+// replaces the body), an HTTP response is the client's answer (a block page). RESPMOD: the
+// response goes with both heads; 204 passes it, the same head with a body replaces the body,
+// another response replaces the response. A body (an upload, a response) whose Content-Length is
+// at most [icap] hold_max is held by the host to its end and sent whole; a longer one, or one of
+// unknown length, streams through the service piece by piece (icap_stream: one PENDING per piece,
+// the service's answer read as it comes). A failure bypasses the service or refuses with 503, as
+// its `bypass` says (a streamed body that went on without a copy cannot be bypassed). The wire
+// format is icap_core's; the connections and OPTIONS are icap_service's.
 #include "config_problem.h"
 #include "icap_chunked.h"
 #include "icap_config.h"
 #include "icap_http.h"
 #include "icap_service.h"
+#include "icap_stream.h"
 
 #include <exaproxy/plugin.hpp>
 #include <exaproxy/text.hpp>
@@ -67,10 +70,25 @@ bool hasBody(const std::vector<HeaderField>& fields) {
   return false;
 }
 
+// The Content-Length of a message, when it has one (and no Transfer-Encoding).
+std::optional<uint64_t> contentLength(const std::vector<HeaderField>& fields) {
+  std::optional<uint64_t> length;
+  for (const auto& f : fields) {
+    if (sdk::equalsIgnoreCase(f.name, "transfer-encoding"))
+      return std::nullopt;
+    if (sdk::equalsIgnoreCase(f.name, "content-length"))
+      length = parseDecimal(f.value, UINT64_MAX);
+  }
+  return length;
+}
+
 // The per-transaction state: the upload held for a REQMOD service, the response for a RESPMOD
-// one (each with the HTTP heads and caller fields sent with the body at its end).
+// one (each with the HTTP heads and caller fields sent with the body at its end), or the
+// exchange a streamed body goes through.
 struct Held {
-  Service* service = nullptr; // REQMOD, the request's body
+  std::shared_ptr<Stream> upload;   // REQMOD, a streamed request body
+  std::shared_ptr<Stream> download; // RESPMOD, a streamed response body
+  Service* service = nullptr;       // REQMOD, the request's body
   std::string httpHead;
   std::vector<HeaderField> extra;
   Service* respService = nullptr; // RESPMOD, the response's body
@@ -127,11 +145,20 @@ public:
     std::string httpHead = encapsulatedRequestHead(tx.method(), tx.url(), fields);
     auto extra = callerFields(tx);
     if (hasBody(fields)) {
-      // The body comes through onBody, held to its end, and goes with the head.
+      // The body comes through onBody: held to its end and sent with the head, or streamed.
       if (!tx.wantBody(sdk::Message::Request))
         return failure(*service, "the host cannot give the request body");
       Held& h = state(tx);
       h.service = service;
+      if (streams(fields)) {
+        // The service's modified request streams back as the body; its head is not applied.
+        h.upload = std::make_shared<Stream>(
+            *service, std::move(httpHead), std::string(), std::move(extra), extensionOf(tx.url()),
+            [](const AnswerReader& r) {
+              return !r.reqHdr().empty() && r.resHdr().empty() && r.hasBody();
+            });
+        return sdk::Verdict::next();
+      }
       h.httpHead = std::move(httpHead);
       h.extra = std::move(extra);
       return sdk::Verdict::next();
@@ -156,6 +183,20 @@ public:
     auto fields = fieldsOf(tx.responseHeaders());
     h->responseHead = encapsulatedResponseHead(h->status, fields);
     h->responseFields = byName(fields);
+    if (streams(fields)) {
+      if (h->respService->suspended())
+        return failure(*h->respService, "suspended after failure_limit failures in a row");
+      // The service's answer streams back when it keeps the origin's status and fields.
+      Job::Response origin{h->status, h->responseFields};
+      h->download = std::make_shared<Stream>(
+          *h->respService, h->requestHead, h->responseHead, h->respExtra, extensionOf(tx.url()),
+          [origin = std::move(origin)](const AnswerReader& r) {
+            if (r.resHdr().empty() || !r.reqHdr().empty() || !r.hasBody())
+              return false;
+            auto head = parseHttpHead(r.resHdr(), true);
+            return head && sameResponse(origin, *head);
+          });
+    }
     return sdk::Verdict::next();
   }
 
@@ -165,6 +206,8 @@ public:
     Service* service = !held ? nullptr : request ? held->service : held->respService;
     if (!service)
       return sdk::Verdict::next();
+    if (const auto& stream = request ? held->upload : held->download)
+      return streamPiece(tx, stream, *service, data, end);
     if (!end)
       return sdk::Verdict::hold();
     if (service->suspended())
@@ -196,6 +239,66 @@ public:
 
 private:
   using Original = std::map<std::string, Named>;
+
+  // A body longer than hold_max, or of unknown length, streams through the service.
+  bool streams(const std::vector<HeaderField>& fields) const {
+    auto length = contentLength(fields);
+    return !length || *length > config_->holdMax;
+  }
+
+  // One piece of a streamed body: held while a preview gathers, else sent from a worker.
+  sdk::Verdict streamPiece(sdk::Txn& tx, const std::shared_ptr<Stream>& stream, Service& service,
+                           std::string_view data, bool end) {
+    if (stream->passed() || stream->broken()) // 204 to the preview; or bypassed after a failure
+      return sdk::Verdict::next();
+    std::string_view held = tx.bodyHeld();
+    if (stream->gathering(held.size() + data.size(), end))
+      return sdk::Verdict::hold();
+    if (stream->fresh())
+      host().add(requests_);
+    std::string piece;
+    piece.reserve(held.size() + data.size());
+    piece.append(held).append(data);
+    sdk::Pending pending = tx.pending();
+    bool queued =
+        host().submit(nullptr, [this, pending, stream, &service, piece = std::move(piece), end] {
+          pending.complete(verdictForStep(service, stream->feed(piece, end), end));
+        });
+    if (!queued)
+      return failure(service, "no worker to send the body", !stream->fresh());
+    return sdk::Verdict::pending();
+  }
+
+  sdk::Verdict verdictForStep(const Service& service, Stream::Step step, bool end) {
+    using Kind = Stream::Step::Kind;
+    switch (step.kind) {
+    case Kind::Hold:
+      return sdk::Verdict::hold();
+    case Kind::Pass:
+      host().add(unmodified_);
+      return sdk::Verdict::next();
+    case Kind::Output: {
+      auto v = sdk::Verdict::replaceBody(std::move(step.out));
+      if (end) {
+        host().add(rewritten_);
+        v.note("icap", service.config().name + ":rewritten", true);
+      }
+      return v;
+    }
+    case Kind::Answer: {
+      auto head = parseHttpHead(step.reply.resHdr, true);
+      if (step.reply.resHdr.empty() || !head)
+        return failure(service,
+                       "an answer a streamed body cannot take" +
+                           (head ? std::string() : ": " + head.error()),
+                       true);
+      return answerWith(service, *head, step.reply.body);
+    }
+    case Kind::Failed:
+      break;
+    }
+    return failure(service, step.why, step.late);
+  }
 
   static Held& state(sdk::Txn& tx) {
     Held* h = tx.data<Held>();
@@ -284,14 +387,7 @@ private:
         return sdk::Verdict::replaceBody(reply.hasBody ? reply.body : *body)
             .note("icap", service.config().name + ":rewritten", true);
       }
-      host().add(answered_);
-      const std::string* type = head->field("content-type");
-      auto v = sdk::Verdict::respond(head->status, reply.body, type ? *type : "text/html");
-      for (const auto& f : head->fields)
-        if (!hostOwned(f.name) && !sdk::equalsIgnoreCase(f.name, "content-type") &&
-            !sdk::equalsIgnoreCase(f.name, "connection"))
-          v.header(f.name, f.value);
-      return v.note("icap", service.config().name + ":answered", true);
+      return answerWith(service, *head, reply.body);
     }
     if (reply.reqHdr.empty())
       return failure(service, "a 200 answer without an encapsulated head");
@@ -324,14 +420,27 @@ private:
     return v.note("icap", service.config().name + ":rewritten", true);
   }
 
+  // The service's own response (a block page) answers the client.
+  sdk::Verdict answerWith(const Service& service, const HttpHead& head, const std::string& body) {
+    host().add(answered_);
+    const std::string* type = head.field("content-type");
+    auto v = sdk::Verdict::respond(head.status, body, type ? *type : "text/html");
+    for (const auto& f : head.fields)
+      if (!hostOwned(f.name) && !sdk::equalsIgnoreCase(f.name, "content-type") &&
+          !sdk::equalsIgnoreCase(f.name, "connection"))
+        v.header(f.name, f.value);
+    return v.note("icap", service.config().name + ":answered", true);
+  }
+
   // The adapted response has the origin's status and fields (framing aside): only its body may
   // have changed, and it can replace the body alone.
   static bool sameResponse(const Job::Response& origin, const HttpHead& adapted) {
     if (origin.status != adapted.status)
       return false;
     auto now = byName(adapted.fields);
+    // Framing, and the Via a service adds for itself (c-icap does; the proxy writes its own).
     auto framing = [](const std::string& key) {
-      return hostOwned(key) || key == "connection" || key == "keep-alive";
+      return hostOwned(key) || key == "connection" || key == "keep-alive" || key == "via";
     };
     for (const auto& [key, field] : now)
       if (!framing(key) &&
@@ -343,10 +452,15 @@ private:
     return true;
   }
 
-  sdk::Verdict failure(const Service& service, const std::string& why) const {
+  // `late`: part of a streamed body went to the service without a copy; passing the rest would
+  // deliver a truncated body, so even a bypass = on service refuses (or the connection is cut).
+  sdk::Verdict failure(const Service& service, const std::string& why, bool late = false) const {
     host().add(failures_);
-    host().log(sdk::Level::Warn, "icap service " + service.config().name + ": " + why);
-    if (service.config().bypass) {
+    host().log(sdk::Level::Warn, "icap service " + service.config().name + ": " + why +
+                                     (late && service.config().bypass
+                                          ? " (not bypassed: part of the body had gone to it)"
+                                          : ""));
+    if (service.config().bypass && !late) {
       host().add(bypassed_);
       return sdk::Verdict::next().note("icap", service.config().name + ":bypassed", true);
     }

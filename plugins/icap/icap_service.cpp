@@ -1,5 +1,6 @@
 #include "icap_service.h"
 
+#include "icap_answer_reader.h"
 #include "icap_chunked.h"
 #include "icap_socket.h"
 
@@ -9,10 +10,6 @@
 
 namespace exaproxy::icap {
 
-namespace {
-
-// Whether the service keeps the connection after this answer (ICAP/1.0 is persistent unless it
-// says "Connection: close").
 bool keepsConnection(const ResponseHead& head) {
   const std::string* c = head.field("connection");
   if (!c)
@@ -22,8 +19,6 @@ bool keepsConnection(const ResponseHead& head) {
       return false;
   return true;
 }
-
-} // namespace
 
 Service::Service(ServiceConfig cfg, std::chrono::milliseconds timeout, size_t maxReplyBody)
     : cfg_(std::move(cfg)), timeout_(timeout), maxReplyBody_(maxReplyBody) {}
@@ -91,66 +86,36 @@ Result<Reply> Service::exchange(const Lease& lease, const std::string& request,
   }
   std::string in;
   Reply r;
-  for (bool first = true;; first = false) {
-    ResponseHeadParser parser;
-    while (parser.status() == ParseStatus::NeedMore) {
-      if (in.empty()) {
-        long n = readSome(lease.fd, in, deadline, why);
-        if (n <= 0) {
-          stale = first && lease.reused && n == 0 && parser.head().status == 0;
-          return Result<Reply>::failure(n == 0 ? "the service closed the connection" : why);
-        }
-      }
-      auto p = parser.feed(in);
-      in.erase(0, p.consumed);
-    }
-    if (parser.status() == ParseStatus::Error)
-      return Result<Reply>::failure("invalid ICAP answer: " + parser.error());
-    r.head = parser.head();
-    if (r.head.status != 100)
-      break;
-    // 100 Continue: the service wants the rest of a previewed body (once).
-    if (!rest)
-      return Result<Reply>::failure("100 Continue without a preview to continue");
-    if (!sendAll(lease.fd, *rest, deadline, why))
-      return Result<Reply>::failure("sending the body after 100 Continue: " + why);
-    rest = nullptr;
-  }
-  if (!r.head.encapsulated) {
-    clean = in.empty();
-    return r;
-  }
-  const Encapsulated& e = *r.head.encapsulated;
-  while (in.size() < e.bodyOffset()) {
-    if (readSome(lease.fd, in, deadline, why) <= 0)
-      return Result<Reply>::failure("the encapsulated heads ended early" +
-                                    (why.empty() ? std::string() : ": " + why));
-  }
-  auto heads = cutHeads(e, in);
-  if (!heads)
-    return Result<Reply>::failure("invalid encapsulated heads: " + heads.error());
-  r.reqHdr.assign(heads->reqHdr);
-  r.resHdr.assign(heads->resHdr);
-  in.erase(0, e.bodyOffset());
-  if (!e.hasChunkedBody()) {
-    clean = in.empty();
-    return r;
-  }
-  r.hasBody = true;
-  ChunkedDecoder body;
+  AnswerReader reader;
   for (;;) {
-    auto p = body.feed(in, r.body);
+    auto p = reader.feed(in, r.body);
     in.erase(0, p.consumed);
-    if (p.status == ParseStatus::Done)
-      break;
     if (p.status == ParseStatus::Error)
-      return Result<Reply>::failure("invalid chunked body: " + body.error());
+      return Result<Reply>::failure(reader.error());
+    if (reader.stage() == AnswerReader::Stage::Continue) {
+      // 100 Continue: the service wants the rest of a previewed body (once).
+      if (!rest)
+        return Result<Reply>::failure("100 Continue without a preview to continue");
+      if (!sendAll(lease.fd, *rest, deadline, why))
+        return Result<Reply>::failure("sending the body after 100 Continue: " + why);
+      rest = nullptr;
+      reader.afterContinue();
+      continue;
+    }
+    if (reader.stage() == AnswerReader::Stage::Done)
+      break;
     if (r.body.size() > maxReplyBody_)
       return Result<Reply>::failure("the encapsulated body is longer than max_reply_body");
-    if (readSome(lease.fd, in, deadline, why) <= 0)
-      return Result<Reply>::failure("the encapsulated body ended early" +
-                                    (why.empty() ? std::string() : ": " + why));
+    long n = readSome(lease.fd, in, deadline, why);
+    if (n <= 0) {
+      stale = lease.reused && n == 0 && reader.consumed() == 0 && in.empty();
+      return Result<Reply>::failure(n == 0 ? "the service closed the connection" : why);
+    }
   }
+  r.head = reader.head();
+  r.reqHdr = reader.reqHdr();
+  r.resHdr = reader.resHdr();
+  r.hasBody = reader.hasBody();
   clean = in.empty(); // bytes after the answer: the connection is not reused
   return r;
 }
@@ -293,6 +258,7 @@ std::string Service::statusJson() const {
                      ",\"requests\":", std::to_string(requests_.load()),
                      ",\"failures\":", std::to_string(failures_.load()),
                      ",\"previews\":", std::to_string(previews_.load()),
+                     ",\"streamed\":", std::to_string(streamed_.load()),
                      ",\"suspended\":", down ? "true" : "false", "}");
 }
 

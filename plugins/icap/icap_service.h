@@ -29,6 +29,10 @@ struct Reply {
   bool hasBody = false; // a req-body or res-body came (possibly empty)
 };
 
+// Whether the service keeps the connection after this answer (ICAP/1.0 is persistent unless it
+// says "Connection: close").
+bool keepsConnection(const ResponseHead& head);
+
 class Service {
 public:
   using Clock = std::chrono::steady_clock;
@@ -56,6 +60,8 @@ public:
   std::string statusJson() const;
 
 private:
+  friend class Stream; // a streamed body: the same connections, OPTIONS and health
+
   struct Lease {
     int fd = -1;
     bool reused = false;
@@ -90,6 +96,7 @@ private:
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> previews_{0}; // bodies sent with a preview
+  std::atomic<uint64_t> streamed_{0}; // bodies streamed (icap_stream) rather than sent whole
 };
 
 } // namespace exaproxy::icap

@@ -119,6 +119,69 @@ long readSome(int fd, std::string& out, Deadline deadline, std::string& why) {
   }
 }
 
+long readNow(int fd, std::string& out, bool& closed, std::string& why) {
+  char buf[65536];
+  long total = 0;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      total += n;
+      continue;
+    }
+    if (n == 0) {
+      closed = true;
+      return total;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return total;
+    why = std::string("recv: ") + std::strerror(errno);
+    return -1;
+  }
+}
+
+bool sendOrRead(int fd, std::string_view& data, Deadline deadline, std::string& in,
+                std::string& why) {
+  for (;;) {
+    int ms = msLeft(deadline);
+    if (ms == 0) {
+      why = "timed out";
+      return false;
+    }
+    pollfd p{fd, POLLIN | POLLOUT, 0};
+    int n = ::poll(&p, 1, ms);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      why = std::string("poll: ") + std::strerror(errno);
+      return false;
+    }
+    if (n == 0)
+      continue;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      bool closed = false;
+      if (readNow(fd, in, closed, why) < 0)
+        return false;
+      if (closed) {
+        why = "the service closed the connection";
+        return false;
+      }
+    }
+    if (p.revents & POLLOUT) {
+      ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent > 0)
+        data.remove_prefix(static_cast<size_t>(sent));
+      else if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        why = std::string("send: ") + std::strerror(errno);
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
 bool stillOpen(int fd) {
   char c;
   ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);

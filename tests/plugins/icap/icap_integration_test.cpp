@@ -9,11 +9,13 @@
 // page.
 #include "itest.h"
 
+#include <atomic>
 #include <filesystem>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #ifndef ICAP_PLUGIN
@@ -37,6 +39,8 @@ protected:
       for (const auto& h : ex.request().headers.list)
         text += h.name + ": " + h.value + "\n";
       text += "body=" + ex.request().body + "\n";
+      if (ex.request().target.find("/big") != std::string::npos)
+        text.append(2000000, 'x'); // longer than any piece: streamed in many
       ex.respond(200, text, {{"Content-Type", "text/plain"}});
     });
     dir_ = makeTempDir("exaproxy-icap-");
@@ -306,6 +310,68 @@ TEST_F(IcapClient, PreviewOffSendsWholeBodiesAndRespmodPreviewsToo) {
       << readFile(dir_ + "/log");
 }
 
+// hold_max = 0: every body streams through the service. With a preview, the answers are those
+// of whole bodies: a block page, a body rewritten (2 MB of it in many pieces), a 204 on the
+// preview that passes the response; and a service that dies after the body went to it without a
+// copy is not bypassed (the client would get a truncated body): 503, said in the log.
+TEST_F(IcapClient, StreamedResponsesGetTheSameAnswersAndACutOneIsNotBypassed) {
+  stopService();
+  startService("5");
+  start({"method = respmod", "bypass = on"}, "hold_max = 0\n");
+  auto virus = get("/virus/file.exe");
+  ASSERT_TRUE(virus) << log();
+  EXPECT_EQ(virus->status, 403);
+  EXPECT_EQ(virus->body, "<h1>A virus was found</h1>");
+  auto upper = get("/upper/big");
+  ASSERT_TRUE(upper) << log();
+  EXPECT_EQ(upper->status, 200);
+  EXPECT_EQ(upper->headers.get("Content-Type").value_or(""), "text/plain");
+  ASSERT_GT(upper->body.size(), 2000000u);
+  EXPECT_NE(upper->body.find("TARGET=/UPPER/BIG"), std::string::npos) << upper->body.substr(0, 200);
+  EXPECT_EQ(upper->body.find('x'), std::string::npos) << "a piece was not rewritten";
+  EXPECT_EQ(upper->body.substr(upper->body.size() - 10), std::string(10, 'X'));
+  auto plain = get("/plain");
+  ASSERT_TRUE(plain) << log();
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_NE(plain->body.find("target=/plain"), std::string::npos) << plain->body;
+  EXPECT_EQ(serviceCount("RESPMOD " + origin_.url("/plain") + " body=5 preview=5"), 1u)
+      << readFile(dir_ + "/log");
+  EXPECT_EQ(serviceCount("continued=yes"), 2u) << readFile(dir_ + "/log");
+
+  auto cut = get("/cut/big");
+  ASSERT_TRUE(cut) << log();
+  EXPECT_EQ(cut->status, 503);
+  EXPECT_TRUE(
+      waitFor([&] { return log().find("not bypassed") != std::string::npos; }, Millis(5000)))
+      << log();
+}
+
+// An upload of unknown length (chunked) streams to a REQMOD service, which sends it back
+// rewritten: the origin gets the new body.
+TEST_F(IcapClient, AChunkedUploadStreamsAndItsRewrittenBodyReachesTheOrigin) {
+  start({"method = reqmod", "bypass = off"});
+  std::string body(300000, 'q');
+  std::string chunked;
+  for (size_t at = 0; at < body.size(); at += 65536) {
+    std::string piece = body.substr(at, 65536);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    chunked += size + piece + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  RawClient c(proxy_->endpoint());
+  ASSERT_TRUE(c.send(absoluteGet(origin_, "/rewrite/up", {"Transfer-Encoding: chunked"}, "POST") +
+                     chunked));
+  auto r = c.readFinalResponse(Millis(15000));
+  ASSERT_TRUE(r) << log();
+  EXPECT_EQ(r->status, 200);
+  auto got = origin_.requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bodySize, body.size());
+  EXPECT_EQ(got[0].body.substr(0, 10), std::string(10, 'Q')) << "the service's body went on";
+  EXPECT_EQ(serviceCount("body=300000"), 1u) << readFile(dir_ + "/log") << log();
+}
+
 TEST_F(IcapClient, ARespmodServiceThatIsGoneRefusesTheResponse) {
   stopService();
   start({"method = respmod", "bypass = off"});
@@ -389,11 +455,12 @@ protected:
         Millis(10000)))
         << readFile(dir_ + "/out");
   }
-  void startProxy(const std::string& method, const std::string& service = "echo") {
+  void startProxy(const std::string& method, const std::string& service = "echo",
+                  const std::string& more = "") {
     std::string plugin = std::string("[plugin]\npath = ") + ICAP_PLUGIN +
                          "\nbody_hold_max = 16m\n\n[icap " + service +
                          "]\nuri = icap://127.0.0.1:" + port_ + "/" + service +
-                         "\nmethod = " + method + "\n";
+                         "\nmethod = " + method + "\n" + more;
     ProxyOptions o;
     o.extraFiles = {{"40-icap.conf", plugin}};
     // url_check's test asks for names (blocked.example): were a block ever let through, the
@@ -451,6 +518,79 @@ TEST_F(IcapWithCIcap, TheEchoServicePassesRequestsAndUploadsUnchanged) {
 TEST_F(IcapWithCIcap, RespmodThroughTheEchoServiceKeepsTheBodyByteForByte) {
   startProxy("respmod");
   auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/bytes/3000000")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe();
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(r.out.size(), 3000000u);
+  EXPECT_TRUE(r.out == patternBytes(0, 3000000)) << "the body came back changed";
+  EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == 1; }, Millis(5000)))
+      << readFile(dir_ + "/access.log");
+}
+
+// The sha256 of a file, as sha256sum prints it ("" when it cannot be run).
+std::string sha256Of(const std::string& path) {
+  std::string out;
+  if (FILE* p = ::popen(("/usr/bin/sha256sum '" + path + "'").c_str(), "r")) {
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, p))
+      out += buf;
+    ::pclose(p);
+  }
+  return out.substr(0, out.find(' '));
+}
+
+// 50 MB through c-icap's echo, which must send every byte back (preview off: no 204 can spare
+// it): the body streams through the service piece by piece, so the client gets it byte for byte
+// (the same sha256) while the proxy's RSS stays flat (plain build: sanitizers inflate memory).
+TEST_F(IcapWithCIcap, FiftyMegabytesStreamThroughTheEchoServiceWithTheSameSha256AndFlatRss) {
+  startProxy("respmod", "echo", "preview = off\n");
+  auto warm = runCurl({"-x", proxy_->proxyArg(), "-o", "/dev/null", origin_.url("/bytes/100000")});
+  ASSERT_EQ(warm.exitCode, 0) << warm.describe();
+  std::this_thread::sleep_for(Millis(200));
+  long idleKb = proxy_->rssKb();
+  ASSERT_GT(idleKb, 0);
+
+  constexpr uint64_t kSize = 50ull << 20;
+  std::string got = dir_ + "/got.bin", want = dir_ + "/want.bin";
+  std::atomic<bool> done{false};
+  CurlResult r;
+  std::thread client([&] {
+    r = runCurl(
+        {"-x", proxy_->proxyArg(), "-o", got, origin_.url("/bytes/" + std::to_string(kSize))}, 180);
+    done = true;
+  });
+  long peakKb = idleKb;
+  while (!done) {
+    peakKb = std::max(peakKb, proxy_->rssKb());
+    std::this_thread::sleep_for(Millis(20));
+  }
+  client.join();
+  ASSERT_EQ(r.exitCode, 0) << r.describe() << proxy_->stderrText();
+  EXPECT_EQ(r.status, 200);
+  {
+    FILE* f = std::fopen(want.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    for (uint64_t at = 0; at < kSize; at += 1 << 20) {
+      std::string block = patternBytes(at, 1 << 20);
+      ASSERT_EQ(std::fwrite(block.data(), 1, block.size(), f), block.size());
+    }
+    std::fclose(f);
+  }
+  std::string sum = sha256Of(want);
+  ASSERT_EQ(sum.size(), 64u);
+  EXPECT_EQ(sha256Of(got), sum) << "the body came back changed";
+  EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == 2; }, Millis(5000)))
+      << readFile(dir_ + "/access.log");
+  if (!sanitizedBuild()) {
+    EXPECT_LT(peakKb, idleKb + 32 * 1024) << "idle " << idleKb << " kB, peak " << peakKb << " kB";
+  }
+}
+
+// A chunked response (no length: it streams) with the preview c-icap's OPTIONS ask for (1,024
+// bytes, answered 100 Continue): the preview goes first, the rest streams after it, and the body
+// comes back whole.
+TEST_F(IcapWithCIcap, AChunkedResponseStreamsAfterItsPreview) {
+  startProxy("respmod");
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/chunked/3000000")});
   ASSERT_EQ(r.exitCode, 0) << r.describe();
   EXPECT_EQ(r.status, 200);
   ASSERT_EQ(r.out.size(), 3000000u);

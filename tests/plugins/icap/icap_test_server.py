@@ -14,11 +14,12 @@ persistent, and answers by the encapsulated request's URL:
 RESPMOD, by the URL of its req-hdr:
   .../virus...     200 with an HTTP 403 response: the origin's response is replaced
   .../upper...     200 with the origin's head and its body upper-cased
+  .../cut...       reads the whole body, then closes the connection without an answer
   anything else    204
 OPTIONS: Methods REQMOD, RESPMOD, ISTag "T1", Max-Connections 4, Options-TTL 60, Allow 204;
 with PREVIEW, also "Preview: PREVIEW", "Transfer-Complete: zip" and "Transfer-Preview: *".
 A request with a Preview is judged on it: the answers above that need the whole body (rewrite,
-upper, virus) ask for the rest with 100 Continue unless the preview ended with ieof; the others
+upper, virus, cut) ask for the rest with 100 Continue unless the preview ended with ieof; the others
 answer 204 after the preview and never read the rest.
 Each request appends one line to LOGFILE: "OPTIONS", "REQMOD <url> ip=<X-Client-IP>
 user=<X-Client-Username> body=<bytes> preview=<n|-> ieof=<yes|no> continued=<yes|no> conn=<n>"
@@ -125,7 +126,8 @@ class Handler(socketserver.BaseRequestHandler):
         url = heads.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
         continued = False
         if "preview" in f and body is not None and not ieof:
-            whole = ("/rewrite" in url) if method == "REQMOD" else ("/upper" in url or "/virus" in url)
+            whole = ("/rewrite" in url) if method == "REQMOD" else any(
+                w in url for w in ("/upper", "/virus", "/cut"))
             if whole:
                 self.request.sendall(b"ICAP/1.0 100 Continue\r\n\r\n")
                 rest, _ = r.chunked()
@@ -183,6 +185,8 @@ class Handler(socketserver.BaseRequestHandler):
         status = res_hdr.split(b"\r\n")[0].decode("latin-1").split(" ")[1]
         log(self.server.logfile, "RESPMOD %s status=%s body=%s %s conn=%d" % (
             url, status, "-" if body is None else len(body), extra, conn))
+        if "/cut" in url:
+            return False
         if "/virus" in url:
             page_hdr = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\n\r\n"
             page = b"<h1>A virus was found</h1>"
