@@ -124,9 +124,25 @@ void serviceSetting(ServiceConfig& s, bool& haveUri, const sdk::Setting& e) {
       if (!s.hosts->add(h, &why))
         throw ConfigFailure(e, "'" + std::string(h) + "': " + why);
     }
+  } else if (e.key == "content_types") {
+    for (auto t : sdk::splitList(e.value)) {
+      std::string type = sdk::lower(t);
+      auto slash = type.find('/');
+      if (slash == std::string::npos || !isToken(type.substr(0, slash)) ||
+          (type.substr(slash + 1) != "*" && !isToken(type.substr(slash + 1))))
+        throw ConfigFailure(e, "'" + std::string(t) +
+                                   "' is not a media type (type/subtype or type/*)");
+      s.contentTypes.push_back(std::move(type));
+    }
+  } else if (e.key == "max_size") {
+    size_t n = 0;
+    if (!common::parseCount(e.value, n))
+      throw ConfigFailure(e, "expected a number of bytes");
+    s.maxSize = n;
   } else {
     throw ConfigFailure(e, "unknown setting (known: uri, method, bypass, preview, "
-                           "failure_limit, revival_delay, methods, hosts)");
+                           "failure_limit, revival_delay, methods, hosts, content_types, "
+                           "max_size)");
   }
 }
 
@@ -163,8 +179,24 @@ std::shared_ptr<const ClientConfig> parseClientConfig(const std::vector<sdk::Set
   return cfg;
 }
 
+namespace {
+
+bool typeListed(const std::vector<std::string>& types, std::string_view type) {
+  for (const auto& t : types) {
+    if (t == type)
+      return true;
+    if (t.ends_with("/*") && type.size() > t.size() - 1 &&
+        type.substr(0, t.size() - 1) == std::string_view(t).substr(0, t.size() - 1))
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
 const ServiceConfig* chooseService(const ClientConfig& cfg, Method method,
-                                   std::string_view requestMethod, std::string_view host) {
+                                   std::string_view requestMethod, std::string_view host,
+                                   const BodyFacts& body) {
   for (const auto& s : cfg.services) {
     if (s.method != method)
       continue;
@@ -176,6 +208,10 @@ const ServiceConfig* chooseService(const ClientConfig& cfg, Method method,
         continue;
     }
     if (s.hosts && !s.hosts->contains(sdk::lower(host)))
+      continue;
+    if (!s.contentTypes.empty() && !typeListed(s.contentTypes, body.contentType))
+      continue;
+    if (s.maxSize && body.length && *body.length > *s.maxSize)
       continue;
     return &s;
   }

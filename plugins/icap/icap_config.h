@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,17 @@ struct ServiceConfig {
   // Which requests go to it: every one unless these say otherwise.
   std::vector<std::string> methods;          // upper case; empty = any method
   std::shared_ptr<common::DomainList> hosts; // null = any host
+  // The body's media type: "type/subtype" or "type/*", lower case; empty = any (and none).
+  std::vector<std::string> contentTypes;
+  // A body announced longer than this (Content-Length) is not sent; unknown lengths are.
+  std::optional<uint64_t> maxSize;
+};
+
+// What the rules know of the body that would go: its media type (lower case, parameters
+// dropped; "" when the message has no Content-Type) and its announced length (nullopt: unknown).
+struct BodyFacts {
+  std::string contentType;
+  std::optional<uint64_t> length;
 };
 
 struct ClientConfig {
@@ -48,8 +60,10 @@ Result<ServiceUri> parseServiceUri(std::string_view text);
 // Reads the plugin's settings; throws common::ConfigFailure naming the setting at fault.
 std::shared_ptr<const ClientConfig> parseClientConfig(const std::vector<sdk::Setting>& settings);
 
-// The first service of `method` that takes a request with this method and host, or null.
+// The first service of `method` that takes a request with this method and host, and a body as
+// `body` says (REQMOD: the request's; RESPMOD: the response's), or null.
 const ServiceConfig* chooseService(const ClientConfig& cfg, Method method,
-                                   std::string_view requestMethod, std::string_view host);
+                                   std::string_view requestMethod, std::string_view host,
+                                   const BodyFacts& body = {});
 
 } // namespace exaproxy::icap

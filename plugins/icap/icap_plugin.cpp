@@ -128,16 +128,7 @@ public:
     if (tx.isConnect())
       return sdk::Verdict::next(); // a tunnel's bytes are encrypted: nothing to adapt
     auto fields = fieldsOf(tx.requestHeaders());
-    if (Service* resp = choose(tx, Method::Respmod)) {
-      // Its body comes through onBody, held to its end, and goes with both heads.
-      if (!tx.wantBody(sdk::Message::Response))
-        return failure(*resp, "the host cannot give the response body");
-      Held& h = state(tx);
-      h.respService = resp;
-      h.requestHead = encapsulatedRequestHead(tx.method(), tx.url(), fields);
-      h.respExtra = callerFields(tx);
-    }
-    Service* service = choose(tx, Method::Reqmod);
+    Service* service = choose(tx, Method::Reqmod, fields);
     if (!service)
       return sdk::Verdict::next();
     if (service->suspended())
@@ -176,11 +167,19 @@ public:
   }
 
   sdk::Verdict onResponse(sdk::Txn& tx) override {
-    Held* h = tx.data<Held>();
-    if (!h || !h->respService)
-      return sdk::Verdict::next();
-    h->status = tx.status();
+    // A RESPMOD service is chosen on the response (its content type and length are known now);
+    // its body comes through onBody, and goes with both heads.
     auto fields = fieldsOf(tx.responseHeaders());
+    Service* resp = tx.isConnect() ? nullptr : choose(tx, Method::Respmod, fields);
+    if (!resp)
+      return sdk::Verdict::next();
+    if (!tx.wantBody(sdk::Message::Response))
+      return failure(*resp, "the host cannot give the response body");
+    Held* h = &state(tx);
+    h->respService = resp;
+    h->requestHead = encapsulatedRequestHead(tx.method(), tx.url(), fieldsOf(tx.requestHeaders()));
+    h->respExtra = callerFields(tx);
+    h->status = tx.status();
     h->responseHead = encapsulatedResponseHead(h->status, fields);
     h->responseFields = byName(fields);
     if (streams(fields)) {
@@ -305,8 +304,19 @@ private:
     return h ? *h : tx.emplaceData<Held>();
   }
 
-  Service* choose(sdk::Txn& tx, Method method) const {
-    const ServiceConfig* cfg = chooseService(*config_, method, tx.method(), tx.host());
+  // The service whose rules take this transaction's message with these fields (REQMOD: the
+  // request's; RESPMOD: the response's).
+  Service* choose(sdk::Txn& tx, Method method, const std::vector<HeaderField>& fields) const {
+    BodyFacts body;
+    body.length = contentLength(fields);
+    if (const std::string* type = findField(fields, "content-type")) {
+      std::string_view media = *type;
+      media = media.substr(0, media.find(';'));
+      while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
+        media.remove_suffix(1);
+      body.contentType = sdk::lower(media);
+    }
+    const ServiceConfig* cfg = chooseService(*config_, method, tx.method(), tx.host(), body);
     for (const auto& s : services_)
       if (cfg && s->config().name == cfg->name)
         return s.get();

@@ -119,10 +119,10 @@ long readSome(int fd, std::string& out, Deadline deadline, std::string& why) {
   }
 }
 
-long readNow(int fd, std::string& out, bool& closed, std::string& why) {
+long readNow(int fd, std::string& out, bool& closed, std::string& why, size_t max) {
   char buf[65536];
   long total = 0;
-  for (;;) {
+  while (static_cast<size_t>(total) < max) {
     ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
@@ -140,6 +140,7 @@ long readNow(int fd, std::string& out, bool& closed, std::string& why) {
     why = std::string("recv: ") + std::strerror(errno);
     return -1;
   }
+  return total;
 }
 
 bool sendOrRead(int fd, std::string_view& data, Deadline deadline, std::string& in,
@@ -162,7 +163,7 @@ bool sendOrRead(int fd, std::string_view& data, Deadline deadline, std::string& 
       continue;
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       bool closed = false;
-      if (readNow(fd, in, closed, why) < 0)
+      if (readNow(fd, in, closed, why, 65536) < 0)
         return false;
       if (closed) {
         why = "the service closed the connection";

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,9 +26,10 @@ bool sendAll(int fd, std::string_view data, Deadline deadline, std::string& why)
 // deadline, with `why`.
 long readSome(int fd, std::string& out, Deadline deadline, std::string& why);
 
-// Appends what has already arrived to `out`, never waiting: the bytes read (0 when none were
-// there), or -1 on an error (`why`). `closed` is set when the peer's end was read.
-long readNow(int fd, std::string& out, bool& closed, std::string& why);
+// Appends what has already arrived to `out` (at most about `max` bytes), never waiting: the
+// bytes read (0 when none were there), or -1 on an error (`why`). `closed` is set when the
+// peer's end was read.
+long readNow(int fd, std::string& out, bool& closed, std::string& why, size_t max = SIZE_MAX);
 
 // Writes all of `data` while appending what the peer sends meanwhile to `in`: a peer that answers
 // as it reads (an ICAP echo) never stalls against a full socket both ways. `enough` is asked
@@ -42,7 +44,8 @@ bool sendWhileReading(int fd, std::string_view data, Deadline deadline, std::str
 bool stillOpen(int fd);
 
 // One step of sendWhileReading: waits (up to the deadline) until fd is writable or readable,
-// then writes what it can of `data` (removing it) and reads what arrived into `in`. False with
+// then writes what it can of `data` (removing it) and reads one buffer of what arrived into
+// `in` (enough to keep the peer going; the rest waits in the kernel, not in our memory). False with
 // `why` on an error, the peer's end or the deadline.
 bool sendOrRead(int fd, std::string_view& data, Deadline deadline, std::string& in,
                 std::string& why);

@@ -3,9 +3,20 @@
 #include "icap_chunked.h"
 #include "icap_socket.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace exaproxy::icap {
+
+namespace {
+
+// What one piece reads of the service's answer once its data went (more waits for the next
+// piece, or the end), and the socket's receive buffer: together they bound what a streamed body
+// costs here to a few hundred kilobytes, whatever the service's own buffering.
+constexpr size_t kReadPerPiece = 256 * 1024;
+constexpr size_t kReceiveBuffer = 256 * 1024;
+
+} // namespace
 
 Stream::Stream(Service& service, std::string reqHdr, std::string resHdr,
                std::vector<HeaderField> extraFields, std::string extension, Streamable streamable)
@@ -158,6 +169,10 @@ Stream::Step Stream::start(std::string_view data, bool end) {
       return fail(lease.error());
     fd_ = lease->fd;
     reused_ = lease->reused;
+    // A fixed receive buffer: what the service sends ahead of us waits in the kernel, bounded,
+    // rather than growing with TCP autotuning into a burst this piece would hand out at once.
+    int size = static_cast<int>(kReceiveBuffer);
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     if (sendWhileReading(fd_, request, deadline, in_, enough, why))
       break;
     // A pooled connection the service had closed: once more on a new one.
@@ -224,7 +239,7 @@ Stream::Step Stream::sendRest(std::string_view data, bool end) {
     return output();
   }
   bool closed = false;
-  if (readNow(fd_, in_, closed, why) < 0)
+  if (readNow(fd_, in_, closed, why, kReadPerPiece) < 0)
     return fail(why);
   if (auto s = digest())
     return *s;

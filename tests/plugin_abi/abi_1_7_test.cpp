@@ -71,7 +71,6 @@ protected:
     });
   }
 
-
   // One request on its own connection, read with its framing.
   std::optional<HttpResponse> fetch(const std::string& path,
                                     const std::string& version = "HTTP/1.1",
@@ -81,7 +80,6 @@ protected:
       return std::nullopt;
     return c.readFinalResponse(Millis(10000), method == "HEAD");
   }
-
 };
 
 TEST_F(Abi17, AWordCutByAChunkBoundaryIsReplacedAndTheConnectionStaysOpen) {
@@ -229,6 +227,17 @@ TEST_F(Abi17, PendingBodyVerdictsFromThePluginsOwnThread) {
   ASSERT_TRUE(again) << log();
   EXPECT_EQ(again->status, 200);
   EXPECT_EQ(again->body, "hello origin world") << "neither piece holds the whole word";
+}
+
+// A PENDING verdict that drops its piece leaves no output to send; meanwhile the origin filled
+// the proxy's buffer, so nothing but the verdict itself can wake the transaction: it must step on
+// (it once waited for good there).
+TEST_F(Abi17, PendingVerdictsWithoutOutputGoOnWhileTheSenderFilledTheBuffer) {
+  start(bodyConf({"mode = pendingdrop"}));
+  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/text/3000000")});
+  ASSERT_EQ(r.exitCode, 0) << r.describe() << log();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.out, "dropped 3000000");
 }
 
 TEST_F(Abi17, APendingBodyVerdictThatNeverComesTimesOut) {

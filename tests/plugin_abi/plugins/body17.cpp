@@ -15,6 +15,8 @@
 //          pending      answers pending() and completes from a thread of its own ~20 ms later
 //                       with the piece's `from` replaced by `to` (words cut by a piece's end
 //                       are not looked for)
+//          pendingdrop  answers pending() and completes ~20 ms later dropping the piece (no
+//                       output), and at the end with "dropped <bytes seen>"
 //          pendingforever  takes the handle, answers pending() and never completes
 //          nohandle     answers pending() without taking the handle
 //   from = word, to = text
@@ -70,10 +72,11 @@ public:
   Verdict onBody(Txn& tx, Message, std::string_view data, bool end) override {
     host().add(calls_, 1);
     host().add(bytes_, static_cast<int64_t>(data.size()));
-    auto* seen = tx.data<int>();
+    auto* seen = tx.data<Seen>();
     if (!seen)
-      seen = &tx.emplaceData<int>(0);
-    ++*seen;
+      seen = &tx.emplaceData<Seen>();
+    ++seen->calls;
+    seen->bytes += data.size();
     if (mode_ == "replace")
       return replace(tx, data, end);
     if (mode_ == "block")
@@ -89,7 +92,7 @@ public:
       throw std::runtime_error("thrown on purpose");
     if (mode_ == "holdforever")
       return Verdict::hold();
-    if (mode_ == "late" && *seen >= 2)
+    if (mode_ == "late" && seen->calls >= 2)
       return Verdict::deny("too late to block");
     if (mode_ == "pending") {
       Pending handle = tx.pending();
@@ -97,6 +100,16 @@ public:
       threads_.emplace_back([this, handle, piece = std::string(data)] {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         handle.complete(Verdict::replaceBody(replaceAll(piece)));
+      });
+      return Verdict::pending();
+    }
+    if (mode_ == "pendingdrop") {
+      Pending handle = tx.pending();
+      std::string out = end ? "dropped " + std::to_string(seen->bytes) : std::string();
+      std::lock_guard<std::mutex> lock(mutex_);
+      threads_.emplace_back([handle, out] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        handle.complete(Verdict::replaceBody(out));
       });
       return Verdict::pending();
     }
@@ -116,6 +129,11 @@ public:
   }
 
 private:
+  struct Seen {
+    int calls = 0;
+    uint64_t bytes = 0;
+  };
+
   void ask(Txn& tx) {
     if (tx.path().find("nobody") != std::string_view::npos)
       return;

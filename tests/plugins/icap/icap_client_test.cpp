@@ -84,6 +84,33 @@ TEST(IcapClientConfig, ReadsTheGlobalAndServiceSections) {
   EXPECT_EQ(chooseService(*cfg, Method::Respmod, "POST", "a.test"), &cfg->services[2]);
 }
 
+TEST(IcapClientConfig, ContentTypesAndSizesChooseWhichBodiesGo) {
+  auto cfg = parseClientConfig(settings({{"icap pages", "uri", "icap://127.0.0.1/pages"},
+                                         {"icap pages", "method", "respmod"},
+                                         {"icap pages", "content_types", "Text/HTML image/*"},
+                                         {"icap pages", "max_size", "1000"},
+                                         {"icap rest", "uri", "icap://127.0.0.1/rest"},
+                                         {"icap rest", "method", "respmod"}}));
+  ASSERT_EQ(cfg->services.size(), 2u);
+  EXPECT_EQ(cfg->services[0].contentTypes, (std::vector<std::string>{"text/html", "image/*"}));
+  auto pick = [&](std::string type, std::optional<uint64_t> length) {
+    return chooseService(*cfg, Method::Respmod, "GET", "a.test", BodyFacts{type, length});
+  };
+  EXPECT_EQ(pick("text/html", 10), &cfg->services[0]);
+  EXPECT_EQ(pick("image/png", std::nullopt), &cfg->services[0]) << "an unknown length goes";
+  EXPECT_EQ(pick("text/html", 1001), &cfg->services[1]) << "longer than max_size";
+  EXPECT_EQ(pick("text/plain", 10), &cfg->services[1]);
+  EXPECT_EQ(pick("image", 10), &cfg->services[1]) << "image/* needs a subtype";
+  EXPECT_EQ(pick("", 10), &cfg->services[1]) << "no Content-Type matches no list";
+
+  EXPECT_NE(refusal({{"icap x", "uri", "icap://h/"}, {"icap x", "content_types", "html"}})
+                .find("[icap x] content_types: 'html' is not a media type"),
+            std::string::npos);
+  EXPECT_NE(refusal({{"icap x", "uri", "icap://h/"}, {"icap x", "max_size", "1m"}})
+                .find("[icap x] max_size: expected a number of bytes"),
+            std::string::npos);
+}
+
 TEST(IcapClientConfig, RefusalsNameTheFileLineAndKey) {
   EXPECT_EQ(refusal({{"icap x", "uri", "http://h/"}}).rfind("40-icap.conf:2: [icap x] uri: ", 0),
             0u)

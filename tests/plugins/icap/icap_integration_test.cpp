@@ -372,6 +372,24 @@ TEST_F(IcapClient, AChunkedUploadStreamsAndItsRewrittenBodyReachesTheOrigin) {
   EXPECT_EQ(serviceCount("body=300000"), 1u) << readFile(dir_ + "/log") << log();
 }
 
+// A RESPMOD service is chosen on the response: its content_types and max_size see the origin's
+// Content-Type (text/plain here) and Content-Length.
+TEST_F(IcapClient, ResponsesGoByTheirContentTypeAndSize) {
+  start({"method = respmod", "content_types = text/html image/*"});
+  auto html = get("/virus/page");
+  ASSERT_TRUE(html) << log();
+  EXPECT_EQ(html->status, 200) << "text/plain is not listed: not sent";
+  start({"method = respmod", "content_types = text/*", "max_size = 100000"});
+  auto big = get("/virus/big");
+  ASSERT_TRUE(big) << log();
+  EXPECT_EQ(big->status, 200) << "2 MB announced: longer than max_size, not sent";
+  EXPECT_EQ(serviceCount("RESPMOD"), 0u) << readFile(dir_ + "/log");
+  auto text = get("/virus/page");
+  ASSERT_TRUE(text) << log();
+  EXPECT_EQ(text->status, 403) << "text/plain matches text/*";
+  EXPECT_EQ(serviceCount("RESPMOD"), 1u) << readFile(dir_ + "/log");
+}
+
 TEST_F(IcapClient, ARespmodServiceThatIsGoneRefusesTheResponse) {
   stopService();
   start({"method = respmod", "bypass = off"});
@@ -515,15 +533,24 @@ TEST_F(IcapWithCIcap, TheEchoServicePassesRequestsAndUploadsUnchanged) {
   EXPECT_EQ(accessCount("OPTIONS echo 200"), 1u) << readFile(dir_ + "/access.log");
 }
 
+// Through c-icap's echo with the preview its OPTIONS ask for (1,024 bytes, answered 100
+// Continue), every body comes back byte for byte: one held and sent whole (100 kB, below
+// hold_max), one streamed for its length (3 MB), one streamed for having none (chunked).
 TEST_F(IcapWithCIcap, RespmodThroughTheEchoServiceKeepsTheBodyByteForByte) {
   startProxy("respmod");
-  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/bytes/3000000")});
-  ASSERT_EQ(r.exitCode, 0) << r.describe();
-  EXPECT_EQ(r.status, 200);
-  ASSERT_EQ(r.out.size(), 3000000u);
-  EXPECT_TRUE(r.out == patternBytes(0, 3000000)) << "the body came back changed";
-  EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == 1; }, Millis(5000)))
-      << readFile(dir_ + "/access.log");
+  size_t n = 0;
+  for (const auto& [path, size] : {std::pair<std::string, size_t>{"/bytes/100000", 100000},
+                                   {"/bytes/3000000", 3000000},
+                                   {"/chunked/3000000", 3000000}}) {
+    auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url(path)});
+    ASSERT_EQ(r.exitCode, 0) << path << ": " << r.describe();
+    EXPECT_EQ(r.status, 200);
+    ASSERT_EQ(r.out.size(), size) << path;
+    EXPECT_TRUE(r.out == patternBytes(0, size)) << path << ": the body came back changed";
+    ++n;
+    EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == n; }, Millis(5000)))
+        << readFile(dir_ + "/access.log");
+  }
 }
 
 // The sha256 of a file, as sha256sum prints it ("" when it cannot be run).
@@ -583,20 +610,6 @@ TEST_F(IcapWithCIcap, FiftyMegabytesStreamThroughTheEchoServiceWithTheSameSha256
   if (!sanitizedBuild()) {
     EXPECT_LT(peakKb, idleKb + 32 * 1024) << "idle " << idleKb << " kB, peak " << peakKb << " kB";
   }
-}
-
-// A chunked response (no length: it streams) with the preview c-icap's OPTIONS ask for (1,024
-// bytes, answered 100 Continue): the preview goes first, the rest streams after it, and the body
-// comes back whole.
-TEST_F(IcapWithCIcap, AChunkedResponseStreamsAfterItsPreview) {
-  startProxy("respmod");
-  auto r = runCurl({"-x", proxy_->proxyArg(), origin_.url("/chunked/3000000")});
-  ASSERT_EQ(r.exitCode, 0) << r.describe();
-  EXPECT_EQ(r.status, 200);
-  ASSERT_EQ(r.out.size(), 3000000u);
-  EXPECT_TRUE(r.out == patternBytes(0, 3000000)) << "the body came back changed";
-  EXPECT_TRUE(waitFor([&] { return accessCount("RESPMOD echo") == 1; }, Millis(5000)))
-      << readFile(dir_ + "/access.log");
 }
 
 TEST_F(IcapWithCIcap, UrlCheckBlocksListedUrlsWithItsPageAndPassesTheRest) {
