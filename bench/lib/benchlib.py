@@ -374,6 +374,8 @@ AB_METRICS = {
           ("p99_us", "warm p99 ms", False, 0.001, 2)],
     "8": [("rps", "req/s", True, 1, 0), ("cpu_ms_per_10k", "CPU µs/req", False, 0.1, 2),
           ("helper_cpu_ms_per_10k", "helpers CPU µs/req", False, 0.1, 2), ("p99_us", "p99 ms", False, 0.001, 2)],
+    "9": [("rps", "req/s", True, 1, 0), ("cpu_ms_per_10k", "CPU µs/req", False, 0.1, 2),
+          ("icap_cpu_ms_per_10k", "c-icap CPU µs/req", False, 0.1, 2), ("p99_us", "p99 ms", False, 0.001, 2)],
 }
 AB_METRICS["2"] = AB_METRICS["3"] = AB_METRICS["1"]
 
