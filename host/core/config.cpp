@@ -3,10 +3,12 @@
 #include "core/config.h"
 
 #include "core/config_schema.h"
+#include "core/digest.h"
 #include "core/ini_parser.h"
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -370,6 +372,21 @@ std::optional<std::vector<std::string>> listConfDir(const fs::path& dir,
   return names;
 }
 
+// The hash of the files read (HostConfig::confHash): each name, its length and its content.
+std::string hashConfDir(const fs::path& dir, const std::vector<std::string>& names) {
+  Sha256 sha;
+  for (const auto& n : names) {
+    std::ifstream in(dir / n, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    sha.update(n);
+    sha.update(std::string_view("\0", 1));
+    sha.update(std::to_string(content.size()));
+    sha.update(std::string_view("\0", 1));
+    sha.update(content);
+  }
+  return sha.hex();
+}
+
 } // namespace
 
 ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overrides) {
@@ -379,6 +396,7 @@ ConfigLoad loadConfig(const fs::path& dir, const std::vector<std::string>& overr
     return result;
   Loader loader;
   loader.dir = dir;
+  loader.cfg.confHash = hashConfDir(dir, *names);
   std::map<std::string, PluginEntry> plugins; // by stem; std::map orders the chain
   for (const auto& n : *names)
     if (fs::path(n).extension() == ".so") {

@@ -156,6 +156,10 @@ struct HostConfig {
 
   std::vector<PluginEntry> plugins;
   std::vector<ConfigEntry> entries; // everything read, in order (the UI shows it with file:line)
+  // SHA-256 of what conf.d holds (each *.conf and *.so: its name and content, in order), before
+  // --set overrides, which differ per instance: instances meant to share one conf.d show the
+  // same value (/api/v1/config, exaproxy_config_info), so drift between them is visible.
+  std::string confHash;
 };
 
 struct ConfigLoad {

@@ -2,9 +2,6 @@
 
 #include "net/socket.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -42,12 +39,6 @@ Result<std::vector<unsigned char>> readPluginFile(const std::filesystem::path& f
     bytes.insert(bytes.end(), buf, buf + n);
   }
   return bytes;
-}
-
-std::string sha256Hex(std::span<const unsigned char> bytes) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(bytes.data(), bytes.size());
-  return Poco::DigestEngine::digestToHex(engine.digest());
 }
 
 Result<std::string> fileDigest(const std::filesystem::path& file) {

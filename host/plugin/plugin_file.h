@@ -3,6 +3,7 @@
 // with LoadedPlugin::digest() to notice an upgraded build: content, not mtime.
 #pragma once
 
+#include "core/digest.h"
 #include "core/result.h"
 
 #include <cstddef>
@@ -20,8 +21,7 @@ inline constexpr size_t kMaxPluginFileBytes = size_t{1} << 30;
 // problem: "file not found", "not a regular file", "read failed: <errno text>", "too large".
 Result<std::vector<unsigned char>> readPluginFile(const std::filesystem::path& file);
 
-// Lower-case hex SHA-256 of bytes (64 characters).
-std::string sha256Hex(std::span<const unsigned char> bytes);
+using exaproxy::sha256Hex; // core/digest.h
 
 // sha256Hex() of the file's current content: what LoadedPlugin::digest() would say if the file
 // were loaded now.

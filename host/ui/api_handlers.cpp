@@ -333,7 +333,7 @@ json ApiHandlers::config() const {
   for (const auto& p : cfg->plugins)
     plugins.push_back(
         {{"name", p.name}, {"library", p.library.string()}, {"settings", p.settings.size()}});
-  return {{"entries", rows}, {"plugins", plugins}};
+  return {{"entries", rows}, {"plugins", plugins}, {"conf_hash", cfg->confHash}};
 }
 
 json ApiHandlers::log(const std::string& minLevel) const {

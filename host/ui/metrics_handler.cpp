@@ -167,6 +167,13 @@ std::string prometheusText(const UiSources& sources, int64_t startedUnixMs) {
   w.family("exaproxy_build_info", "gauge", "Version of the running exaproxy (value is always 1).");
   w.sample("exaproxy_build_info", uint64_t{1},
            fmt::format("version=\"{}\"", escapeLabelValue(EXAPROXY_VERSION)));
+  if (auto cfg = sources.config ? sources.config() : nullptr) {
+    w.family("exaproxy_config_info", "gauge",
+             "SHA-256 of conf.d's files before --set (value is always 1): instances that should "
+             "share one configuration show the same hash.");
+    w.sample("exaproxy_config_info", uint64_t{1},
+             fmt::format("hash=\"{}\"", escapeLabelValue(cfg->confHash)));
+  }
   w.family("exaproxy_uptime_seconds", "gauge", "Seconds since the process started.");
   w.sample("exaproxy_uptime_seconds", static_cast<double>(nowUnixMs() - startedUnixMs) / 1000.0);
   if (sources.loops)

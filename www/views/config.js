@@ -23,6 +23,10 @@ export async function render(section) {
   };
   input.addEventListener('input', () => { filter = input.value; draw(); });
   draw();
+  // The hash of conf.d's files (before --set): instances sharing one conf.d show the same one.
+  const hash = c.conf_hash || '';
   clear(section).append(el('div', { class: 'toolbar' }, input,
-    el('span', { class: 'hint' }, 'Later entries win; struck-through values are overridden.')), body);
+    el('span', { class: 'hint' }, 'Later entries win; struck-through values are overridden.'),
+    el('span', { class: 'hint mono', title: `SHA-256 of conf.d's files, before --set: ${hash}` },
+      `conf.d ${hash.slice(0, 12)}`)), body);
 }

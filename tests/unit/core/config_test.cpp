@@ -359,6 +359,29 @@ TEST_F(ConfigTest, LexicalOrderAndLaterWins) {
   EXPECT_EQ(cfg->entries[5].line, 2);
 }
 
+// The configuration's hash covers what conf.d holds (names and contents, .so files included)
+// and not the --set overrides, which differ per instance of a cluster.
+TEST_F(ConfigTest, TheConfHashFollowsTheFilesNotTheOverrides) {
+  dir_.write("00-x.conf", kListener);
+  dir_.write("README", "not read");
+  auto first = good()->confHash;
+  EXPECT_EQ(first.size(), 64u);
+  EXPECT_EQ(good({"timeouts.connect=3s"})->confHash, first) << "--set is not part of it";
+  dir_.write("README", "still not read");
+  EXPECT_EQ(good()->confHash, first) << "only *.conf and *.so are conf.d's";
+  dir_.write("00-x.conf", std::string(kListener) + "# a comment\n");
+  auto edited = good()->confHash;
+  EXPECT_NE(edited, first) << "a byte more";
+  dir_.write("10-y.so", "not really a plugin");
+  auto withSo = load();
+  EXPECT_NE(withSo.config ? withSo.config->confHash : allErrors(withSo), edited)
+      << "a dropped-in library counts";
+  std::filesystem::remove(dir_.path() / "10-y.so");
+  EXPECT_EQ(good()->confHash, edited) << "the same files give the same hash";
+  std::filesystem::rename(dir_.path() / "00-x.conf", dir_.path() / "01-x.conf");
+  EXPECT_NE(good()->confHash, edited) << "a renamed file (it orders the chain) counts";
+}
+
 TEST_F(ConfigTest, SameListenerAcrossFilesMerges) {
   dir_.write("00-a.conf", kListener);
   dir_.write("50-local.conf", "[listener main]\naddress = 0.0.0.0:8080\nroute_by_host = no\n");

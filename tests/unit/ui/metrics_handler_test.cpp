@@ -130,6 +130,14 @@ TEST(MetricsHandler, CounterNamesComeFromTheXMacro) {
   EXPECT_EQ(valueOf(p, "exaproxy_build_info", "version=\"" EXAPROXY_VERSION "\""), 1);
 }
 
+TEST(MetricsHandler, TheConfigurationsHashIsAnInfoMetric) {
+  test::FakeProxy fake;
+  fake.config->confHash = std::string(64, 'a');
+  auto p = parse(prometheusText(fake.sources(), nowUnixMs()));
+  EXPECT_EQ(p.types["exaproxy_config_info"], "gauge");
+  EXPECT_EQ(valueOf(p, "exaproxy_config_info", "hash=\"" + std::string(64, 'a') + "\""), 1);
+}
+
 TEST(MetricsHandler, PluginMetricsAreFamiliesNamedAfterThePlugin) {
   test::FakeProxy fake;
   auto second = fake.plugins[0];
