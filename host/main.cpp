@@ -60,7 +60,8 @@ void usage(std::FILE* to) {
       "                      step printed (0: it would load); --conf names its settings\n"
       "                      (default: F with .conf beside it)\n"
       "  --ready-file FILE   write the bound addresses, one per line, once serving;\n"
-      "                      the web interface's address goes to FILE.ui\n"
+      "                      the web interface's address goes to FILE.ui, the\n"
+      "                      [metrics] listener's to FILE.metrics, the ICAP server's to FILE.icap\n"
       "  --daemon            detach from the terminal\n"
       "  --pidfile FILE      write the process id\n"
       "  --version           print the version and exit\n");
@@ -362,7 +363,7 @@ int main(int argc, char** argv) {
   if (config->uiEnabled) {
     auto www = ui::resolveWwwDir(config->uiWww);
     webUi = std::make_unique<ui::UiServer>(
-        ui::UiOptions{config->uiListen, config->uiThreads, www, startedUnixMs},
+        ui::uiOptions(config->uiListen, config->uiThreads, www, startedUnixMs),
         uiSources(server, *runtime, *pool));
     // The interface is not the data plane: if it cannot bind, the proxy serves without it.
     if (auto addr = webUi->start(); !addr) {
@@ -374,6 +375,26 @@ int main(int argc, char** argv) {
       if (!opts.readyFile.empty() &&
           !writeFileAtomically(opts.readyFile + ".ui", addr->toString() + "\n"))
         log->error("readyfile.failed file={}.ui reason=\"{}\"", opts.readyFile,
+                   std::strerror(errno));
+    }
+  }
+  std::unique_ptr<ui::UiServer> metricsListener;
+  if (config->metricsEnabled) {
+    ui::UiOptions mo = ui::uiOptions(config->metricsListen, 2, {}, startedUnixMs);
+    mo.metricsOnly = true;
+    mo.allowClients = config->metricsClients;
+    metricsListener =
+        std::make_unique<ui::UiServer>(std::move(mo), uiSources(server, *runtime, *pool));
+    // Like the interface: not the data plane, and never a destination through the proxy.
+    if (auto addr = metricsListener->start(); !addr) {
+      log->error("metrics.failed reason=\"{}\"", addr.error().message);
+      metricsListener.reset();
+    } else {
+      server.protectUi(*addr);
+      log->info("metrics.ready address={}", addr->toString());
+      if (!opts.readyFile.empty() &&
+          !writeFileAtomically(opts.readyFile + ".metrics", addr->toString() + "\n"))
+        log->error("readyfile.failed file={}.metrics reason=\"{}\"", opts.readyFile,
                    std::strerror(errno));
     }
   }
@@ -392,7 +413,8 @@ int main(int argc, char** argv) {
   }
   if (!opts.readyFile.empty() && !writeFileAtomically(opts.readyFile, ready))
     log->error("readyfile.failed file={} reason=\"{}\"", opts.readyFile, std::strerror(errno));
-  log->info("exaproxy.started version={} pid={}", EXAPROXY_VERSION, ::getpid());
+  log->info("exaproxy.started version={} pid={} conf_hash={}", EXAPROXY_VERSION, ::getpid(),
+            config->confHash);
 
   int exitCode = 0;
   for (;;) {
@@ -425,7 +447,7 @@ int main(int argc, char** argv) {
       for (const auto& what : server.reload(next.config))
         log->warn("reload.needs_restart setting={} (kept the running value)", what);
       config = next.config;
-      log->info("reload.done");
+      log->info("reload.done conf_hash={}", config->confHash);
     } else if (sig == SIGUSR1) {
       reopenLogFiles(); // the daemon log and the access log
       log->info("logs.reopened");
@@ -440,6 +462,8 @@ int main(int argc, char** argv) {
   }
   if (webUi)
     webUi->stop(); // before the loops go: its sources read them
+  if (metricsListener)
+    metricsListener->stop();
   server.stop();
   // Join the workers while the loops they post completions to still exist, then run those
   // completions (a plugin job finishing during shutdown frees its memory there).

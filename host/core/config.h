@@ -138,6 +138,13 @@ struct HostConfig {
   unsigned uiThreads = 4;      // HTTP handler threads; the UI's own, never a loop's
   std::filesystem::path uiWww; // static files; empty: the source tree's www/, else the data dir's
 
+  // [metrics] a listener serving /metrics and /healthz only (a Prometheus server on another host
+  // scrapes it without reaching the UI's configuration and reload); off by default. enabled and
+  // listen need a restart.
+  bool metricsEnabled = false;
+  Endpoint metricsListen{*IpAddress::parse("127.0.0.1"), 9180}; // port 0 = ephemeral (tests)
+  CidrSet metricsClients; // who may scrape; default 127.0.0.0/8 ::1/128
+
   // [icap_server] an ICAP/1.0 service (host/icap) through which an ICAP client (Squid's
   // adaptation) has its requests (REQMOD) and responses (RESPMOD) judged by the plugin chain.
   // Off by default.

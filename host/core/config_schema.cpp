@@ -418,6 +418,15 @@ std::vector<HostSection> buildHostSchema() {
                kRestart),
         row<H>("www", directory(&H::uiWww), "", "the interface's files (empty: the installed ones)",
                kRestart)}});
+  s.push_back({"metrics",
+               {row<H>("enabled", boolean(&H::metricsEnabled), "no",
+                       "serve /metrics and /healthz (only) on their own listener", kRestart),
+                row<H>("listen",
+                       endpoint(&H::metricsListen,
+                                "expected an address and port like 127.0.0.1:9180 or [::1]:9180"),
+                       "127.0.0.1:9180", "the metrics listener's address and port", kRestart),
+                row<H>("allow_clients", cidrs(&H::metricsClients, false), "127.0.0.0/8 ::1/128",
+                       "clients allowed to scrape (others get 403)", kRestart)}});
   s.push_back({"icap_server",
                {row<H>("enabled", boolean(&H::icapServerEnabled), "no",
                        "serve the plugin chain over ICAP (REQMOD) to an ICAP client such as Squid",

@@ -83,6 +83,7 @@ struct UiServer::Impl {
         pool(1, static_cast<int>(std::max(1u, options.threads)), 60) {}
 
   void handle(HTTPServerRequest& req, HTTPServerResponse& resp);
+  void handleMetricsOnly(HTTPServerRequest& req, HTTPServerResponse& resp);
   void send(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, std::string_view type,
             std::string_view body);
   void sendJson(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status,
@@ -162,7 +163,34 @@ void UiServer::Impl::sendError(HTTPServerResponse& resp, HTTPResponse::HTTPStatu
   sendJson(resp, status, {{"error", std::move(message)}, {"status", static_cast<int>(status)}});
 }
 
+void UiServer::Impl::handleMetricsOnly(HTTPServerRequest& req, HTTPServerResponse& resp) {
+  constexpr std::string_view kText = "text/plain; charset=utf-8";
+  auto client = IpAddress::parse(req.clientAddress().host().toString());
+  if (!options.allowClients.empty() && (!client || !options.allowClients.contains(*client))) {
+    log->info("metrics.refused client={} reason=\"not in [metrics] allow_clients\"",
+              req.clientAddress().toString());
+    return send(resp, HTTPResponse::HTTP_FORBIDDEN, kText, "forbidden\n");
+  }
+  if (req.getMethod() != "GET" && req.getMethod() != "HEAD") {
+    resp.set("Allow", "GET, HEAD");
+    return send(resp, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, kText, "GET or HEAD only\n");
+  }
+  const std::string path = Poco::URI(req.getURI()).getPath();
+  if (path == "/metrics")
+    return send(resp, HTTPResponse::HTTP_OK, kPrometheusContentType,
+                prometheusText(sources, options.startedUnixMs));
+  if (path == "/healthz") {
+    // A load balancer's check: 503 while draining, so it stops sending before the proxy goes.
+    if (sources.draining && sources.draining())
+      return send(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, kText, "draining\n");
+    return send(resp, HTTPResponse::HTTP_OK, kText, "ok\n");
+  }
+  send(resp, HTTPResponse::HTTP_NOT_FOUND, kText, "only /metrics and /healthz here\n");
+}
+
 void UiServer::Impl::handle(HTTPServerRequest& req, HTTPServerResponse& resp) {
+  if (options.metricsOnly)
+    return handleMetricsOnly(req, resp);
   Poco::URI uri(req.getURI());
   const std::string& path = uri.getPath(); // percent-decoded
   const std::string& method = req.getMethod();
@@ -273,7 +301,7 @@ Result<Endpoint> UiServer::start() {
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     params->setMaxKeepAliveRequests(1000);
     params->setTimeout(Poco::Timespan(10, 0)); // a stalled browser frees its thread after this
-    params->setServerName("exaproxy-ui");
+    params->setServerName(impl_->options.metricsOnly ? "exaproxy-metrics" : "exaproxy-ui");
     impl_->server =
         std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl_), impl_->pool, socket, params);
     impl_->server->start();
@@ -284,7 +312,8 @@ Result<Endpoint> UiServer::start() {
     return makeError(0, "cannot serve the interface on " + impl_->options.listen.toString() + ": " +
                             e.what());
   }
-  impl_->sampler.start();
+  if (!impl_->options.metricsOnly)
+    impl_->sampler.start();
   return bound_;
 }
 

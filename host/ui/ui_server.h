@@ -22,7 +22,22 @@ struct UiOptions {
   unsigned threads = 4;      // HTTP handler threads
   std::filesystem::path www; // resolved static directory (resolveWwwDir)
   int64_t startedUnixMs = 0; // process start, for uptime
+  // The [metrics] listener: /metrics and /healthz (503 while draining) only, for the clients of
+  // allowClients (403 for others); no API, no page, no reload, no history sampling.
+  bool metricsOnly = false;
+  CidrSet allowClients;
 };
+
+// The interface's options (metricsOnly off).
+inline UiOptions uiOptions(Endpoint listen, unsigned threads, std::filesystem::path www,
+                           int64_t startedUnixMs) {
+  UiOptions o;
+  o.listen = listen;
+  o.threads = threads;
+  o.www = std::move(www);
+  o.startedUnixMs = startedUnixMs;
+  return o;
+}
 
 class UiServer {
 public:

@@ -28,6 +28,7 @@ std::string allErrors(const std::vector<ConfigError>& errors) {
 
 // Defaults that loadConfig sets where HostConfig{} leaves the member empty.
 const std::set<std::string> kLoaderDefaults = {"acl.allow_clients", "acl.deny_destinations",
+                                               "metrics.allow_clients",
                                                "icap_server.allow_clients"};
 
 // The packaged file differs from the repository's on purpose only here (installed paths).
@@ -134,9 +135,10 @@ TEST(ConfigSchema, UnknownSectionMessageNamesEveryHostSection) {
   ASSERT_EQ(load.errors.size(), 1u) << allErrors(load.errors);
   EXPECT_THAT(
       load.errors[0].message,
-      HasSubstr("(host sections: server, listener NAME, acl, dns, upstream, limits, "
-                "timeouts, log, ui, icap_server, workers; a plugin's sections belong in its own "
-                "NN-name.conf)"));
+      HasSubstr(
+          "(host sections: server, listener NAME, acl, dns, upstream, limits, "
+          "timeouts, log, ui, metrics, icap_server, workers; a plugin's sections belong in its own "
+          "NN-name.conf)"));
 }
 
 // Both shipped copies write out exactly the table: every key once, no other key, each value the
@@ -226,7 +228,8 @@ TEST(ConfigSchema, RestartOnlyKeysAreTheTablesRestartRows) {
       restart.push_back("listener." + std::string(k.key));
   EXPECT_THAT(restart,
               ElementsAre("server.loops", "server.user", "ui.enabled", "ui.listen", "ui.threads",
-                          "ui.www", "icap_server.enabled", "icap_server.listen", "listener.address",
+                          "ui.www", "metrics.enabled", "metrics.listen", "metrics.allow_clients",
+                          "icap_server.enabled", "icap_server.listen", "listener.address",
                           "listener.route_by_host"));
 }
 

@@ -32,7 +32,7 @@ protected:
     www = fs::temp_directory_path() / ("exaproxy-ui-test-" + std::to_string(::getpid()));
     fs::create_directories(www);
     std::ofstream(www / "index.html") << "<!doctype html><title>ExaProxy</title>";
-    UiOptions o{*Endpoint::parse("127.0.0.1:0"), 2, www, nowUnixMs()};
+    UiOptions o = uiOptions(*Endpoint::parse("127.0.0.1:0"), 2, www, nowUnixMs());
     server = std::make_unique<UiServer>(o, fake.sources());
     auto bound = server->start();
     ASSERT_TRUE(bound) << bound.error().message;
@@ -148,10 +148,10 @@ TEST_F(UiServerTest, InvalidUtf8IsReplacedNotFatal) {
 
 TEST(UiServerBind, AnAddressInUseIsAnErrorNotACrash) {
   test::FakeProxy fake;
-  UiServer first({*Endpoint::parse("127.0.0.1:0"), 1, "/nonexistent", 0}, fake.sources());
+  UiServer first(uiOptions(*Endpoint::parse("127.0.0.1:0"), 1, "/nonexistent", 0), fake.sources());
   auto a = first.start();
   ASSERT_TRUE(a);
-  UiServer second({*a, 1, "/nonexistent", 0}, fake.sources());
+  UiServer second(uiOptions(*a, 1, "/nonexistent", 0), fake.sources());
   auto b = second.start();
   EXPECT_FALSE(b);
 }
