@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -133,6 +134,25 @@ bool writeFileAtomically(const std::string& path, const std::string& text) {
       return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Waits up to `period` for one of `stop` among the blocked `signals` (others that arrive meanwhile
+// are taken and ignored): the signal, or 0 when the period ran out.
+int waitForSignal(const sigset_t& signals, std::chrono::milliseconds period,
+                  std::initializer_list<int> stop) {
+  auto deadline = std::chrono::steady_clock::now() + period;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return 0;
+    timespec ts{static_cast<time_t>(left.count() / 1'000'000'000),
+                static_cast<long>(left.count() % 1'000'000'000)};
+    int sig = ::sigtimedwait(&signals, nullptr, &ts);
+    for (int s : stop)
+      if (sig == s)
+        return sig;
+  }
 }
 
 // The log files opened as root are given to the user first: after a rotation it reopens (and
@@ -453,7 +473,14 @@ int main(int argc, char** argv) {
       log->info("logs.reopened");
     } else {
       log->info("shutdown.start signal={} drain={}ms", strsignal(sig), config->drain.count());
-      // A second SIGTERM/SIGINT during the drain stops at once.
+      if (config->drainAnnounce.count() > 0) {
+        server.announceDrain();
+        log->info("shutdown.announce for={}ms (still accepting; /healthz answers 503)",
+                  config->drainAnnounce.count());
+        // A second SIGTERM/SIGINT cuts the announcement short.
+        if (int again = waitForSignal(signals, config->drainAnnounce, {SIGTERM, SIGINT}))
+          log->info("shutdown.announce_cut signal={}", strsignal(again));
+      }
       bool drained = server.drain();
       if (!drained)
         log->warn("shutdown.drain_timeout (closing what is left)");

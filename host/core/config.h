@@ -126,6 +126,8 @@ struct HostConfig {
   std::chrono::milliseconds tunnelIdle{600000};
   std::chrono::milliseconds upstreamIdle{30000}; // pooled upstream connection lifetime when idle
   std::chrono::milliseconds drain{30000};
+  // Before it: listeners stay open, /healthz says 503, every response says Connection: close.
+  std::chrono::milliseconds drainAnnounce{0};
 
   // [log]
   std::string logLevel = "info"; // trace debug info warn error critical off

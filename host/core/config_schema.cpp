@@ -392,7 +392,11 @@ std::vector<HostSection> buildHostSchema() {
         row<H>("upstream_idle", duration(&H::upstreamIdle), "30s",
                "lifetime of a pooled idle upstream connection"),
         row<H>("drain", duration(&H::drain, true), "30s",
-               "on SIGTERM, time given to transactions in flight (0: close at once)")}});
+               "on SIGTERM, time given to transactions in flight (0: close at once)"),
+        row<H>(
+            "drain_announce", duration(&H::drainAnnounce, true), "0s",
+            "on SIGTERM first, time the proxy keeps accepting while /healthz answers 503 and "
+            "every response closes its connection, so a load balancer sees the drain (0: none)")}});
   s.push_back(
       {"log",
        {row<H>("level",

@@ -57,6 +57,9 @@ public:
   // Loop thread (posted by SIGTERM): stop accepting, close idle clients, let the rest finish.
   // `done` runs on this loop once its last session is gone.
   void startDrain(std::function<void()> done);
+  // [timeouts] drain_announce: before startDrain, every response closes its connection (idle
+  // ones are left for their next request) while the listeners keep accepting.
+  void announceDrain() { announcing_ = true; }
   // Loop thread: what every connection is doing.
   std::vector<SessionInfo> sessions() const;
 
@@ -74,7 +77,8 @@ public:
   const std::shared_ptr<const HostConfig>& config() const { return config_; }
   const LocalHost& localHost() const { return *localHost_; }
   const http::ErrorPages& errorPages() const { return *errorPages_; }
-  bool draining() const { return draining_; }
+  // Responses close their connections: the drain is announced or under way.
+  bool draining() const { return draining_ || announcing_; }
   // The loop is being torn down: sessions destroyed now do not tell the plugins their
   // connection closed (the instances go right after; their transactions may outlive them).
   bool tearingDown() const { return tearingDown_; }
@@ -106,6 +110,7 @@ private:
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   net::Timer resumeTimer_;
   bool draining_ = false;
+  bool announcing_ = false;
   bool tearingDown_ = false;
   bool acceptPaused_ = false;             // at max_connections (accept.paused logged)
   net::Clock::time_point pausedAt_{};     // when, for accept.resumed

@@ -197,6 +197,14 @@ void Server::protectUi(const Endpoint& ui) {
   applied.waitFor(std::chrono::seconds(10));
 }
 
+void Server::announceDrain() {
+  shared_.draining.store(true); // /healthz answers 503 from now on
+  for (auto& l : loops_) {
+    LoopContext* ctx = l.ctx.get();
+    l.loop->post([ctx] { ctx->announceDrain(); });
+  }
+}
+
 bool Server::drain() {
   shared_.draining.store(true);
   auto done = std::make_shared<Latch>(loops_.size());

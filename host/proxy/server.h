@@ -57,6 +57,10 @@ public:
   // After start(): the web interface listens on `ui`; no request may reach it. Returns once
   // every loop knows.
   void protectUi(const Endpoint& ui);
+  // SIGTERM with [timeouts] drain_announce, before drain(): /healthz answers 503 and every
+  // response closes its connection while the listeners keep accepting (a load balancer sees the
+  // drain before connections are refused). Returns at once.
+  void announceDrain();
   // SIGTERM: stops accepting and waits up to the drain time for in-flight transactions.
   // Returns true if everything finished in time.
   bool drain();

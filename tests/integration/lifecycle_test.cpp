@@ -361,3 +361,52 @@ TEST(LifecycleTest, AccessLogIsSquidNativeFormatAndCalamarisReadsIt) {
   ASSERT_TRUE(std::regex_search(report, m, std::regex(R"(invalid lines:\s+lines\s+(\d+))")));
   EXPECT_EQ(m[1].str(), "0") << report.substr(0, 3000);
 }
+
+// [timeouts] drain_announce: after SIGTERM the proxy still accepts and serves for that long,
+// /healthz answers 503 (a load balancer stops sending), every response closes its connection
+// (a kept-alive one included, after its next request: never while idle); then the listener
+// closes and the process exits.
+TEST(LifecycleTest, DrainAnnounceKeepsServingWhileHealthzSays503) {
+  OriginServer origin;
+  ProxyOptions o;
+  o.sets = {"timeouts.drain_announce=1500ms"};
+  ProxyProcess proxy(o);
+  ASSERT_TRUE(proxy.start());
+  RawClient kept(proxy.endpoint());
+  ASSERT_TRUE(kept.send(absoluteGet(origin, "/")));
+  auto first = kept.readFinalResponse(5s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  auto healthz = [&] {
+    RawClient c(proxy.endpoint());
+    if (!c.send("GET /healthz HTTP/1.1\r\nHost: " + proxy.endpoint().str() + "\r\n\r\n"))
+      return 0;
+    auto r = c.readFinalResponse(5s);
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(healthz(), 200);
+
+  auto signalled = std::chrono::steady_clock::now();
+  proxy.sendSignal(SIGTERM);
+  EXPECT_TRUE(waitFor([&] { return healthz() == 503; }, 1s)) << proxy.stderrText();
+  // A new client is still served, and told the connection closes.
+  auto fresh = runCurl({"-x", proxy.proxyArg(), "-D", "-", origin.url("/")}, 5);
+  EXPECT_EQ(fresh.status, 200) << fresh.describe();
+  EXPECT_NE(fresh.out.find("Connection: close"), std::string::npos) << fresh.out;
+  // The kept-alive connection, idle meanwhile, was left open: its next request is served, with
+  // Connection: close, and then it ends.
+  ASSERT_TRUE(kept.send(absoluteGet(origin, "/")));
+  auto second = kept.readFinalResponse(5s);
+  ASSERT_TRUE(second) << proxy.stderrText();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->headers.get("Connection").value_or(""), "close");
+  EXPECT_TRUE(kept.waitClosed(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 1500ms)
+      << "all of the above within the announcement";
+
+  auto code = proxy.waitExit(10s);
+  ASSERT_TRUE(code) << "exaproxy did not exit after the announcement";
+  EXPECT_EQ(*code, 0) << proxy.stderrText();
+  EXPECT_GE(std::chrono::steady_clock::now() - signalled, 1500ms) << "it left before its time";
+  EXPECT_NE(proxy.stderrText().find("shutdown.announce for=1500ms"), std::string::npos);
+}
