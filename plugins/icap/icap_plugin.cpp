@@ -263,8 +263,11 @@ private:
         host().submit(nullptr, [this, pending, stream, &service, piece = std::move(piece), end] {
           pending.complete(verdictForStep(service, stream->feed(piece, end), end));
         });
-    if (!queued)
-      return failure(service, "no worker to send the body", !stream->fresh());
+    if (!queued) {
+      bool late = stream->gone();
+      stream->abandon();
+      return failure(service, "no worker to send the body", late);
+    }
     return sdk::Verdict::pending();
   }
 

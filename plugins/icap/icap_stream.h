@@ -67,6 +67,14 @@ public:
   bool passed() const { return state_ == State::Passed; }
   // The exchange failed (and the plugin bypassed the service): the rest passes without it.
   bool broken() const { return state_ == State::Broken; }
+  // Body bytes went to the service and the host keeps no copy: a failure cannot be bypassed.
+  bool gone() const { return gone_; }
+  // The transaction gives the exchange up (its piece could not be queued): never resumed with a
+  // later piece, which would send the service part of a body. The loop's call, between feeds.
+  void abandon() {
+    finish(false);
+    state_ = State::Broken;
+  }
 
 private:
   enum class State {
